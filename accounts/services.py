@@ -1,0 +1,177 @@
+"""Writes that create or change organisations, members and invitations."""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .models import Invitation, Membership, Organization, Role, User, hash_token
+
+
+class EmailTaken(Exception):  # noqa: N818
+    """Someone already signs in with this email address."""
+
+
+def org_create(*, name, email, password, user_name=""):
+    """A new organisation and its first admin, in one transaction."""
+    email = User.objects.normalize_email(email).lower()
+    with transaction.atomic():
+        if User.objects.filter(email__iexact=email).exists():
+            raise EmailTaken(email)
+        try:
+            user = User.objects.create_user(email=email, password=password, name=user_name)
+        except IntegrityError as exc:  # a concurrent sign-up won the race
+            raise EmailTaken(email) from exc
+        org = Organization.objects.create(name=name.strip())
+        Membership.objects.create(org=org, user=user, role=Role.ADMIN)
+    return org, user
+
+
+def invitation_create(*, org, invited_by, email, role):
+    """Returns (invitation, raw token). Only the token's hash is stored."""
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        org=org,
+        email=User.objects.normalize_email(email).lower(),
+        role=role,
+        token_hash=hash_token(token),
+        invited_by=invited_by,
+        expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
+    )
+    return invitation, token
+
+
+class LastAdminError(Exception):
+    """The change would leave an organisation without any admin."""
+
+
+class InvitationNotPending(Exception):  # noqa: N818
+    """The invitation was accepted, revoked or has expired."""
+
+
+def org_create_for_user(*, user, name):
+    """A new organisation for a signed-in user, who becomes its admin."""
+    with transaction.atomic():
+        org = Organization.objects.create(name=name.strip())
+        Membership.objects.create(org=org, user=user, role=Role.ADMIN)
+    return org
+
+
+def invitation_link(token):
+    return f"{settings.SITE_URL}/accounts/invite/{token}/"
+
+
+def invitation_send(*, org, invited_by, email, role):
+    """Invite ``email`` to ``org``: (invitation, raw token, accept link).
+
+    A pending invitation of the same address to the same organisation is revoked
+    first, so re-inviting someone re-sends a fresh link. The email is sent after
+    the transaction commits; if sending fails the new invitation is revoked and the
+    error propagates.
+    """
+    email = User.objects.normalize_email(email).lower()
+    now = timezone.now()
+    with transaction.atomic():
+        Invitation.objects.filter(
+            org=org,
+            email__iexact=email,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+        ).update(revoked_at=now)
+        invitation, token = invitation_create(
+            org=org, invited_by=invited_by, email=email, role=role
+        )
+    link = invitation_link(token)
+    context = {"invitation": invitation, "org": org, "inviter": invited_by, "link": link}
+    subject = f"{invited_by.display_name} invited you to {org.name} on mapsite"
+    body = render_to_string("accounts/invitation_email.txt", context)
+    try:
+        send_mail(subject, body, None, [invitation.email])
+    except Exception:
+        Invitation.objects.filter(pk=invitation.pk).update(revoked_at=timezone.now())
+        raise
+    return invitation, token, link
+
+
+def invitation_revoke(*, invitation):
+    if invitation.revoked_at is None and invitation.accepted_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+def _accept(invitation, user):
+    """Membership for ``user`` from ``invitation``; called inside a transaction."""
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if locked.accepted_at is not None and locked.accepted_by_id == user.pk:
+        # Accepting twice (double click, back button) is harmless.
+        return Membership.objects.get_or_create(
+            org_id=locked.org_id, user=user, defaults={"role": locked.role}
+        )[0]
+    if not locked.is_pending:
+        raise InvitationNotPending(locked.pk)
+    # An existing member keeps their role: an invitation never demotes anyone.
+    membership, _ = Membership.objects.get_or_create(
+        org_id=locked.org_id, user=user, defaults={"role": locked.role}
+    )
+    locked.accepted_at = timezone.now()
+    locked.accepted_by = user
+    locked.save(update_fields=["accepted_at", "accepted_by"])
+    invitation.accepted_at, invitation.accepted_by = locked.accepted_at, user
+    return membership
+
+
+def invitation_accept(*, invitation, user):
+    """Join the invitation's organisation as ``user`` (idempotent)."""
+    with transaction.atomic():
+        return _accept(invitation, user)
+
+
+def invitation_accept_new_user(*, invitation, name, password):
+    """Create the invited person's account and membership: (user, membership)."""
+    email = invitation.email.lower()
+    with transaction.atomic():
+        if User.objects.filter(email__iexact=email).exists():
+            raise EmailTaken(email)
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(email=email, password=password, name=name)
+        except IntegrityError as exc:
+            raise EmailTaken(email) from exc
+        membership = _accept(invitation, user)
+    return user, membership
+
+
+def _other_admins_exist(membership):
+    return (
+        Membership.objects.select_for_update()
+        .filter(org_id=membership.org_id, role=Role.ADMIN)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+def membership_change_role(*, membership, role):
+    """Change a member's role; the last admin of an organisation cannot be demoted."""
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        demoting = membership.role == Role.ADMIN and role != Role.ADMIN
+        if demoting and not _other_admins_exist(membership):
+            raise LastAdminError(membership.org_id)
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+def membership_remove(*, membership):
+    """Remove a member; the last admin of an organisation cannot be removed."""
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        if membership.role == Role.ADMIN and not _other_admins_exist(membership):
+            raise LastAdminError(membership.org_id)
+        membership.delete()

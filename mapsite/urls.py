@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="rooms:list", permanent=False), name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("rooms/", include("rooms.urls")),
+    path("rooms/<uuid:room_id>/", include("plans.urls")),
+    path("rooms/<uuid:room_id>/stakeholders/", include("stakeholders.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,168 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Organization
+from rooms.models import Room
+from stakeholders.models import Side, Stakeholder, Track
+
+MAX_TEXT = settings.MAPSITE_MAX_TEXT
+
+
+class TaskStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    BLOCKED = "blocked", "Blocked"
+    DONE = "done", "Done"
+
+
+class Impact(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class RoomScopedQuerySet(models.QuerySet):
+    def for_room(self, room):
+        """Rows of one room; the organisation is matched too, so scoping needs no join."""
+        return self.filter(org_id=room.org_id, room_id=room.pk)
+
+
+class RoomOwned(models.Model):
+    """Columns every plan row carries: its tenant, its room, and a lock version."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = RoomScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Plan(RoomOwned):
+    """The mutual action plan of a room. It exists once the seller starts it."""
+
+    room = models.OneToOneField(Room, on_delete=models.CASCADE, related_name="plan")
+    template = models.CharField("started from", max_length=64, blank=True)
+    agreed_at = models.DateTimeField(null=True, blank=True)
+    agreed_by = models.CharField(max_length=250, blank=True)
+
+    def __str__(self):
+        return f"Plan for {self.room_id}"
+
+
+class Milestone(RoomOwned):
+    """A decision point: one lead side, a date and a verifiable completion condition."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="milestones")
+    order = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    target_date = models.DateField("target date", null=True, blank=True)
+    lead_side = models.CharField(
+        "lead side", max_length=8, choices=Side.choices, default=Side.BUYER
+    )
+    track = models.CharField(max_length=16, choices=Track.choices, default=Track.BUSINESS)
+    completion_condition = models.CharField(
+        "completion condition",
+        max_length=500,
+        blank=True,
+        help_text="The artifact that proves it is done, e.g. 'sign-off email from the CISO'.",
+    )
+    depends_on = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="dependents",
+        verbose_name="depends on",
+    )
+
+    class Meta:
+        ordering = ["order", "created_at"]
+        indexes = [models.Index(fields=["room", "order"])]
+
+    def __str__(self):
+        return self.title
+
+
+class Task(RoomOwned):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="tasks")
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="tasks")
+    order = models.PositiveIntegerField(default=0)
+    title = models.CharField("action", max_length=200)
+    owner = models.ForeignKey(
+        Stakeholder, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
+    # Follows the owner's side; kept for tasks whose owner is not named yet.
+    side = models.CharField(max_length=8, choices=Side.choices, default=Side.BUYER)
+    due_date = models.DateField("due", null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=TaskStatus.choices, default=TaskStatus.NOT_STARTED
+    )
+    notes = models.TextField(max_length=MAX_TEXT, blank=True)
+    evidence = models.TextField("completion evidence", max_length=MAX_TEXT, blank=True)
+    completed_at = models.DateTimeField("completed", null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "created_at"]
+        indexes = [models.Index(fields=["room", "milestone", "order"])]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_done(self):
+        return self.status == TaskStatus.DONE
+
+    @property
+    def effective_side(self):
+        """The owner's side when there is an owner; the planned side otherwise."""
+        return self.owner.side if self.owner_id else self.side
+
+    def days_overdue(self, today):
+        """Whole days past due on ``today`` (the room's date); 0 if not late or done."""
+        if self.is_done or self.due_date is None or self.due_date >= today:
+            return 0
+        return (today - self.due_date).days
+
+    def due_after_close(self, room):
+        return bool(
+            self.due_date and room.target_close_date and self.due_date > room.target_close_date
+        )
+
+
+class DecisionCriterion(RoomOwned):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="criteria")
+    order = models.PositiveIntegerField(default=0)
+    title = models.CharField("criterion", max_length=300)
+    notes = models.TextField("how it is judged", max_length=MAX_TEXT, blank=True)
+
+    class Meta:
+        ordering = ["order", "created_at"]
+        verbose_name_plural = "decision criteria"
+
+    def __str__(self):
+        return self.title
+
+
+class Risk(RoomOwned):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="risks")
+    order = models.PositiveIntegerField(default=0)
+    title = models.CharField("risk", max_length=300)
+    impact = models.CharField(max_length=8, choices=Impact.choices, default=Impact.MEDIUM)
+    mitigation = models.TextField(max_length=MAX_TEXT, blank=True)
+    owner = models.ForeignKey(
+        Stakeholder, null=True, blank=True, on_delete=models.SET_NULL, related_name="risks"
+    )
+
+    class Meta:
+        ordering = ["order", "created_at"]
+
+    def __str__(self):
+        return self.title

@@ -1,0 +1,331 @@
+"""Writes to a room's plan. Each goes through rooms.services' versioned write path,
+so it is tenant-checked (the caller's queryset), locked by ``version``, bumps the
+room's revision and lands in the activity log."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from rooms.models import ActivityEvent
+from rooms.services import (
+    activity_record,
+    room_touch,
+    versioned_create,
+    versioned_delete,
+    versioned_update,
+)
+from stakeholders.models import Stakeholder
+
+from .models import DecisionCriterion, Milestone, Plan, Risk, Task, TaskStatus
+from .templates_builtin import BUILTIN_TEMPLATES, schedule_backwards
+
+
+class PlanError(Exception):
+    """A plan operation that cannot be done, with a message for the person asking."""
+
+
+# --- the plan -----------------------------------------------------------------------
+
+
+def plan_start(*, actor, room, template_slug):
+    """Start the room's plan, empty or from a built-in template laid out backwards
+    from the target close date. Refused if the room already has a plan."""
+    if template_slug != "empty" and template_slug not in BUILTIN_TEMPLATES:
+        raise PlanError(f"Unknown template “{template_slug}”.")
+    with transaction.atomic():
+        if Plan.objects.filter(room=room).exists():
+            raise PlanError("This room already has a plan.")
+        plan = Plan.objects.create(
+            org_id=room.org_id,
+            room=room,
+            template="" if template_slug == "empty" else template_slug,
+        )
+        if template_slug != "empty":
+            _apply_template(plan, room, BUILTIN_TEMPLATES[template_slug])
+        room_touch(room.pk)
+        activity_record(
+            room=room,
+            actor=actor,
+            verb=ActivityEvent.Verb.APPLIED_TEMPLATE,
+            target=plan,
+            target_label=(
+                BUILTIN_TEMPLATES[template_slug].name + " template"
+                if template_slug != "empty"
+                else "an empty plan"
+            ),
+        )
+    return plan
+
+
+def _apply_template(plan, room, spec):
+    close = room.target_close_date
+    milestones = []
+    for index, m in enumerate(spec.milestones):
+        milestones.append(
+            Milestone(
+                org_id=room.org_id,
+                room=room,
+                plan=plan,
+                order=index,
+                title=m.title,
+                target_date=schedule_backwards(close, m.days_before_close),
+                lead_side=m.lead_side,
+                track=m.track,
+                completion_condition=m.completion_condition,
+            )
+        )
+    Milestone.objects.bulk_create(milestones)
+    tasks = []
+    through = []
+    for index, (m, milestone) in enumerate(zip(spec.milestones, milestones, strict=True)):
+        for dep in m.depends_on:
+            through.append(
+                Milestone.depends_on.through(
+                    from_milestone_id=milestone.pk, to_milestone_id=milestones[dep].pk
+                )
+            )
+        for t_index, t in enumerate(m.tasks):
+            tasks.append(
+                Task(
+                    org_id=room.org_id,
+                    room=room,
+                    plan=plan,
+                    milestone=milestone,
+                    order=index * 100 + t_index,
+                    title=t.title,
+                    side=t.side,
+                    due_date=schedule_backwards(close, t.days_before_close),
+                )
+            )
+    Milestone.depends_on.through.objects.bulk_create(through)
+    Task.objects.bulk_create(tasks)
+
+
+def _next_order(queryset):
+    return (queryset.aggregate(m=Max("order"))["m"] or 0) + 1
+
+
+# --- milestones -----------------------------------------------------------------------
+
+
+def milestone_create(*, actor, room, plan, title, **fields):
+    milestone = Milestone(
+        org_id=room.org_id,
+        room=room,
+        plan=plan,
+        title=title,
+        order=_next_order(Milestone.objects.for_room(room)),
+        **fields,
+    )
+    return versioned_create(actor=actor, room=room, instance=milestone)
+
+
+def milestone_update(*, actor, room, milestone_id, base_version, changes, depends_on=None):
+    m2m = {}
+    if depends_on is not None:
+        ids = {m.pk for m in depends_on}
+        _check_dependencies(room, milestone_id, ids)
+        m2m["depends_on"] = ids
+    return versioned_update(
+        actor=actor,
+        room=room,
+        queryset=Milestone.objects.for_room(room),
+        pk=milestone_id,
+        base_version=base_version,
+        changes=changes,
+        m2m=m2m,
+    )
+
+
+def _check_dependencies(room, milestone_id, ids):
+    if milestone_id in ids:
+        raise ValidationError({"depends_on": "A milestone cannot depend on itself."})
+    valid = set(Milestone.objects.for_room(room).filter(pk__in=ids).values_list("pk", flat=True))
+    if valid != ids:
+        raise ValidationError({"depends_on": "Pick milestones of this plan."})
+    # No cycles: walk what the chosen milestones depend on, transitively.
+    edges = {}
+    for src, dst in Milestone.depends_on.through.objects.filter(
+        from_milestone__room=room
+    ).values_list("from_milestone_id", "to_milestone_id"):
+        edges.setdefault(src, set()).add(dst)
+    edges[milestone_id] = set(ids)
+    seen, stack = set(), list(ids)
+    while stack:
+        current = stack.pop()
+        if current == milestone_id:
+            raise ValidationError({"depends_on": "That would make a circular dependency."})
+        if current not in seen:
+            seen.add(current)
+            stack.extend(edges.get(current, ()))
+
+
+def milestone_delete(*, actor, room, milestone_id):
+    versioned_delete(
+        actor=actor, room=room, queryset=Milestone.objects.for_room(room), pk=milestone_id
+    )
+
+
+def milestone_move(*, actor, room, milestone_id, direction):
+    _move(
+        actor=actor,
+        room=room,
+        queryset=Milestone.objects.for_room(room),
+        pk=milestone_id,
+        direction=direction,
+    )
+
+
+# --- tasks -----------------------------------------------------------------------------
+
+
+def task_create(*, actor, room, milestone, title, owner=None, due_date=None, **fields):
+    task = Task(
+        org_id=room.org_id,
+        room=room,
+        plan_id=milestone.plan_id,
+        milestone=milestone,
+        title=title,
+        owner=owner,
+        side=owner.side if owner else milestone.lead_side,
+        due_date=due_date if due_date is not None else milestone.target_date,
+        order=_next_order(Task.objects.for_room(room).filter(milestone=milestone)),
+        **fields,
+    )
+    return versioned_create(actor=actor, room=room, instance=task)
+
+
+def task_update(*, actor, room, task_id, base_version, changes):
+    """Change fields of a task. The owner decides the side; done stamps completed_at."""
+    changes = dict(changes)
+    if changes.get("owner") is not None:
+        owner = changes["owner"]
+        if not isinstance(owner, Stakeholder) or owner.room_id != room.pk:
+            raise ValidationError({"owner": "Pick a person from this room."})
+        changes["side"] = owner.side
+    if "milestone" in changes and changes["milestone"].room_id != room.pk:
+        raise ValidationError({"milestone": "Pick a milestone of this plan."})
+    if "status" in changes:
+        changes["completed_at"] = timezone.now() if changes["status"] == TaskStatus.DONE else None
+    queryset = Task.objects.for_room(room)
+    if "completed_at" in changes:
+        # Re-saving "done" on a done task keeps its original completion time.
+        current = queryset.filter(pk=task_id).values_list("status", flat=True).first()
+        if current == changes.get("status"):
+            del changes["completed_at"]
+    return versioned_update(
+        actor=actor,
+        room=room,
+        queryset=queryset,
+        pk=task_id,
+        base_version=base_version,
+        changes=changes,
+    )
+
+
+def task_delete(*, actor, room, task_id):
+    versioned_delete(actor=actor, room=room, queryset=Task.objects.for_room(room), pk=task_id)
+
+
+def task_move(*, actor, room, task_id, direction):
+    task = Task.objects.for_room(room).get(pk=task_id)
+    _move(
+        actor=actor,
+        room=room,
+        queryset=Task.objects.for_room(room).filter(milestone_id=task.milestone_id),
+        pk=task_id,
+        direction=direction,
+    )
+
+
+# --- decision criteria and risks --------------------------------------------------------
+
+
+def criterion_create(*, actor, room, plan, title, notes=""):
+    criterion = DecisionCriterion(
+        org_id=room.org_id,
+        room=room,
+        plan=plan,
+        title=title,
+        notes=notes,
+        order=_next_order(DecisionCriterion.objects.for_room(room)),
+    )
+    return versioned_create(actor=actor, room=room, instance=criterion)
+
+
+def criterion_update(*, actor, room, criterion_id, base_version, changes):
+    return versioned_update(
+        actor=actor,
+        room=room,
+        queryset=DecisionCriterion.objects.for_room(room),
+        pk=criterion_id,
+        base_version=base_version,
+        changes=changes,
+    )
+
+
+def criterion_delete(*, actor, room, criterion_id):
+    versioned_delete(
+        actor=actor, room=room, queryset=DecisionCriterion.objects.for_room(room), pk=criterion_id
+    )
+
+
+def risk_create(*, actor, room, plan, title, **fields):
+    risk = Risk(
+        org_id=room.org_id,
+        room=room,
+        plan=plan,
+        title=title,
+        order=_next_order(Risk.objects.for_room(room)),
+        **fields,
+    )
+    return versioned_create(actor=actor, room=room, instance=risk)
+
+
+def risk_update(*, actor, room, risk_id, base_version, changes):
+    owner = changes.get("owner")
+    if owner is not None and owner.room_id != room.pk:
+        raise ValidationError({"owner": "Pick a person from this room."})
+    return versioned_update(
+        actor=actor,
+        room=room,
+        queryset=Risk.objects.for_room(room),
+        pk=risk_id,
+        base_version=base_version,
+        changes=changes,
+    )
+
+
+def risk_delete(*, actor, room, risk_id):
+    versioned_delete(actor=actor, room=room, queryset=Risk.objects.for_room(room), pk=risk_id)
+
+
+# --- ordering ------------------------------------------------------------------------------
+
+
+def _move(*, actor, room, queryset, pk, direction):
+    """Swap a row with its neighbour above ("up") or below ("down")."""
+    if direction not in ("up", "down"):
+        raise PlanError("Move up or down.")
+    with transaction.atomic():
+        rows = list(queryset.select_for_update().order_by("order", "created_at"))
+        index = next((i for i, r in enumerate(rows) if r.pk == pk), None)
+        if index is None:
+            raise queryset.model.DoesNotExist
+        other = index - 1 if direction == "up" else index + 1
+        if not 0 <= other < len(rows):
+            return  # already first or last: nothing to do
+        rows[index], rows[other] = rows[other], rows[index]
+        for position, row in enumerate(rows):
+            if row.order != position:
+                queryset.filter(pk=row.pk).update(order=position, version=F("version") + 1)
+        moved = rows[other]
+        room_touch(room.pk)
+        activity_record(
+            room=room,
+            actor=actor,
+            verb=ActivityEvent.Verb.MOVED,
+            target=moved,
+            changes={"order": {"label": "Position", "from": str(index + 1), "to": str(other + 1)}},
+        )

@@ -1,0 +1,243 @@
+"""Built-in plan templates.
+
+Every milestone and task carries an offset in calendar days *before the target close
+date*; ``schedule_backwards`` lays them out from the room's close date, moving a date
+that lands on a weekend back to the Friday before it.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    title: str
+    days_before_close: int
+    side: str  # "buyer" | "seller"
+
+
+@dataclass(frozen=True)
+class MilestoneSpec:
+    title: str
+    days_before_close: int
+    lead_side: str
+    track: str
+    completion_condition: str
+    depends_on: tuple[int, ...] = ()  # indexes of earlier milestones
+    tasks: tuple[TaskSpec, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class PlanTemplateSpec:
+    slug: str
+    name: str
+    audience: str
+    description: str
+    milestones: tuple[MilestoneSpec, ...]
+
+    @property
+    def task_count(self):
+        return sum(len(m.tasks) for m in self.milestones)
+
+
+def schedule_backwards(close_date: datetime.date, days_before_close: int) -> datetime.date:
+    """``close_date`` minus the offset; a Saturday or Sunday becomes the Friday before."""
+    day = close_date - datetime.timedelta(days=days_before_close)
+    if day.weekday() >= 5:
+        day -= datetime.timedelta(days=day.weekday() - 4)
+    return day
+
+
+T = TaskSpec
+M = MilestoneSpec
+
+LIGHT = PlanTemplateSpec(
+    slug="light",
+    name="Light",
+    audience="SMB · 6 tasks",
+    description="Three decision points for a short, single-approver purchase.",
+    milestones=(
+        M(
+            "Solution validated",
+            21,
+            "buyer",
+            "technical",
+            "Champion's written confirmation that the trial met the success criteria",
+            tasks=(
+                T("Agree success criteria for the trial", 28, "buyer"),
+                T("Run the trial with the team", 22, "buyer"),
+            ),
+        ),
+        M(
+            "Commercial agreement",
+            10,
+            "seller",
+            "procurement",
+            "Order form with agreed pricing sent to the buyer",
+            depends_on=(0,),
+            tasks=(
+                T("Send proposal and pricing", 16, "seller"),
+                T("Confirm budget owner approval", 11, "buyer"),
+            ),
+        ),
+        M(
+            "Contract signed",
+            0,
+            "buyer",
+            "legal",
+            "Countersigned order form",
+            depends_on=(1,),
+            tasks=(
+                T("Send order form for e-signature", 3, "seller"),
+                T("Sign the order form", 0, "buyer"),
+            ),
+        ),
+    ),
+)
+
+STANDARD = PlanTemplateSpec(
+    slug="standard",
+    name="Standard",
+    audience="Mid-market · 12 tasks",
+    description="Technical validation, security review, business case, legal and signature.",
+    milestones=(
+        M(
+            "Technical validation complete",
+            35,
+            "buyer",
+            "technical",
+            "Evaluation summary signed off by the technical evaluator",
+            tasks=(
+                T("Kick-off call and agree evaluation criteria", 49, "seller"),
+                T("Set up sandbox with buyer's sample data", 45, "seller"),
+                T("Run evaluation against agreed criteria", 37, "buyer"),
+            ),
+        ),
+        M(
+            "Security review complete",
+            21,
+            "buyer",
+            "security",
+            "Sign-off email from the security lead",
+            depends_on=(0,),
+            tasks=(
+                T("Send SOC 2 report and security questionnaire answers", 33, "seller"),
+                T("Review security documentation", 25, "buyer"),
+                T("Answer follow-up security questions", 22, "seller"),
+            ),
+        ),
+        M(
+            "Business case approved",
+            14,
+            "buyer",
+            "business",
+            "Economic buyer's approval of the business case",
+            depends_on=(0,),
+            tasks=(
+                T("Draft business case with ROI", 24, "seller"),
+                T("Present business case to the economic buyer", 16, "buyer"),
+            ),
+        ),
+        M(
+            "Legal review complete",
+            5,
+            "buyer",
+            "legal",
+            "Redlined MSA agreed by both legal teams",
+            depends_on=(1, 2),
+            tasks=(T("Send MSA and order form", 18, "seller"), T("Return redlines", 10, "buyer")),
+        ),
+        M(
+            "Contract signed",
+            0,
+            "buyer",
+            "procurement",
+            "Countersigned contract",
+            depends_on=(3,),
+            tasks=(
+                T("Send contract for e-signature", 2, "seller"),
+                T("Sign the contract", 0, "buyer"),
+            ),
+        ),
+    ),
+)
+
+ENTERPRISE = PlanTemplateSpec(
+    slug="enterprise",
+    name="Enterprise",
+    audience="Enterprise · 20 tasks",
+    description="Full buying committee: validation, security, procurement, executive sign-off.",
+    milestones=(
+        M(
+            "Technical validation complete",
+            56,
+            "buyer",
+            "technical",
+            "Proof-of-concept report signed off by the technical evaluator",
+            tasks=(
+                T("Map stakeholders and decision process", 84, "seller"),
+                T("Agree proof-of-concept success criteria", 77, "buyer"),
+                T("Provision proof-of-concept environment", 72, "seller"),
+                T("Run proof of concept", 60, "buyer"),
+                T("Write proof-of-concept results report", 57, "seller"),
+            ),
+        ),
+        M(
+            "Security review complete",
+            35,
+            "buyer",
+            "security",
+            "Sign-off email from the CISO or infosec lead",
+            depends_on=(0,),
+            tasks=(
+                T("Send SOC 2 report, pen-test summary and questionnaire", 63, "seller"),
+                T("Complete vendor risk assessment", 45, "buyer"),
+                T("Architecture review with IT", 40, "buyer"),
+                T("Close open security findings", 36, "seller"),
+            ),
+        ),
+        M(
+            "Executive presentation",
+            28,
+            "seller",
+            "business",
+            "Economic buyer confirms the go decision in writing",
+            depends_on=(0,),
+            tasks=(
+                T("Build business case and ROI model", 42, "seller"),
+                T("Validate ROI model with finance", 33, "buyer"),
+                T("Present to the executive committee", 29, "seller"),
+            ),
+        ),
+        M(
+            "Procurement and legal complete",
+            10,
+            "buyer",
+            "legal",
+            "Final contract agreed by legal and procurement",
+            depends_on=(1, 2),
+            tasks=(
+                T("Vendor onboarding in procurement system", 30, "buyer"),
+                T("Send MSA, DPA and order form", 30, "seller"),
+                T("Return legal redlines", 21, "buyer"),
+                T("Agree final commercial terms", 14, "seller"),
+                T("Data processing agreement signed off", 11, "buyer"),
+            ),
+        ),
+        M(
+            "Contract signed",
+            0,
+            "buyer",
+            "procurement",
+            "Countersigned contract and purchase order",
+            depends_on=(3,),
+            tasks=(
+                T("Send contract for signature", 4, "seller"),
+                T("Sign contract", 1, "buyer"),
+                T("Issue purchase order", 0, "buyer"),
+            ),
+        ),
+    ),
+)
+
+BUILTIN_TEMPLATES = {t.slug: t for t in (LIGHT, STANDARD, ENTERPRISE)}

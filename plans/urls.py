@@ -1,0 +1,28 @@
+from django.urls import path
+
+from . import views
+
+app_name = "plans"
+urlpatterns = [
+    path("", views.room_page, name="room"),
+    path("plan/start/", views.plan_start, name="start"),
+    path("plan/milestones/add/", views.milestone_add, name="milestone_add"),
+    path("plan/milestones/<uuid:pk>/", views.milestone_save, name="milestone_save"),
+    path("plan/milestones/<uuid:pk>/delete/", views.milestone_delete, name="milestone_delete"),
+    path("plan/milestones/<uuid:pk>/move/", views.milestone_move, name="milestone_move"),
+    path("plan/milestones/<uuid:pk>/tasks/add/", views.task_add, name="task_add"),
+    path("plan/tasks/<uuid:pk>/", views.task_save, name="task_save"),
+    path("plan/tasks/<uuid:pk>/delete/", views.task_delete, name="task_delete"),
+    path("plan/tasks/<uuid:pk>/move/", views.task_move, name="task_move"),
+]
+for kind in ("criterion", "risk"):
+    urlpatterns += [
+        path(f"plan/{kind}/add/", views.sheet_add, {"kind": kind}, name=f"{kind}_add"),
+        path(f"plan/{kind}/<uuid:pk>/", views.sheet_save, {"kind": kind}, name=f"{kind}_save"),
+        path(
+            f"plan/{kind}/<uuid:pk>/delete/",
+            views.sheet_delete,
+            {"kind": kind},
+            name=f"{kind}_delete",
+        ),
+    ]

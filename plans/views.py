@@ -1,0 +1,341 @@
+"""The room page and its plan editor (htmx partials of the same template)."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import member_required
+from rooms.inline import inline_save, respond
+from rooms.selectors import room_for_member
+from rooms.services import Actor
+
+from . import services
+from .forms import (
+    CriterionForm,
+    MilestoneAddForm,
+    MilestoneForm,
+    RiskForm,
+    TaskAddForm,
+    TaskForm,
+)
+from .models import DecisionCriterion, Milestone, Plan, Risk, Task
+from .selectors import annotate_task, milestone_in_context, room_plan, task_in_context
+from .templates_builtin import BUILTIN_TEMPLATES
+
+PAGE = "plans/room.html"
+
+
+def _actor(request):
+    return Actor(user=request.user)
+
+
+def _room_url(room):
+    return reverse("plans:room", args=[room.pk])
+
+
+@require_GET
+@member_required
+def room_page(request, room_id):
+    room = room_for_member(request.membership, room_id)
+    context = room_plan(room) | {"templates": BUILTIN_TEMPLATES.values()}
+    return render(request, PAGE, context)
+
+
+@require_POST
+@member_required
+def plan_start(request, room_id):
+    room = room_for_member(request.membership, room_id)
+    try:
+        services.plan_start(
+            actor=_actor(request), room=room, template_slug=request.POST.get("template", "")
+        )
+    except services.PlanError as exc:
+        messages.error(request, str(exc))
+    return redirect(_room_url(room))
+
+
+def _plan_section(request, room, *, status=200, **extra):
+    """The whole plan section; structural changes (add, move, delete) answer with it."""
+    if not request.htmx:
+        if status >= 400:
+            for error in extra.get("errors", []):
+                messages.error(request, error)
+        return redirect(_room_url(room))
+    return render(request, f"{PAGE}#plan", room_plan(room) | extra, status=status)
+
+
+def _plan_of(room):
+    return get_object_or_404(Plan, room=room, org_id=room.org_id)
+
+
+# --- milestones -------------------------------------------------------------------------
+
+
+@require_POST
+@member_required
+def milestone_add(request, room_id):
+    room = room_for_member(request.membership, room_id)
+    plan = _plan_of(room)
+    form = MilestoneAddForm(request.POST, room=room)
+    if not form.is_valid():
+        return _plan_section(
+            request, room, status=422, milestone_add_form=form, errors=_errors(form)
+        )
+    services.milestone_create(actor=_actor(request), room=room, plan=plan, **form.cleaned_data)
+    return _plan_section(request, room)
+
+
+@require_POST
+@member_required
+def milestone_save(request, room_id, pk):
+    room = room_for_member(request.membership, room_id)
+    milestone = get_object_or_404(Milestone.objects.for_room(room), pk=pk)
+
+    def save(*, changes, base_version):
+        depends_on = changes.pop("depends_on", None)
+        return services.milestone_update(
+            actor=_actor(request),
+            room=room,
+            milestone_id=pk,
+            base_version=base_version,
+            changes=changes,
+            depends_on=depends_on,
+        )
+
+    result = inline_save(
+        request, instance=milestone, form_class=MilestoneForm, form_kwargs={"room": room}, save=save
+    )
+
+    def render_meta(instance, *, errors, status):
+        return render(
+            request,
+            f"{PAGE}#milestone-meta",
+            {"room": room, "milestone": instance, "errors": errors, "saved": status == 200},
+            status=status,
+        )
+
+    def render_row(instance, *, conflict, status):
+        current, context = milestone_in_context(room, pk)
+        return render(
+            request,
+            f"{PAGE}#milestone-head",
+            context | {"milestone": current, "conflict": conflict},
+            status=status,
+        )
+
+    return _respond(request, result, render_meta, render_row, f"milestone-{pk}", room)
+
+
+@require_POST
+@member_required
+def milestone_delete(request, room_id, pk):
+    room = room_for_member(request.membership, room_id)
+    get_object_or_404(Milestone.objects.for_room(room), pk=pk)
+    services.milestone_delete(actor=_actor(request), room=room, milestone_id=pk)
+    return _plan_section(request, room)
+
+
+@require_POST
+@member_required
+def milestone_move(request, room_id, pk):
+    room = room_for_member(request.membership, room_id)
+    get_object_or_404(Milestone.objects.for_room(room), pk=pk)
+    services.milestone_move(
+        actor=_actor(request),
+        room=room,
+        milestone_id=pk,
+        direction=request.POST.get("direction", ""),
+    )
+    return _plan_section(request, room)
+
+
+# --- tasks -------------------------------------------------------------------------------
+
+
+@require_POST
+@member_required
+def task_add(request, room_id, pk):
+    room = room_for_member(request.membership, room_id)
+    milestone = get_object_or_404(Milestone.objects.for_room(room), pk=pk)
+    form = TaskAddForm(request.POST, room=room)
+    if not form.is_valid():
+        return _plan_section(
+            request,
+            room,
+            status=422,
+            task_add_form=form,
+            task_add_milestone=milestone.pk,
+            errors=_errors(form),
+        )
+    services.task_create(actor=_actor(request), room=room, milestone=milestone, **form.cleaned_data)
+    return _plan_section(request, room, focus_add=milestone.pk)
+
+
+@require_POST
+@member_required
+def task_save(request, room_id, pk):
+    room = room_for_member(request.membership, room_id)
+    task = get_object_or_404(Task.objects.for_room(room).select_related("owner"), pk=pk)
+    result = inline_save(
+        request,
+        instance=task,
+        form_class=TaskForm,
+        form_kwargs={"room": room},
+        save=lambda *, changes, base_version: services.task_update(
+            actor=_actor(request), room=room, task_id=pk, base_version=base_version, changes=changes
+        ),
+    )
+
+    def render_meta(instance, *, errors, status):
+        annotate_task(instance, room=room, today=room.today())
+        return render(
+            request,
+            f"{PAGE}#task-meta",
+            {"room": room, "task": instance, "errors": errors, "saved": status == 200},
+            status=status,
+        )
+
+    def render_row(instance, *, conflict, status):
+        current, context = task_in_context(room, pk)
+        return render(
+            request,
+            f"{PAGE}#task-row",
+            context | {"task": current, "conflict": conflict},
+            status=status,
+        )
+
+    return _respond(request, result, render_meta, render_row, f"task-{pk}", room)
+
+
+@require_POST
+@member_required
+def task_delete(request, room_id, pk):
+    room = room_for_member(request.membership, room_id)
+    get_object_or_404(Task.objects.for_room(room), pk=pk)
+    services.task_delete(actor=_actor(request), room=room, task_id=pk)
+    return _plan_section(request, room)
+
+
+@require_POST
+@member_required
+def task_move(request, room_id, pk):
+    room = room_for_member(request.membership, room_id)
+    get_object_or_404(Task.objects.for_room(room), pk=pk)
+    services.task_move(
+        actor=_actor(request), room=room, task_id=pk, direction=request.POST.get("direction", "")
+    )
+    return _plan_section(request, room)
+
+
+# --- decision criteria and risks ---------------------------------------------------------
+
+SHEETS = {
+    "criterion": (DecisionCriterion, CriterionForm, "criteria"),
+    "risk": (Risk, RiskForm, "risks"),
+}
+
+
+def _sheet_section(request, room, name, *, status=200, **extra):
+    if not request.htmx:
+        for error in extra.get("errors", []):
+            messages.error(request, error)
+        return redirect(_room_url(room) + f"#{SHEETS[name][2]}")
+    return render(request, f"{PAGE}#{SHEETS[name][2]}", room_plan(room) | extra, status=status)
+
+
+@require_POST
+@member_required
+def sheet_add(request, room_id, kind):
+    room = room_for_member(request.membership, room_id)
+    plan = _plan_of(room)
+    model, form_class, _ = SHEETS[kind]
+    form = form_class(request.POST, room=room)
+    if not form.is_valid():
+        return _sheet_section(
+            request, room, kind, status=422, **{f"{kind}_form": form}, errors=_errors(form)
+        )
+    create = services.criterion_create if kind == "criterion" else services.risk_create
+    create(actor=_actor(request), room=room, plan=plan, **form.cleaned_data)
+    return _sheet_section(request, room, kind)
+
+
+@require_POST
+@member_required
+def sheet_save(request, room_id, kind, pk):
+    room = room_for_member(request.membership, room_id)
+    model, form_class, section = SHEETS[kind]
+    row = get_object_or_404(model.objects.for_room(room), pk=pk)
+    update = services.criterion_update if kind == "criterion" else services.risk_update
+    id_arg = "criterion_id" if kind == "criterion" else "risk_id"
+    result = inline_save(
+        request,
+        instance=row,
+        form_class=form_class,
+        form_kwargs={"room": room},
+        save=lambda *, changes, base_version: update(
+            actor=_actor(request),
+            room=room,
+            base_version=base_version,
+            changes=changes,
+            **{id_arg: pk},
+        ),
+    )
+
+    def render_meta(instance, *, errors, status):
+        return render(
+            request,
+            f"{PAGE}#row-meta",
+            {"room": room, "row": instance, "errors": errors, "saved": status == 200},
+            status=status,
+        )
+
+    def render_row(instance, *, conflict, status):
+        context = room_plan(room)
+        current = next(r for r in context[section] if r.pk == pk)
+        return render(
+            request,
+            f"{PAGE}#{kind}-row",
+            context | {"row": current, "conflict": conflict},
+            status=status,
+        )
+
+    return _respond(request, result, render_meta, render_row, f"{kind}-{pk}", room)
+
+
+@require_POST
+@member_required
+def sheet_delete(request, room_id, kind, pk):
+    room = room_for_member(request.membership, room_id)
+    model = SHEETS[kind][0]
+    get_object_or_404(model.objects.for_room(room), pk=pk)
+    if kind == "criterion":
+        services.criterion_delete(actor=_actor(request), room=room, criterion_id=pk)
+    else:
+        services.risk_delete(actor=_actor(request), room=room, risk_id=pk)
+    return _sheet_section(request, room, kind)
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _respond(request, result, render_meta, render_row, row_id, room):
+    if result.status == 200 and request.htmx and request.POST.get("_row"):
+        # "Keep mine" from a conflict card: redraw the whole row, card gone.
+        return render_row(result.instance, conflict=None, status=200)
+    return respond(
+        request,
+        result,
+        render_meta=render_meta,
+        render_row=render_row,
+        row_id=row_id,
+        fallback_url=_room_url(room),
+    )
+
+
+def _errors(form):
+    out = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        out.extend(f"{label}: {e}" if label else str(e) for e in errors)
+    return out

@@ -1,0 +1,174 @@
+import uuid
+import zoneinfo
+from datetime import date
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone as dj_tz
+
+from accounts.models import Organization
+
+TIMEZONE_CHOICES = sorted((tz, tz) for tz in zoneinfo.available_timezones() if "/" in tz)
+TIMEZONE_CHOICES.insert(0, ("UTC", "UTC"))
+
+
+class Stage(models.TextChoices):
+    DISCOVERY = "discovery", "Discovery"
+    EVALUATION = "evaluation", "Evaluation"
+    PROPOSAL = "proposal", "Proposal"
+    NEGOTIATION = "negotiation", "Negotiation"
+    CLOSING = "closing", "Closing"
+
+
+class Outcome(models.TextChoices):
+    OPEN = "open", "Open"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    HANDED_OVER = "handed_over", "Handed over"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class RoomQuerySet(models.QuerySet):
+    def for_membership(self, membership):
+        """Every room a member of an organisation may open: their organisation's."""
+        if membership is None:
+            return self.none()
+        return self.filter(org_id=membership.org_id)
+
+
+class Room(models.Model):
+    """A deal: one buyer, one plan, everyone involved on both sides."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="rooms")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="rooms"
+    )
+    name = models.CharField("deal name", max_length=200)
+    buyer_company = models.CharField("buyer company", max_length=200)
+    value = models.DecimalField(
+        "deal value",
+        max_digits=14,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0)],
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.DISCOVERY)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.OPEN)
+    target_close_date = models.DateField("target close date")
+    close_reason = models.CharField(
+        "buyer's reason for the date",
+        max_length=500,
+        blank=True,
+        help_text="Why the buyer needs it by then, in their words.",
+    )
+    go_live_date = models.DateField("go-live date", null=True, blank=True)
+    goal = models.TextField(
+        "shared goal", blank=True, help_text="The buyer's business outcome, in their words."
+    )
+    timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES, default="UTC")
+    review_weekday = models.PositiveSmallIntegerField(
+        "review day", choices=Weekday.choices, null=True, blank=True
+    )
+    review_time = models.TimeField("review time", null=True, blank=True)
+    review_duration_minutes = models.PositiveSmallIntegerField(
+        "review length (minutes)",
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(480)],
+    )
+    # Bumped by every change anywhere in the room: the signal live viewers watch.
+    revision = models.PositiveBigIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=dj_tz.now)
+    updated_at = models.DateTimeField(default=dj_tz.now)
+
+    objects = RoomQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["target_close_date", "name"]
+        indexes = [models.Index(fields=["org", "outcome", "target_close_date"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.buyer_company})"
+
+    @property
+    def tzinfo(self):
+        try:
+            return zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
+
+    def today(self) -> date:
+        """Today's date where the room lives (its timezone)."""
+        return dj_tz.now().astimezone(self.tzinfo).date()
+
+    @property
+    def review_slot_label(self):
+        if self.review_weekday is None or self.review_time is None:
+            return ""
+        return (
+            f"{self.get_review_weekday_display()}s {self.review_time:%H:%M} "
+            f"({self.review_duration_minutes} min, {self.timezone})"
+        )
+
+
+class ActorKind(models.TextChoices):
+    USER = "user", "Seller"
+    STAKEHOLDER = "stakeholder", "Buyer link"
+    SYSTEM = "system", "System"
+
+
+class ActivityEvent(models.Model):
+    """One change in a room, with who made it and each field's before and after."""
+
+    class Verb(models.TextChoices):
+        CREATED = "created", "created"
+        UPDATED = "updated", "changed"
+        DELETED = "deleted", "deleted"
+        MOVED = "moved", "moved"
+        APPLIED_TEMPLATE = "applied_template", "started the plan from"
+        CONFLICT = "conflict", "was refused (conflict) changing"
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="activity")
+    created_at = models.DateTimeField(default=dj_tz.now)
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_ref = models.CharField(max_length=64, blank=True)  # a stakeholder's id
+    actor_label = models.CharField(max_length=250)
+    verb = models.CharField(max_length=32, choices=Verb.choices)
+    target_type = models.CharField(max_length=32)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=250, blank=True)
+    # The version the target reached with this change; lets a late writer learn
+    # which fields moved since the version it started from.
+    target_version = models.PositiveIntegerField(null=True, blank=True)
+    # {field: {"label": "Due date", "from": ..., "to": ...}}
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["room", "-created_at"]),
+            models.Index(fields=["target_type", "target_id", "target_version"]),
+        ]
+
+    def __str__(self):
+        return f"{self.actor_label} {self.get_verb_display()} {self.target_label}"

@@ -1,0 +1,329 @@
+"""The one write path of a room.
+
+Every change to anything in a room (the room itself, its plan, its stakeholders)
+goes through ``versioned_create``, ``versioned_update`` or ``versioned_delete``. In
+one transaction they apply optimistic locking on the row's ``version``, bump the
+room's ``revision`` and record an ActivityEvent with the actor and each field's
+before and after.
+
+A writer that started from an older version is not refused outright: if none of
+the fields it changes moved since its version, its change is applied on top
+(field-level merge). If one did, it gets ``StaleWrite`` with the other person's
+value, who set it and when, and the refused attempt is logged too.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import ActivityEvent, ActorKind, Room
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: a signed-in seller, a buyer stakeholder, or the system."""
+
+    user: Any = None
+    stakeholder: Any = None
+
+    @classmethod
+    def system(cls):
+        return cls()
+
+    @property
+    def kind(self):
+        if self.user is not None:
+            return ActorKind.USER
+        if self.stakeholder is not None:
+            return ActorKind.STAKEHOLDER
+        return ActorKind.SYSTEM
+
+    @property
+    def label(self):
+        if self.user is not None:
+            return self.user.display_name
+        if self.stakeholder is not None:
+            return str(self.stakeholder)
+        return "mapsite"
+
+
+class StaleWrite(Exception):  # noqa: N818 - it is a refusal, not a crash
+    """The fields a writer changed were changed by someone else since it read them.
+
+    ``clashes`` maps each field to ``{"label", "theirs", "mine", "by", "at"}``;
+    ``instance`` is the row as it is now.
+    """
+
+    def __init__(self, instance, clashes):
+        super().__init__(f"{instance!r} changed since it was read: {', '.join(clashes)}")
+        self.instance = instance
+        self.clashes = clashes
+
+
+def field_label(model, name):
+    return str(model._meta.get_field(name).verbose_name).capitalize()
+
+
+def display_value(model, name, value):
+    """A value as people read it in the activity log and conflict cards."""
+    if value is None or value == "":
+        return ""
+    field = model._meta.get_field(name)
+    if getattr(field, "choices", None) and not isinstance(field, models.ForeignKey):
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(timespec="minutes")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, datetime.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ", ".join(sorted(str(v) for v in value))
+    return str(value)
+
+
+def room_touch(room_id):
+    """Move the room's revision on; viewers learn from it that something changed."""
+    Room.objects.filter(pk=room_id).update(revision=F("revision") + 1)
+
+
+def activity_record(
+    *, room, actor, verb, target, changes=None, target_version=None, target_label=None
+):
+    return ActivityEvent.objects.create(
+        org_id=room.org_id,
+        room=room,
+        actor_kind=actor.kind,
+        actor_user=actor.user,
+        actor_ref=str(actor.stakeholder.pk) if actor.stakeholder is not None else "",
+        actor_label=actor.label[:250],
+        verb=verb,
+        target_type=target._meta.model_name,
+        target_id=str(target.pk),
+        target_label=(target_label or str(target))[:250],
+        target_version=target_version,
+        changes=changes or {},
+    )
+
+
+def _m2m_ids(instance, name):
+    return {obj.pk for obj in getattr(instance, name).all()}
+
+
+def _moved_since(instance, base_version):
+    """Fields of ``instance`` changed after ``base_version``: field -> last change."""
+    events = ActivityEvent.objects.filter(
+        target_type=instance._meta.model_name,
+        target_id=str(instance.pk),
+        target_version__gt=base_version,
+        verb=ActivityEvent.Verb.UPDATED,
+    ).order_by("target_version")
+    moved = {}
+    for event in events:
+        for name in event.changes:
+            moved[name] = event
+    return moved
+
+
+def versioned_create(*, actor, room, instance, extra_changes=None):
+    """Save a new row of the room and log it with its initial values."""
+    model = type(instance)
+    with transaction.atomic():
+        instance.save()
+        changes = {}
+        for field in model._meta.concrete_fields:
+            if field.name in {
+                "id",
+                "org",
+                "room",
+                "plan",
+                "version",
+                "created_at",
+                "updated_at",
+                "order",
+            }:
+                continue
+            value = getattr(instance, field.name)
+            shown = display_value(model, field.name, value)
+            if shown:
+                changes[field.name] = {
+                    "label": field_label(model, field.name),
+                    "from": "",
+                    "to": shown,
+                }
+        changes.update(extra_changes or {})
+        room_touch(room.pk)
+        activity_record(
+            room=room,
+            actor=actor,
+            verb=ActivityEvent.Verb.CREATED,
+            target=instance,
+            changes=changes,
+            target_version=instance.version,
+        )
+    return instance
+
+
+def versioned_update(*, actor, room, queryset, pk, base_version, changes, m2m=None):
+    """Apply ``changes`` (field -> value) and ``m2m`` (field -> ids) to one row.
+
+    ``queryset`` is the caller's tenant-scoped queryset: a row outside it does not
+    exist (``DoesNotExist``). Raises ``StaleWrite`` when a changed field moved
+    since ``base_version``. Returns the updated instance.
+    """
+    model = queryset.model
+    m2m = m2m or {}
+    try:
+        with transaction.atomic():
+            instance = queryset.select_for_update().get(pk=pk)
+            effective = {k: v for k, v in changes.items() if getattr(instance, k) != v}
+            effective_m2m = {k: set(v) for k, v in m2m.items() if _m2m_ids(instance, k) != set(v)}
+            if base_version != instance.version:
+                moved = _moved_since(instance, base_version)
+                clashing = (set(effective) | set(effective_m2m)) & set(moved)
+                if clashing:
+                    raise StaleWrite(
+                        instance, _clashes(instance, clashing, moved, {**changes, **m2m})
+                    )
+            if not effective and not effective_m2m:
+                return instance
+            before = {k: getattr(instance, k) for k in effective}
+            before_m2m = {k: [str(o) for o in getattr(instance, k).all()] for k in effective_m2m}
+            now = timezone.now()
+            updated = queryset.filter(pk=pk, version=instance.version).update(
+                **effective, version=F("version") + 1, updated_at=now
+            )
+            if updated != 1:  # the row lock makes this unreachable; refuse rather than guess
+                raise StaleWrite(instance, {})
+            for key, value in effective.items():
+                setattr(instance, key, value)
+            instance.version += 1
+            instance.updated_at = now
+            log = {
+                key: {
+                    "label": field_label(model, key),
+                    "from": display_value(model, key, before[key]),
+                    "to": display_value(model, key, value),
+                }
+                for key, value in effective.items()
+            }
+            for key, ids in effective_m2m.items():
+                getattr(instance, key).set(ids)
+                log[key] = {
+                    "label": field_label(model, key),
+                    "from": display_value(model, key, before_m2m[key]),
+                    "to": display_value(model, key, [str(o) for o in getattr(instance, key).all()]),
+                }
+            room_touch(room.pk)
+            activity_record(
+                room=room,
+                actor=actor,
+                verb=ActivityEvent.Verb.UPDATED,
+                target=instance,
+                changes=log,
+                target_version=instance.version,
+            )
+            return instance
+    except StaleWrite as refused:
+        # Outside the rolled-back transaction: the refused attempt stays on record.
+        activity_record(
+            room=room,
+            actor=actor,
+            verb=ActivityEvent.Verb.CONFLICT,
+            target=refused.instance,
+            changes={
+                k: {"label": c["label"], "from": c["theirs"], "to": c["mine"]}
+                for k, c in refused.clashes.items()
+            },
+        )
+        raise
+
+
+def _clashes(instance, names, moved, wanted):
+    model = type(instance)
+    result = {}
+    for name in sorted(names):
+        event = moved[name]
+        current = getattr(instance, name)
+        if hasattr(current, "all"):
+            current = [str(o) for o in current.all()]
+        mine = wanted[name]
+        if isinstance(mine, (set, list, tuple)) and name in {
+            f.name for f in model._meta.many_to_many
+        }:
+            related = model._meta.get_field(name).related_model
+            mine = [str(o) for o in related.objects.filter(pk__in=mine)]
+        result[name] = {
+            "label": field_label(model, name),
+            "theirs": display_value(model, name, current),
+            "theirs_raw": current,
+            "mine": display_value(model, name, mine),
+            "mine_raw": wanted[name],
+            "by": event.actor_label,
+            "at": event.created_at,
+        }
+    return result
+
+
+def versioned_delete(*, actor, room, queryset, pk):
+    """Delete one row of the room and log what it was."""
+    with transaction.atomic():
+        instance = queryset.select_for_update().get(pk=pk)
+        label = str(instance)
+        model = type(instance)
+        snapshot = {}
+        for field in model._meta.concrete_fields:
+            if field.name in {
+                "id",
+                "org",
+                "room",
+                "plan",
+                "version",
+                "created_at",
+                "updated_at",
+                "order",
+            }:
+                continue
+            shown = display_value(model, field.name, getattr(instance, field.name))
+            if shown:
+                snapshot[field.name] = {
+                    "label": field_label(model, field.name),
+                    "from": shown,
+                    "to": "",
+                }
+        activity_record(
+            room=room,
+            actor=actor,
+            verb=ActivityEvent.Verb.DELETED,
+            target=instance,
+            changes=snapshot,
+            target_label=label,
+        )
+        instance.delete()
+        room_touch(room.pk)
+
+
+def room_create(*, membership, actor, **fields):
+    """Create a deal room in the member's organisation, owned by the member."""
+    room = Room(org_id=membership.org_id, owner=membership.user, **fields)
+    return versioned_create(actor=actor, room=room, instance=room)
+
+
+def room_update(*, actor, membership, room_id, base_version, changes):
+    return versioned_update(
+        actor=actor,
+        room=Room.objects.for_membership(membership).get(pk=room_id),
+        queryset=Room.objects.for_membership(membership),
+        pk=room_id,
+        base_version=base_version,
+        changes=changes,
+    )

@@ -1,0 +1,88 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import member_required
+
+from .forms import RoomForm
+from .inline import inline_save, respond
+from .models import ActivityEvent, Outcome, Room
+from .selectors import room_for_member
+from .services import Actor, room_create, room_update
+
+
+@require_GET
+@member_required
+def room_list(request):
+    rooms = Room.objects.for_membership(request.membership).select_related("owner")
+    show = request.GET.get("show", "open")
+    if show == "mine":
+        rooms = rooms.filter(owner=request.user)
+    elif show != "all":
+        show = "open"
+        rooms = rooms.filter(outcome=Outcome.OPEN)
+    page = Paginator(rooms, 50).get_page(request.GET.get("page"))
+    return render(request, "rooms/list.html", {"page": page, "show": show})
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def room_new(request):
+    form = RoomForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        room = room_create(
+            membership=request.membership, actor=Actor(user=request.user), **form.cleaned_data
+        )
+        messages.success(request, f"Room “{room.name}” created. Now start its plan.")
+        return redirect("plans:room", room_id=room.pk)
+    return render(request, "rooms/new.html", {"form": form}, status=422 if form.errors else 200)
+
+
+@require_POST
+@member_required
+def room_save(request, room_id):
+    room = room_for_member(request.membership, room_id)
+    result = inline_save(
+        request,
+        instance=room,
+        form_class=RoomForm,
+        form_kwargs={},
+        save=lambda *, changes, base_version: room_update(
+            actor=Actor(user=request.user),
+            membership=request.membership,
+            room_id=room.pk,
+            base_version=base_version,
+            changes=changes,
+        ),
+    )
+
+    def render_meta(instance, *, errors, status, conflict=None):
+        return render(
+            request,
+            "rooms/_meta.html",
+            {"room": instance, "errors": errors, "saved": status == 200, "conflict": conflict},
+            status=status,
+        )
+
+    if request.htmx and result.status == 409:
+        # The header stays as typed; the card beside it offers both values.
+        return render_meta(result.instance, errors=[], status=409, conflict=result.conflict)
+    return respond(
+        request,
+        result,
+        render_meta=render_meta,
+        render_row=None,
+        row_id="room-details",
+        fallback_url=reverse("plans:room", args=[room.pk]),
+    )
+
+
+@require_GET
+@member_required
+def room_activity(request, room_id):
+    room = room_for_member(request.membership, room_id)
+    events = ActivityEvent.objects.filter(org_id=room.org_id, room=room)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "rooms/activity.html", {"room": room, "page": page})

@@ -1,0 +1,95 @@
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Organization
+from rooms.models import Room
+
+
+class Side(models.TextChoices):
+    BUYER = "buyer", "Buyer"
+    SELLER = "seller", "Seller"
+
+
+class Track(models.TextChoices):
+    BUSINESS = "business", "Business"
+    TECHNICAL = "technical", "Technical"
+    SECURITY = "security", "Security / IT"
+    LEGAL = "legal", "Legal"
+    PROCUREMENT = "procurement", "Procurement"
+
+
+class DecisionRole(models.TextChoices):
+    CHAMPION = "champion", "Champion"
+    ECONOMIC_BUYER = "economic_buyer", "Economic buyer"
+    TECHNICAL_EVALUATOR = "technical_evaluator", "Technical evaluator"
+    LEGAL = "legal", "Legal"
+    SECURITY = "security", "Security"
+    PROCUREMENT = "procurement", "Procurement"
+    END_USER = "end_user", "End user"
+    EXECUTIVE_SPONSOR = "executive_sponsor", "Executive sponsor"
+    ACCOUNT_EXECUTIVE = "account_executive", "Account executive"
+    SALES_ENGINEER = "sales_engineer", "Sales engineer"
+    CUSTOMER_SUCCESS = "customer_success", "Customer success"
+    OTHER = "other", "Other"
+
+
+class Influence(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class Scope(models.TextChoices):
+    WHOLE_PLAN = "all", "Whole plan"
+    TRACK = "track", "Summary + own track"
+
+
+class StakeholderQuerySet(models.QuerySet):
+    def for_room(self, room):
+        return self.filter(org_id=room.org_id, room=room)
+
+
+class Stakeholder(models.Model):
+    """A person in the deal, on either side. Buyers have no account."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="stakeholders")
+    side = models.CharField(max_length=8, choices=Side.choices, default=Side.BUYER)
+    name = models.CharField(max_length=150)
+    email = models.EmailField(blank=True)
+    title = models.CharField("job title", max_length=150, blank=True)
+    role = models.CharField(
+        "role in the decision",
+        max_length=32,
+        choices=DecisionRole.choices,
+        default=DecisionRole.OTHER,
+    )
+    influence = models.CharField(max_length=8, choices=Influence.choices, default=Influence.MEDIUM)
+    approval_authority = models.BooleanField("approval authority", default=False)
+    track = models.CharField(max_length=16, choices=Track.choices, default=Track.BUSINESS)
+    scope = models.CharField("sees", max_length=8, choices=Scope.choices, default=Scope.WHOLE_PLAN)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = StakeholderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["side", "name"]
+        indexes = [models.Index(fields=["room", "side"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_side_display()})"
+
+
+# Choice lists the stakeholder rows render, wherever the section is drawn.
+TEMPLATE_CHOICES = {
+    "sh_side_choices": Side.choices,
+    "sh_role_choices": DecisionRole.choices,
+    "sh_influence_choices": Influence.choices,
+    "sh_track_choices": Track.choices,
+    "sh_scope_choices": Scope.choices,
+}

@@ -1,0 +1,74 @@
+import pytest
+from django.test import Client
+
+from accounts.models import Role
+
+from .factories import PASSWORD, MembershipFactory, OrganizationFactory, RoomFactory
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # The manifest storage needs collectstatic; tests serve static files from finders.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def org():
+    return OrganizationFactory(name="Northwind")
+
+
+@pytest.fixture
+def other_org():
+    return OrganizationFactory(name="Globex")
+
+
+@pytest.fixture
+def owner(org):
+    """A rep who owns the room under test."""
+    return MembershipFactory(org=org, role=Role.REP).user
+
+
+@pytest.fixture
+def member(org):
+    """Another member of the same organisation (a manager)."""
+    return MembershipFactory(org=org, role=Role.MANAGER).user
+
+
+@pytest.fixture
+def admin_user(org):
+    return MembershipFactory(org=org, role=Role.ADMIN).user
+
+
+@pytest.fixture
+def outsider(other_org):
+    """An admin of another organisation: must never see the room."""
+    return MembershipFactory(org=other_org, role=Role.ADMIN).user
+
+
+@pytest.fixture
+def room(org, owner):
+    return RoomFactory(org=org, owner=owner)
+
+
+def login(user):
+    client = Client()
+    assert client.login(email=user.email, password=PASSWORD)
+    return client
+
+
+@pytest.fixture
+def owner_client(owner):
+    return login(owner)
+
+
+@pytest.fixture
+def member_client(member):
+    return login(member)
+
+
+@pytest.fixture
+def outsider_client(outsider):
+    return login(outsider)
