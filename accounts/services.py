@@ -109,10 +109,12 @@ def _accept(invitation, user):
     """Membership for ``user`` from ``invitation``; called inside a transaction."""
     locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if locked.accepted_at is not None and locked.accepted_by_id == user.pk:
-        # Accepting twice (double click, back button) is harmless.
-        return Membership.objects.get_or_create(
-            org_id=locked.org_id, user=user, defaults={"role": locked.role}
-        )[0]
+        # Accepting twice (double click, back button) is harmless; but a member
+        # removed since then cannot come back through the old link.
+        membership = Membership.objects.filter(org_id=locked.org_id, user=user).first()
+        if membership is None:
+            raise InvitationNotPending(locked.pk)
+        return membership
     if not locked.is_pending:
         raise InvitationNotPending(locked.pk)
     # An existing member keeps their role: an invitation never demotes anyone.

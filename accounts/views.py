@@ -1,0 +1,395 @@
+"""Sign-up, sign-in, password reset, the team page, invitations and org switching."""
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required, login_required
+from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.http import require_POST
+
+from . import services
+from .access import SESSION_KEY, current_membership, member_required
+from .forms import (
+    EMAIL_TAKEN,
+    AcceptInvitationForm,
+    EmailAuthenticationForm,
+    InviteForm,
+    OrganizationForm,
+    RoleForm,
+    SignupForm,
+)
+from .models import Invitation, Membership, Role, User, hash_token
+
+log = logging.getLogger(__name__)
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MANAGERS = [Role.ADMIN, Role.MANAGER]
+ADMINS = [Role.ADMIN]
+# Tokens are 43 characters; anything much longer is not one of ours.
+MAX_TOKEN_LENGTH = 128
+
+
+def _use_org(request, org_id):
+    """Make ``org_id`` the organisation the session works in."""
+    request.session[SESSION_KEY] = str(org_id)
+    for attr in ("_membership_cache", "_memberships_cache"):
+        if hasattr(request, attr):
+            delattr(request, attr)
+
+
+def _safe_next(request, default):
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+# --- sign-up, sign-in, sign-out -----------------------------------------------------
+
+
+@login_not_required
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            org, user = services.org_create(
+                name=data["org_name"],
+                email=data["email"],
+                password=data["password"],
+                user_name=data["name"],
+            )
+        except services.EmailTaken:
+            form.email_taken = True
+            form.add_error("email", EMAIL_TAKEN)
+        else:
+            login(request, user, backend=MODEL_BACKEND)
+            _use_org(request, org.pk)
+            messages.success(request, f"Welcome to mapsite — {org.name} is ready.")
+            return redirect(settings.LOGIN_REDIRECT_URL)
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST only (Django refuses GET with 405)."""
+
+
+# --- password reset and change --------------------------------------------------------
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "registration/password_reset_form.html"
+    email_template_name = "registration/password_reset_email.html"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        # Links in emails are built from SITE_URL, never from the request's Host.
+        self.extra_email_context = {"site_url": settings.SITE_URL}
+        return super().form_valid(form)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "registration/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "registration/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "registration/password_reset_complete.html"
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("accounts:password_change_done")
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "registration/password_change_done.html"
+
+
+# --- the team page --------------------------------------------------------------------
+
+
+def _members_context(request, invite_form=None):
+    membership = request.membership
+    members = (
+        Membership.objects.filter(org=request.org)
+        .select_related("user")
+        .annotate(
+            rank=Case(
+                When(role=Role.ADMIN, then=Value(0)),
+                When(role=Role.MANAGER, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("rank", "user__name", "user__email")
+    )
+    pending = (
+        Invitation.objects.filter(
+            org=request.org,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("invited_by")
+        .order_by("-created_at")
+    )
+    if invite_form is None and membership.can_manage_members:
+        invite_form = InviteForm(membership=membership, auto_id="invite_%s")
+    admin_count = sum(1 for m in members if m.role == Role.ADMIN)
+    return {
+        "members": members,
+        "pending": pending,
+        "invite_form": invite_form,
+        "role_choices": Role.choices,
+        "is_admin": membership.is_admin,
+        "can_invite": membership.can_manage_members,
+        "admin_count": admin_count,
+        "ttl_days": settings.INVITATION_TTL_DAYS,
+    }
+
+
+@member_required
+def members(request):
+    return render(request, "accounts/members.html", _members_context(request))
+
+
+@require_POST
+@member_required(roles=MANAGERS)
+def invite(request):
+    form = InviteForm(request.POST, membership=request.membership, auto_id="invite_%s")
+    if not form.is_valid():
+        return render(request, "accounts/members.html", _members_context(request, form))
+    email, role = form.cleaned_data["email"], form.cleaned_data["role"]
+    try:
+        _invitation, _token, link = services.invitation_send(
+            org=request.org, invited_by=request.user, email=email, role=role
+        )
+    except Exception:
+        log.exception("Could not send the invitation email to %s", email)
+        messages.error(
+            request,
+            f"We couldn't send the invitation email to {email}. Nothing was sent; "
+            "please try again in a moment.",
+        )
+    else:
+        messages.success(
+            request,
+            f"Invitation sent to {email} as {Role(role).label}. "
+            f"You can also share this link with them directly: {link}",
+        )
+    return redirect("accounts:members")
+
+
+def _member_of_org(request, pk):
+    return get_object_or_404(Membership.objects.select_related("user"), pk=pk, org=request.org)
+
+
+@require_POST
+@member_required(roles=ADMINS)
+def member_role(request, pk):
+    target = _member_of_org(request, pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the roles: rep, manager or admin.")
+        return redirect("accounts:members")
+    role = form.cleaned_data["role"]
+    try:
+        services.membership_change_role(membership=target, role=role)
+    except services.LastAdminError:
+        messages.error(
+            request,
+            f"{target.user.display_name} is the only admin of {request.org.name}. "
+            "Make someone else an admin first.",
+        )
+    else:
+        messages.success(request, f"{target.user.display_name} is now {Role(role).label}.")
+    return redirect("accounts:members")
+
+
+@member_required(roles=ADMINS)
+def member_remove(request, pk):
+    target = _member_of_org(request, pk)
+    is_self = target.user_id == request.user.pk
+    if request.method == "POST":
+        try:
+            services.membership_remove(membership=target)
+        except services.LastAdminError:
+            messages.error(
+                request,
+                f"{target.user.display_name} is the only admin of {request.org.name} and "
+                "can't be removed. Make someone else an admin first.",
+            )
+            return redirect("accounts:members")
+        if is_self:
+            request.session.pop(SESSION_KEY, None)
+            messages.success(request, f"You left {request.org.name}.")
+            return redirect(settings.LOGIN_REDIRECT_URL)
+        messages.success(
+            request, f"{target.user.display_name} was removed from {request.org.name}."
+        )
+        return redirect("accounts:members")
+    return render(
+        request,
+        "accounts/member_remove.html",
+        {"target": target, "is_self": is_self, "org": request.org},
+    )
+
+
+@require_POST
+@member_required(roles=MANAGERS)
+def invitation_revoke(request, pk):
+    invitation = get_object_or_404(Invitation, pk=pk, org=request.org)
+    if invitation.role == Role.ADMIN and not request.membership.is_admin:
+        raise Http404("No such invitation.")
+    services.invitation_revoke(invitation=invitation)
+    messages.success(request, f"The invitation of {invitation.email} was revoked.")
+    return redirect("accounts:members")
+
+
+# --- accepting an invitation -----------------------------------------------------------
+
+
+@login_not_required
+def invitation_accept(request, token):
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise Http404("No such invitation.")
+    invitation = get_object_or_404(
+        Invitation.objects.select_related("org", "invited_by"), token_hash=hash_token(token)
+    )
+    user = request.user
+    here = request.get_full_path()
+    ctx = {"invitation": invitation, "org": invitation.org, "path": here}
+
+    if (
+        user.is_authenticated
+        and invitation.accepted_by_id == user.pk
+        and Membership.objects.filter(org_id=invitation.org_id, user=user).exists()
+    ):
+        # Already accepted by this very user: just take them there.
+        _use_org(request, invitation.org_id)
+        return redirect(settings.LOGIN_REDIRECT_URL)
+
+    if not invitation.is_pending:
+        if invitation.revoked_at:
+            ctx["reason"] = "revoked"
+        elif invitation.accepted_at:
+            ctx["reason"] = "accepted"
+        else:
+            ctx["reason"] = "expired"
+        return render(request, "accounts/invitation_invalid.html", ctx, status=410)
+
+    if user.is_authenticated:
+        if user.email.lower() != invitation.email.lower():
+            return render(request, "accounts/invitation_wrong_user.html", ctx, status=403)
+        if request.method == "POST":
+            return _joined(request, invitation, user)
+        return render(request, "accounts/invitation_accept.html", ctx)
+
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        ctx["login_url"] = _login_url(here)
+        return render(request, "accounts/invitation_sign_in.html", ctx)
+
+    form = AcceptInvitationForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new_user, _membership = services.invitation_accept_new_user(
+                invitation=invitation,
+                name=form.cleaned_data["name"],
+                password=form.cleaned_data["password"],
+            )
+        except services.EmailTaken:
+            ctx["login_url"] = _login_url(here)
+            return render(request, "accounts/invitation_sign_in.html", ctx)
+        except services.InvitationNotPending:
+            ctx["reason"] = "accepted"
+            return render(request, "accounts/invitation_invalid.html", ctx, status=410)
+        login(request, new_user, backend=MODEL_BACKEND)
+        _use_org(request, invitation.org_id)
+        messages.success(request, f"Welcome to {invitation.org.name}!")
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    ctx["form"] = form
+    return render(request, "accounts/invitation_new_user.html", ctx)
+
+
+def _login_url(next_path):
+    return f"{reverse('accounts:login')}?{urlencode({'next': next_path})}"
+
+
+def _joined(request, invitation, user):
+    try:
+        services.invitation_accept(invitation=invitation, user=user)
+    except services.InvitationNotPending:
+        return render(
+            request,
+            "accounts/invitation_invalid.html",
+            {"invitation": invitation, "org": invitation.org, "reason": "accepted"},
+            status=410,
+        )
+    _use_org(request, invitation.org_id)
+    messages.success(request, f"You joined {invitation.org.name}.")
+    return redirect(settings.LOGIN_REDIRECT_URL)
+
+
+# --- organisations ----------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def switch_org(request):
+    try:
+        org_id = uuid.UUID(str(request.POST.get("org", "")))
+    except ValueError:
+        raise Http404("No such organisation.") from None
+    membership = get_object_or_404(
+        Membership.objects.select_related("org"), user=request.user, org_id=org_id
+    )
+    _use_org(request, membership.org_id)
+    return redirect(_safe_next(request, reverse(settings.LOGIN_REDIRECT_URL)))
+
+
+@login_required
+def no_org(request):
+    if current_membership(request) is not None:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        org = services.org_create_for_user(user=request.user, name=form.cleaned_data["name"])
+        _use_org(request, org.pk)
+        messages.success(request, f"{org.name} is ready. You're its admin.")
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    invitations = (
+        Invitation.objects.filter(
+            email__iexact=request.user.email,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("org", "invited_by")
+        .order_by("-created_at")
+    )
+    return render(request, "accounts/no_org.html", {"form": form, "invitations": invitations})
