@@ -205,8 +205,7 @@ if EMAIL_URL:
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
                 "host": _email.hostname or "localhost",
-                "port": _email.port
-                or {"smtp": 25, "smtps": 465, "submission": 587}[_email.scheme],
+                "port": _email.port or {"smtp": 25, "smtps": 465, "submission": 587}[_email.scheme],
                 "username": unquote(_email.username or ""),
                 "password": unquote(_email.password or ""),
                 "use_ssl": _email.scheme == "smtps",

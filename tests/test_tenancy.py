@@ -81,18 +81,19 @@ def test_owner_and_member_reach_every_url(request, who, objects, method, name, t
 
 
 @pytest.mark.parametrize(("method", "name", "target", "data"), ROUTES)
-def test_outsider_gets_404_everywhere_and_changes_nothing(outsider, objects, method, name,
-                                                          target, data):
+def test_outsider_gets_404_everywhere_and_changes_nothing(
+    outsider, objects, method, name, target, data
+):
     before = ActivityEvent.objects.count()
     response = call(login(outsider), method, url_for(objects, name, target), data)
     assert response.status_code == 404
     assert ActivityEvent.objects.count() == before
 
 
-@pytest.mark.parametrize(("method", "name", "target", "data"),
-                         [r for r in ROUTES if r[2] is not None])
-def test_foreign_object_ids_under_ones_own_room_are_404(owner, objects, method, name, target,
-                                                        data):
+@pytest.mark.parametrize(
+    ("method", "name", "target", "data"), [r for r in ROUTES if r[2] is not None]
+)
+def test_foreign_object_ids_under_ones_own_room_are_404(owner, objects, method, name, target, data):
     """A member's own room with an object id from another organisation's room."""
     foreign_room = RoomFactory()
     foreign_plan = PlanFactory(room=foreign_room, org=foreign_room.org)

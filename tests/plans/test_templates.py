@@ -34,8 +34,9 @@ def test_weekend_dates_move_to_the_friday_before_even_across_a_year():
     assert schedule_backwards(D(2028, 1, 3), 1) == D(2027, 12, 31)
 
 
-@pytest.mark.parametrize(("slug", "low", "high"),
-                         [("light", 5, 8), ("standard", 10, 15), ("enterprise", 15, 25)])
+@pytest.mark.parametrize(
+    ("slug", "low", "high"), [("light", 5, 8), ("standard", 10, 15), ("enterprise", 15, 25)]
+)
 def test_builtin_template_sizes(slug, low, high):
     assert low <= BUILTIN_TEMPLATES[slug].task_count <= high
 

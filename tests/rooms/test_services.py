@@ -14,8 +14,14 @@ def task():
 
 
 def update(task, actor, base_version, **changes):
-    return versioned_update(actor=actor, room=task.room, queryset=Task.objects.for_room(task.room),
-                            pk=task.pk, base_version=base_version, changes=changes)
+    return versioned_update(
+        actor=actor,
+        room=task.room,
+        queryset=Task.objects.for_room(task.room),
+        pk=task.pk,
+        base_version=base_version,
+        changes=changes,
+    )
 
 
 def test_update_bumps_version_and_room_revision_and_logs_before_after(task):
@@ -29,8 +35,9 @@ def test_update_bumps_version_and_room_revision_and_logs_before_after(task):
     assert Room.objects.get(pk=task.room_id).revision == revision + 1
     event = ActivityEvent.objects.get(room=task.room, verb="updated")
     assert event.actor_label == "Sarah Kim"
-    assert event.changes == {"status": {"label": "Status", "from": "Not started",
-                                        "to": "In progress"}}
+    assert event.changes == {
+        "status": {"label": "Status", "from": "Not started", "to": "In progress"}
+    }
     assert event.target_version == 2
 
 
@@ -70,8 +77,13 @@ def test_stale_writer_of_the_same_field_is_refused_with_the_other_value(task):
 def test_a_row_outside_the_scoped_queryset_does_not_exist(task):
     other = TaskFactory()
     with pytest.raises(Task.DoesNotExist):
-        versioned_update(actor=Actor.system(), room=task.room,
-                         queryset=Task.objects.for_room(task.room), pk=other.pk,
-                         base_version=1, changes={"title": "hijacked"})
+        versioned_update(
+            actor=Actor.system(),
+            room=task.room,
+            queryset=Task.objects.for_room(task.room),
+            pk=other.pk,
+            base_version=1,
+            changes={"title": "hijacked"},
+        )
     other.refresh_from_db()
     assert other.title != "hijacked"
