@@ -1,0 +1,77 @@
+"""A seller signs in, opens the sample room and edits a task in place, in Chromium."""
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from plans.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD
+from plans.models import Task
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, base):
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Email").fill(DEMO_EMAIL)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Deal rooms")).to_be_visible()
+
+
+def test_edit_a_task_inline_and_see_it_persisted_and_logged(page, live_server):
+    call_command("seed_demo")
+    sign_in(page, live_server.url)
+    page.get_by_role("link", name="Acme Corp — Finance automation").click()
+    expect(page.get_by_role("heading", name="Mutual action plan")).to_be_visible()
+
+    task = Task.objects.get(title="Review security documentation")
+    row = page.locator(f"#task-{task.pk}")
+    new_due = task.due_date + datetime.timedelta(days=9)
+
+    row.get_by_label("Status of 2.2").select_option("done")
+    expect(row.locator(".saved")).to_be_visible()
+    expect(row.locator("input[name=version]")).to_have_value(str(task.version + 1))
+    row.get_by_label("Due date of 2.2").fill(new_due.isoformat())
+    expect(row.locator("input[name=version]")).to_have_value(str(task.version + 2))
+
+    page.reload()
+    row = page.locator(f"#task-{task.pk}")
+    expect(row.get_by_label("Status of 2.2")).to_have_value("done")
+    expect(row.get_by_label("Due date of 2.2")).to_have_value(new_due.isoformat())
+    task.refresh_from_db()
+    assert task.status == "done" and task.due_date == new_due
+
+    activity = page.locator("#activity-h + ol, section[aria-labelledby=activity-h] ol").first
+    expect(activity).to_contain_text("Review security documentation")
+    expect(activity).to_contain_text("Done")
+    expect(activity).to_contain_text(new_due.isoformat())
+
+
+def test_conflicting_edits_show_the_card_and_keep_mine_wins(browser, live_server):
+    call_command("seed_demo")
+    seller, other = browser.new_context(), browser.new_context()
+    try:
+        a, b = seller.new_page(), other.new_page()
+        for page in (a, b):
+            sign_in(page, live_server.url)
+            page.get_by_role("link", name="Acme Corp — Finance automation").click()
+        task = Task.objects.get(title="Answer follow-up security questions")
+        label = "Status of 2.3"
+        b.locator(f"#task-{task.pk}").get_by_label(label).select_option("in_progress")
+        expect(b.locator(f"#task-{task.pk} .saved")).to_be_visible()
+
+        row = a.locator(f"#task-{task.pk}")
+        row.get_by_label(label).select_option("done")  # a still shows version 1
+        card = a.locator(f"#task-{task.pk} .conflict")
+        expect(card).to_contain_text("In progress")
+        expect(card).to_contain_text("Done")
+        card.get_by_role("button", name="Keep mine").click()
+        expect(a.locator(f"#task-{task.pk} .conflict")).to_have_count(0)
+        expect(a.locator(f"#task-{task.pk}").get_by_label(label)).to_have_value("done")
+        task.refresh_from_db()
+        assert task.status == "done"
+    finally:
+        seller.close()
+        other.close()
