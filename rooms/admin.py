@@ -1,0 +1,81 @@
+from django.contrib import admin
+
+from accounts.admin import OrgScopedAdmin
+
+from .models import ActivityEvent, Room
+from .services import Actor, versioned_create, versioned_delete, versioned_update
+
+
+class RoomWriteAdmin(OrgScopedAdmin, admin.ModelAdmin):
+    """Admin edits of room data take the same write path as the pages: version check,
+    room revision, activity log."""
+
+    readonly_fields = ("version", "created_at", "updated_at")
+
+    def room_of(self, obj):
+        return obj if isinstance(obj, Room) else obj.room
+
+    def save_model(self, request, obj, form, change):
+        actor = Actor(user=request.user)
+        if not change:
+            versioned_create(actor=actor, room=self.room_of(obj), instance=obj)
+            return
+        names = [n for n in form.changed_data if n not in self.m2m_names()]
+        if names:
+            versioned_update(
+                actor=actor,
+                room=self.room_of(obj),
+                queryset=type(obj).objects.all(),
+                pk=obj.pk,
+                base_version=obj.version,
+                changes={n: form.cleaned_data[n] for n in names},
+            )
+
+    def m2m_names(self):
+        return {f.name for f in self.model._meta.many_to_many}
+
+    def delete_model(self, request, obj):
+        versioned_delete(
+            actor=Actor(user=request.user),
+            room=self.room_of(obj),
+            queryset=type(obj).objects.all(),
+            pk=obj.pk,
+        )
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+@admin.register(Room)
+class RoomAdmin(RoomWriteAdmin):
+    list_display = (
+        "name",
+        "buyer_company",
+        "org",
+        "owner",
+        "stage",
+        "outcome",
+        "target_close_date",
+    )
+    list_filter = ("stage", "outcome")
+    search_fields = ("name", "buyer_company")
+    readonly_fields = ("revision", "version", "created_at", "updated_at")
+
+
+@admin.register(ActivityEvent)
+class ActivityEventAdmin(OrgScopedAdmin, admin.ModelAdmin):
+    """The log is a record: it is read, never edited."""
+
+    list_display = ("created_at", "room", "actor_label", "verb", "target_type", "target_label")
+    list_filter = ("verb", "target_type", "actor_kind")
+    search_fields = ("actor_label", "target_label")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,79 @@
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from accounts.models import Role
+from rooms.models import ActivityEvent
+from tests.conftest import login
+from tests.factories import MembershipFactory, TaskFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_admin(org):
+    user = UserFactory(is_staff=True)
+    MembershipFactory(org=org, user=user, role=Role.ADMIN)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label__in=["rooms", "plans", "stakeholders"])
+    )
+    return user
+
+
+def test_scoped_staff_see_only_their_organisations_rooms(staff_admin, room):
+    foreign = TaskFactory()
+    client = login(staff_admin)
+    html = client.get(reverse("admin:rooms_room_changelist")).content.decode()
+    assert room.name in html and foreign.room.name not in html
+    response = client.get(reverse("admin:plans_task_change", args=[foreign.pk]))
+    assert response.status_code == 302  # the admin's answer for an object it cannot see
+    assert foreign.title not in client.get(reverse("admin:plans_task_changelist")).content.decode()
+
+
+def test_superuser_edits_go_through_the_activity_log(room):
+    su = UserFactory(is_staff=True, is_superuser=True)
+    task = TaskFactory(milestone__plan__room=room, milestone__plan__org=room.org)
+    client = login(su)
+    url = reverse("admin:plans_task_change", args=[task.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(
+        {
+            "org": room.org_id,
+            "room": room.pk,
+            "plan": task.plan_id,
+            "milestone": task.milestone_id,
+            "title": "Renamed in admin",
+            "status": "not_started",
+            "side": "buyer",
+            "order": 0,
+            "owner": "",
+        }
+    )
+    data.pop("completed_at", None)
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    task.refresh_from_db()
+    assert task.title == "Renamed in admin" and task.version == 2
+    assert ActivityEvent.objects.filter(verb="updated", target_id=str(task.pk)).exists()
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "rooms_room",
+        "rooms_activityevent",
+        "plans_plan",
+        "plans_milestone",
+        "plans_task",
+        "plans_decisioncriterion",
+        "plans_risk",
+        "stakeholders_stakeholder",
+    ],
+)
+def test_every_admin_list_and_add_page_renders(model, room):
+    TaskFactory(milestone__plan__room=room, milestone__plan__org=room.org)
+    client = login(UserFactory(is_staff=True, is_superuser=True))
+    assert client.get(reverse(f"admin:{model}_changelist")).status_code == 200
+    add = client.get(reverse(f"admin:{model}_add")).status_code
+    assert add == (403 if model == "rooms_activityevent" else 200)
