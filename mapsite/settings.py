@@ -136,6 +136,8 @@ else:
                     "PRAGMA busy_timeout=20000;"
                 ),
             },
+            # A file, not shared-cache memory: concurrent tests lock like the real thing.
+            "TEST": {"NAME": str(DATA_DIR / "test-db.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
