@@ -75,7 +75,10 @@ class Room(models.Model):
     )
     go_live_date = models.DateField("go-live date", null=True, blank=True)
     goal = models.TextField(
-        "shared goal", blank=True, help_text="The buyer's business outcome, in their words."
+        "shared goal",
+        blank=True,
+        max_length=settings.MAPSITE_MAX_TEXT,
+        help_text="The buyer's business outcome, in their words.",
     )
     timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES, default="UTC")
     review_weekday = models.PositiveSmallIntegerField(
