@@ -24,6 +24,7 @@ from .selectors import annotate_task, milestone_in_context, room_plan, task_in_c
 from .templates_builtin import BUILTIN_TEMPLATES
 
 PAGE = "plans/room.html"
+PARTS = {"plan", "risks", "criteria"}
 
 
 def _actor(request):
@@ -39,6 +40,11 @@ def _room_url(room):
 def room_page(request, room_id):
     room = room_for_member(request.membership, room_id)
     context = room_plan(room) | {"templates": BUILTIN_TEMPLATES.values()}
+    part = request.GET.get("part")
+    if request.htmx and part in PARTS:
+        # The same template, one section of it: redrawn when other sections change it
+        # (a new person is a new owner to choose).
+        return render(request, f"{PAGE}#{part}", context)
     return render(request, PAGE, context)
 
 

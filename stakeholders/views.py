@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
 
 from accounts.access import member_required
 from rooms.inline import inline_save, respond
@@ -31,7 +32,11 @@ def _section(request, room, *, status=200, **extra):
         for error in extra.get("errors", []):
             messages.error(request, error)
         return redirect(reverse("plans:room", args=[room.pk]) + "#stakeholders")
-    return render(request, f"{SECTION}#section", _context(room, **extra), status=status)
+    response = render(request, f"{SECTION}#section", _context(room, **extra), status=status)
+    if status == 200:
+        # The plan's owner pickers list these people: tell the page to redraw them.
+        trigger_client_event(response, "people-changed")
+    return response
 
 
 @require_POST
@@ -82,15 +87,20 @@ def stakeholder_save(request, room_id, pk):
         )
 
     if result.status == 200 and request.htmx and request.POST.get("_row"):
-        return render_row(result.instance, conflict=None, status=200)
-    return respond(
-        request,
-        result,
-        render_meta=render_meta,
-        render_row=render_row,
-        row_id=f"stakeholder-{pk}",
-        fallback_url=reverse("plans:room", args=[room.pk]),
-    )
+        response = render_row(result.instance, conflict=None, status=200)
+    else:
+        response = respond(
+            request,
+            result,
+            render_meta=render_meta,
+            render_row=render_row,
+            row_id=f"stakeholder-{pk}",
+            fallback_url=reverse("plans:room", args=[room.pk]),
+        )
+    changed = {request.POST.get("_field")} if request.POST.get("_field") else set(request.POST)
+    if result.status == 200 and request.htmx and changed & {"name", "side"}:
+        trigger_client_event(response, "people-changed")
+    return response
 
 
 @require_POST

@@ -71,3 +71,16 @@ def test_removing_a_person_keeps_their_tasks_unowned(owner_client, room):
     assert response.status_code == 200
     task = Task.objects.get(pk=task.pk)
     assert task.owner_id is None
+
+
+def test_adding_a_person_tells_the_plan_to_redraw_its_owner_pickers(owner_client, room):
+    response = owner_client.post(
+        reverse("stakeholders:add", args=[room.pk]),
+        {"name": "Ann Lee", "side": "buyer", "role": "legal"},
+        **HX,
+    )
+    assert "people-changed" in response["HX-Trigger"]
+    PlanFactory(room=room, org=room.org)
+    section = owner_client.get(reverse("plans:room", args=[room.pk]) + "?part=plan", **HX)
+    html = section.content.decode()
+    assert html.lstrip().startswith('<section id="plan"') and "<html" not in html
