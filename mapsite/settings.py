@@ -223,7 +223,7 @@ if EMAIL_URL:
     }
 else:
     # Embedded default: emails are printed by the process that sends them.
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    MAILERS = {"default": {"BACKEND": "mapsite.mail.ReadableConsoleBackend"}}
 
 # --- i18n, static ----------------------------------------------------------------
 LANGUAGE_CODE = "en"
