@@ -24,3 +24,28 @@ document.addEventListener("htmx:beforeRequest", (event) => {
   note.textContent = "That is not a valid date; nothing was saved.";
   meta.appendChild(note);
 });
+
+// Rows that save one field at a time: tell the server which input changed.
+document.addEventListener("htmx:configRequest", (event) => {
+  const elt = event.detail.elt;
+  const trigger = event.detail.triggeringEvent;
+  if (!elt.hasAttribute("data-field-save") || !trigger || !trigger.target) return;
+  const name = trigger.target.name;
+  if (name && !event.detail.parameters.has("_field")) {
+    event.detail.parameters._field = name;
+  }
+});
+
+// Buttons that close a card ("Use theirs"), without inline script.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-dismiss]");
+  if (button) {
+    const target = button.closest(button.getAttribute("data-dismiss"));
+    if (target) target.remove();
+  }
+});
+
+// Selects that submit their form on change (e.g. the organisation switcher).
+document.addEventListener("change", (event) => {
+  if (event.target.matches("select[data-autosubmit]")) event.target.form.requestSubmit();
+});

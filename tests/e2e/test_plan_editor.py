@@ -75,3 +75,26 @@ def test_conflicting_edits_show_the_card_and_keep_mine_wins(browser, live_server
     finally:
         seller.close()
         other.close()
+
+
+def test_edits_of_different_fields_from_two_pages_both_win(browser, live_server):
+    call_command("seed_demo")
+    one, two = browser.new_context(), browser.new_context()
+    try:
+        a, b = one.new_page(), two.new_page()
+        for page in (a, b):
+            sign_in(page, live_server.url)
+            page.get_by_role("link", name="Acme Corp — Finance automation").click()
+        task = Task.objects.get(title="Return redlines")
+        b.locator(f"#task-{task.pk}").get_by_label("Notes on 4.2").fill("Redlines due Friday")
+        b.locator(f"#task-{task.pk}").get_by_label("Notes on 4.2").press("Tab")
+        expect(b.locator(f"#task-{task.pk} .saved")).to_be_visible()
+
+        a.locator(f"#task-{task.pk}").get_by_label("Status of 4.2").select_option("in_progress")
+        expect(a.locator(f"#task-{task.pk} .saved")).to_be_visible()
+        expect(a.locator(f"#task-{task.pk} .conflict")).to_have_count(0)
+        task.refresh_from_db()
+        assert (task.status, task.notes) == ("in_progress", "Redlines due Friday")
+    finally:
+        one.close()
+        two.close()
