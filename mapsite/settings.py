@@ -157,7 +157,14 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # A folder, not process memory: every web process sees the same counters
+    # (e.g. the buyer-link guessing limit).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
     CELERY_QUEUE_DIR = DATA_DIR / "celery" / "queue"
     CELERY_PROCESSED_DIR = DATA_DIR / "celery" / "processed"
     for _d in (CELERY_QUEUE_DIR, CELERY_PROCESSED_DIR):
@@ -253,3 +260,11 @@ LOGGING = {
 # Longest free text accepted in any plan field; longer input is refused, not cut.
 MAPSITE_MAX_TEXT = 5000
 INVITATION_TTL_DAYS = 14
+# Buyer links: default lifetime, and how many unknown tokens one client address may try
+# in a window before it is refused (429).
+BUYER_LINK_TTL_DAYS = int(env("BUYER_LINK_TTL_DAYS", "90"))
+BUYER_LINK_MISS_LIMIT = int(env("BUYER_LINK_MISS_LIMIT", "20"))
+BUYER_LINK_MISS_WINDOW = int(env("BUYER_LINK_MISS_WINDOW", "600"))
+# How many reverse proxies sit in front of the app (their X-Forwarded-For entries are
+# trusted to find the client's address). 0: use the connection's address.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from rooms.models import Room
-from stakeholders.models import Side, Stakeholder, Track
+from stakeholders.models import Scope, Side, Stakeholder, Track
 
 MAX_TEXT = settings.MAPSITE_MAX_TEXT
 
@@ -28,6 +28,17 @@ class RoomScopedQuerySet(models.QuerySet):
     def for_room(self, room):
         """Rows of one room; the organisation is matched too, so scoping needs no join."""
         return self.filter(org_id=room.org_id, room_id=room.pk)
+
+
+class TaskQuerySet(RoomScopedQuerySet):
+    def visible_to(self, stakeholder):
+        """What a buyer stakeholder may see: everything, or their track's tasks and
+        the tasks they own."""
+        if stakeholder.scope == Scope.WHOLE_PLAN:
+            return self
+        return self.filter(
+            models.Q(milestone__track=stakeholder.track) | models.Q(owner=stakeholder)
+        )
 
 
 class RoomOwned(models.Model):
@@ -53,6 +64,9 @@ class Plan(RoomOwned):
     template = models.CharField("started from", max_length=64, blank=True)
     agreed_at = models.DateTimeField(null=True, blank=True)
     agreed_by = models.CharField(max_length=250, blank=True)
+    agreed_by_stakeholder = models.ForeignKey(
+        Stakeholder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     def __str__(self):
         return f"Plan for {self.room_id}"
@@ -75,6 +89,8 @@ class Milestone(RoomOwned):
         blank=True,
         help_text="The artifact that proves it is done, e.g. 'sign-off email from the CISO'.",
     )
+    # The date as it stood when the buyer last agreed to the plan.
+    agreed_target_date = models.DateField(null=True, blank=True, editable=False)
     depends_on = models.ManyToManyField(
         "self",
         symmetrical=False,
@@ -108,6 +124,10 @@ class Task(RoomOwned):
     notes = models.TextField(max_length=MAX_TEXT, blank=True)
     evidence = models.TextField("completion evidence", max_length=MAX_TEXT, blank=True)
     completed_at = models.DateTimeField("completed", null=True, blank=True)
+    # The due date as it stood when the buyer last agreed to the plan.
+    agreed_due_date = models.DateField(null=True, blank=True, editable=False)
+
+    objects = TaskQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "created_at"]
@@ -166,3 +186,29 @@ class Risk(RoomOwned):
 
     def __str__(self):
         return self.title
+
+
+class Comment(RoomOwned):
+    """A message on a task's thread; sellers and buyers in scope both read it."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="comments")
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    author_stakeholder = models.ForeignKey(
+        Stakeholder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_label = models.CharField(max_length=250)
+    body = models.TextField(max_length=MAX_TEXT)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["room", "task", "created_at"])]
+
+    def __str__(self):
+        return f"{self.author_label}: {self.body[:40]}"
+
+    @property
+    def from_buyer(self):
+        return self.author_stakeholder_id is not None

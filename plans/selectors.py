@@ -1,9 +1,19 @@
 """Reads of a room's plan, in a fixed number of queries whatever the plan's size."""
 
 from rooms.models import ActivityEvent, Stage, Weekday
-from stakeholders.models import TEMPLATE_CHOICES, Side, Stakeholder, Track
+from stakeholders.access import engagement_for
+from stakeholders.models import TEMPLATE_CHOICES, AccessLink, Scope, Side, Stakeholder, Track
 
-from .models import DecisionCriterion, Impact, Milestone, Plan, Risk, Task, TaskStatus
+from .models import (
+    Comment,
+    DecisionCriterion,
+    Impact,
+    Milestone,
+    Plan,
+    Risk,
+    Task,
+    TaskStatus,
+)
 
 CHOICES = {
     "status_choices": TaskStatus.choices,
@@ -22,9 +32,16 @@ def room_plan(room):
     Queries: plan, milestones, their dependencies, tasks, stakeholders, criteria,
     risks, recent activity — eight, for 5 tasks or 500.
     """
-    plan = Plan.objects.filter(room=room).first()
+    plan = Plan.objects.filter(room=room).select_related("agreed_by_stakeholder").first()
     stakeholders = list(Stakeholder.objects.for_room(room))
     by_id = {s.pk: s for s in stakeholders}
+    engagement = engagement_for(room)
+    latest_link = {}
+    for link in AccessLink.objects.filter(room=room, org_id=room.org_id):
+        latest_link.setdefault(link.stakeholder_id, link)  # newest first
+    for person in stakeholders:
+        person.engagement = engagement.get(person.pk)
+        person.latest_link = latest_link.get(person.pk)
     context = {
         **CHOICES,
         "room": room,
@@ -47,6 +64,10 @@ def room_plan(room):
         if risk.owner_id:
             risk.owner = by_id.get(risk.owner_id)
     _label(milestones, tasks, context["today"], room)
+    comments = _comments_by_task(room)
+    for task in tasks:
+        task.thread = comments.get(task.pk, [])
+    _mark_agreement(plan, milestones, tasks)
     return context | {
         "milestones": milestones,
         "criteria": list(DecisionCriterion.objects.for_room(room)),
@@ -56,14 +77,15 @@ def room_plan(room):
     }
 
 
-def _label(milestones, tasks, today, room):
+def _label(milestones, tasks, today, room, with_dependencies=True):
     grouped = {m.pk: [] for m in milestones}
     for task in tasks:
         grouped.setdefault(task.milestone_id, []).append(task)
     for m_index, milestone in enumerate(milestones, start=1):
         milestone.step = str(m_index)
         milestone.task_list = grouped.get(milestone.pk, [])
-        milestone.dependency_ids = {d.pk for d in milestone.depends_on.all()}
+        if with_dependencies:
+            milestone.dependency_ids = {d.pk for d in milestone.depends_on.all()}
         for t_index, task in enumerate(milestone.task_list, start=1):
             annotate_task(task, room=room, today=today, step=f"{m_index}.{t_index}")
 
@@ -91,3 +113,100 @@ def milestone_in_context(room, milestone_id):
         if milestone.pk == milestone_id:
             return milestone, context
     raise Milestone.DoesNotExist
+
+
+def _comments_by_task(room, task_ids=None):
+    comments = Comment.objects.for_room(room)
+    if task_ids is not None:
+        comments = comments.filter(task_id__in=task_ids)
+    grouped = {}
+    for comment in comments:
+        grouped.setdefault(comment.task_id, []).append(comment)
+    return grouped
+
+
+def _mark_agreement(plan, milestones, tasks):
+    """Dates moved since the buyer agreed, and rows added since, are marked."""
+    agreed = plan.agreed_at if plan else None
+    for m in milestones:
+        m.changed_since_agreed = bool(agreed and m.agreed_target_date != m.target_date
+                                      and m.created_at <= agreed)
+        m.added_since_agreed = bool(agreed and m.created_at > agreed)
+    for t in tasks:
+        t.changed_since_agreed = bool(agreed and t.agreed_due_date != t.due_date
+                                      and t.created_at <= agreed)
+        t.added_since_agreed = bool(agreed and t.created_at > agreed)
+
+
+def buyer_room(access):
+    """What one buyer stakeholder sees of their room, in a fixed number of queries."""
+    room, me = access.room, access.stakeholder
+    plan = Plan.objects.filter(room=room, org_id=room.org_id).first()
+    people = list(Stakeholder.objects.for_room(room))
+    by_id = {p.pk: p for p in people}
+    today = room.today()
+    context = {
+        "room": room,
+        "plan": plan,
+        "me": me,
+        "today": today,
+        "whole_plan": me.scope == Scope.WHOLE_PLAN,
+        "sellers": [p for p in people if p.side == Side.SELLER],
+        "buyers": [p for p in people if p.side == Side.BUYER],
+        "next_review": room.next_review(),
+        "status_choices": TaskStatus.choices,
+    }
+    if plan is None:
+        return context | {"milestones": [], "my_tasks": [], "criteria": [], "risks": []}
+    milestones = list(Milestone.objects.for_room(room))
+    tasks = list(Task.objects.for_room(room).visible_to(me))
+    for task in tasks:
+        task.owner = by_id.get(task.owner_id) if task.owner_id else None
+        task.editable = task.effective_side == Side.BUYER
+    comments = _comments_by_task(room, [t.pk for t in tasks])
+    for task in tasks:
+        task.thread = comments.get(task.pk, [])
+    _label(milestones, tasks, today, room, with_dependencies=False)
+    _mark_agreement(plan, milestones, tasks)
+    mine = sorted(
+        (t for t in tasks if t.owner_id == me.pk and not t.is_done),
+        key=lambda t: (t.due_date is None, t.due_date),
+    )
+    whole = context["whole_plan"]
+    risks = list(Risk.objects.for_room(room)) if whole else []
+    for risk in risks:
+        risk.owner = by_id.get(risk.owner_id) if risk.owner_id else None
+    return context | {
+        "milestones": milestones,
+        "my_tasks": mine,
+        "criteria": list(DecisionCriterion.objects.for_room(room)) if whole else [],
+        "risks": risks,
+        "timeline": timeline(room, milestones, today),
+    }
+
+
+def timeline(room, milestones, today):
+    """Positions (0–1000) of milestones, today and the close date on one horizontal line."""
+    dates = [m.target_date for m in milestones if m.target_date] + [today, room.target_close_date]
+    if room.go_live_date:
+        dates.append(room.go_live_date)
+    start, end = min(dates), max(dates)
+    span = max((end - start).days, 1)
+
+    def x(day):
+        return round(40 + 920 * (day - start).days / span)
+
+    points = [
+        {"x": x(m.target_date), "label": m.title, "step": m.step, "date": m.target_date,
+         "done": bool(m.task_list) and all(t.is_done for t in m.task_list),
+         "late": m.target_date < today and not all(t.is_done for t in m.task_list)}
+        for m in milestones if m.target_date
+    ]
+    return {
+        "points": points,
+        "today_x": x(today),
+        "close_x": x(room.target_close_date),
+        "live_x": x(room.go_live_date) if room.go_live_date else None,
+        "start": start,
+        "end": end,
+    }

@@ -9,15 +9,16 @@ from django.utils import timezone
 
 from rooms.models import ActivityEvent
 from rooms.services import (
+    Actor,
     activity_record,
     room_touch,
     versioned_create,
     versioned_delete,
     versioned_update,
 )
-from stakeholders.models import Stakeholder
+from stakeholders.models import Side, Stakeholder
 
-from .models import DecisionCriterion, Milestone, Plan, Risk, Task, TaskStatus
+from .models import Comment, DecisionCriterion, Milestone, Plan, Risk, Task, TaskStatus
 from .templates_builtin import BUILTIN_TEMPLATES, schedule_backwards
 
 
@@ -329,3 +330,120 @@ def _move(*, actor, room, queryset, pk, direction):
             target=moved,
             changes={"order": {"label": "Position", "from": str(index + 1), "to": str(other + 1)}},
         )
+
+
+# --- buyers, comments, agreement ---------------------------------------------------------
+
+BUYER_TASK_FIELDS = {"status", "notes", "evidence"}
+
+
+def buyer_task_update(*, access, task_id, base_version, changes):
+    """A buyer changes status, notes or evidence of a buyer-side task in their scope.
+    A task outside their scope does not exist for them (DoesNotExist)."""
+    stakeholder, room = access.stakeholder, access.room
+    task = (
+        Task.objects.for_room(room).visible_to(stakeholder).select_related("owner").get(pk=task_id)
+    )
+    if task.effective_side != Side.BUYER:
+        raise ValidationError("This is a task of the seller's team; only they update it.")
+    if set(changes) - BUYER_TASK_FIELDS:
+        raise ValidationError("You can update the status, notes and evidence of your tasks.")
+    return task_update(
+        actor=Actor(stakeholder=stakeholder),
+        room=room,
+        task_id=task.pk,
+        base_version=base_version,
+        changes=changes,
+    )
+
+
+def buyer_task_create(*, access, milestone_id, title, owner=None, due_date=None):
+    """Co-creation: a buyer adds a task for their side (owned by them unless they name
+    another buyer-side person)."""
+    stakeholder, room = access.stakeholder, access.room
+    milestone = Milestone.objects.for_room(room).get(pk=milestone_id)
+    owner = owner or stakeholder
+    if owner.room_id != room.pk or owner.side != Side.BUYER:
+        raise ValidationError({"owner": "Pick a person on your side."})
+    return task_create(
+        actor=Actor(stakeholder=stakeholder),
+        room=room,
+        milestone=milestone,
+        title=title,
+        owner=owner,
+        due_date=due_date,
+    )
+
+
+def buyer_milestone_create(*, access, title, target_date=None):
+    """Co-creation: a buyer adds a decision point their side leads, in their track."""
+    stakeholder, room = access.stakeholder, access.room
+    plan = Plan.objects.get(room=room, org_id=room.org_id)
+    return milestone_create(
+        actor=Actor(stakeholder=stakeholder),
+        room=room,
+        plan=plan,
+        title=title,
+        target_date=target_date,
+        lead_side=Side.BUYER,
+        track=stakeholder.track,
+    )
+
+
+def comment_create(*, actor, room, task, body):
+    """Add to a task's thread; both sides read it. ``task`` comes from the caller's
+    scoped queryset."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError("Write something first.")
+    if len(body) > Comment._meta.get_field("body").max_length:
+        raise ValidationError("A comment has at most 5000 characters.")
+    if task.room_id != room.pk:
+        raise ValidationError("Pick a task of this plan.")
+    with transaction.atomic():
+        comment = Comment.objects.create(
+            org_id=room.org_id,
+            room=room,
+            task=task,
+            author_user=actor.user,
+            author_stakeholder=actor.stakeholder,
+            author_label=actor.label[:250],
+            body=body,
+        )
+        room_touch(room.pk)
+        activity_record(
+            room=room,
+            actor=actor,
+            verb=ActivityEvent.Verb.COMMENTED,
+            target=task,
+            changes={"comment": {"label": "Comment", "from": "", "to": body[:300]}},
+        )
+    return comment
+
+
+def plan_agree(*, access):
+    """The buyer agrees to the plan as it stands; its dates are remembered, so any later
+    change shows as "changed since agreed"."""
+    stakeholder, room = access.stakeholder, access.room
+    now = timezone.now()
+    with transaction.atomic():
+        plan = Plan.objects.select_for_update().get(room=room, org_id=room.org_id)
+        Plan.objects.filter(pk=plan.pk).update(
+            agreed_at=now,
+            agreed_by=str(stakeholder),
+            agreed_by_stakeholder=stakeholder,
+            version=F("version") + 1,
+            updated_at=now,
+        )
+        Task.objects.for_room(room).update(agreed_due_date=F("due_date"))
+        Milestone.objects.for_room(room).update(agreed_target_date=F("target_date"))
+        room_touch(room.pk)
+        activity_record(
+            room=room,
+            actor=Actor(stakeholder=stakeholder),
+            verb=ActivityEvent.Verb.AGREED,
+            target=plan,
+            target_label="the plan",
+        )
+    plan.refresh_from_db()
+    return plan

@@ -1,6 +1,6 @@
 import uuid
 import zoneinfo
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -116,6 +116,18 @@ class Room(models.Model):
         """Today's date where the room lives (its timezone)."""
         return dj_tz.now().astimezone(self.tzinfo).date()
 
+    def next_review(self, now=None):
+        """The next weekly review as an aware datetime in the room's timezone, or None."""
+        if self.review_weekday is None or self.review_time is None:
+            return None
+        local = (now or dj_tz.now()).astimezone(self.tzinfo)
+        days = (self.review_weekday - local.weekday()) % 7
+        day = local.date() + timedelta(days=days)
+        start = datetime.combine(day, self.review_time, tzinfo=self.tzinfo)
+        if start <= local:
+            start = datetime.combine(day + timedelta(days=7), self.review_time, tzinfo=self.tzinfo)
+        return start
+
     @property
     def review_slot_label(self):
         if self.review_weekday is None or self.review_time is None:
@@ -142,6 +154,10 @@ class ActivityEvent(models.Model):
         MOVED = "moved", "moved"
         APPLIED_TEMPLATE = "applied_template", "started the plan from"
         CONFLICT = "conflict", "was refused (conflict) changing"
+        LINK_ISSUED = "link_issued", "issued a personal link to"
+        LINK_REVOKED = "link_revoked", "revoked the personal link of"
+        AGREED = "agreed", "agreed to"
+        COMMENTED = "commented", "commented on"
 
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="activity")

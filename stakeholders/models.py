@@ -93,3 +93,76 @@ TEMPLATE_CHOICES = {
     "sh_track_choices": Track.choices,
     "sh_scope_choices": Scope.choices,
 }
+
+
+class LinkState(models.TextChoices):
+    ACTIVE = "active", "Active"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"
+
+
+class AccessLinkQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class AccessLink(models.Model):
+    """A buyer stakeholder's personal link. Only the SHA-256 of its token is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    stakeholder = models.ForeignKey(Stakeholder, on_delete=models.CASCADE, related_name="links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AccessLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Link for {self.stakeholder_id} ({self.state})"
+
+    @property
+    def state(self):
+        if self.revoked_at is not None:
+            return LinkState.REVOKED
+        if self.expires_at <= timezone.now():
+            return LinkState.EXPIRED
+        return LinkState.ACTIVE
+
+    def get_state_display(self):
+        return LinkState(self.state).label
+
+
+class ViewEvent(models.Model):
+    """A buyer looking at something. Sellers' own views are never recorded."""
+
+    class Kind(models.TextChoices):
+        OPENED_LINK = "opened_link", "opened their link"
+        ROOM = "room", "viewed the room"
+        TASK = "task", "read the thread of"
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    stakeholder = models.ForeignKey(Stakeholder, on_delete=models.CASCADE, related_name="views")
+    link = models.ForeignKey(AccessLink, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    target_label = models.CharField(max_length=250, blank=True)
+    # The first view after 30 minutes of quiet starts a new visit.
+    starts_visit = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["stakeholder", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.stakeholder_id} {self.kind} {self.target_label}"

@@ -1,0 +1,259 @@
+"""Buyer links: issuing, revoking, opening, and the buyer session they start.
+
+A link is a capability: 256 random bits from the OS's CSPRNG, shown once, stored only
+as its SHA-256. Opening it starts a fresh session bound to that one link (and so to one
+stakeholder and one room) and redirects to a URL without the token. Every later
+request re-checks the link, so revocation and expiry bite on the very next click.
+"""
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Count, Max, Min, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import hash_token
+from rooms.models import ActivityEvent
+from rooms.services import Actor, activity_record
+
+from .models import AccessLink, Side, ViewEvent
+
+SESSION_KEY = "buyer_link"
+TOKEN_BYTES = 32  # 256 bits
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # token_urlsafe(32), nothing else
+VISIT_GAP = timedelta(minutes=30)
+
+
+class LinkGone(Exception):  # noqa: N818 - a state, not a crash
+    """The link behind a buyer session was revoked or has expired."""
+
+    def __init__(self, link):
+        super().__init__(f"link {link.pk} is {link.state}")
+        self.link = link
+
+
+@dataclass(frozen=True)
+class BuyerAccess:
+    """Who a buyer request is: one link, one stakeholder, one room."""
+
+    link: AccessLink
+
+    @property
+    def stakeholder(self):
+        return self.link.stakeholder
+
+    @property
+    def room(self):
+        return self.link.room
+
+
+# --- sellers: issue and revoke ----------------------------------------------------------
+
+
+def link_issue(*, actor, room, stakeholder, days=None, revoke_others=False):
+    """A new personal link for a buyer stakeholder. Returns (link, raw token); the raw
+    token exists only in this return value and in what the caller shows or sends."""
+    if stakeholder.room_id != room.pk or stakeholder.org_id != room.org_id:
+        raise ValidationError("Pick a person from this room.")
+    if stakeholder.side != Side.BUYER:
+        raise ValidationError("Links are for the buyer's people; your team signs in.")
+    days = settings.BUYER_LINK_TTL_DAYS if days is None else days
+    if not 1 <= days <= 365:
+        raise ValidationError("A link lasts between 1 and 365 days.")
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    now = timezone.now()
+    with transaction.atomic():
+        revoked = 0
+        if revoke_others:
+            revoked = (
+                AccessLink.objects.active()
+                .filter(stakeholder=stakeholder)
+                .update(revoked_at=now)
+            )
+        link = AccessLink.objects.create(
+            org_id=room.org_id,
+            room=room,
+            stakeholder=stakeholder,
+            token_hash=hash_token(token),
+            created_by=actor.user,
+            expires_at=now + timedelta(days=days),
+        )
+        changes = {"expires": {"label": "Expires", "from": "", "to": f"{link.expires_at:%Y-%m-%d}"}}
+        if revoked:
+            changes["revoked"] = {"label": "Earlier links revoked", "from": "", "to": str(revoked)}
+        activity_record(
+            room=room,
+            actor=actor,
+            verb=ActivityEvent.Verb.LINK_ISSUED,
+            target=stakeholder,
+            changes=changes,
+        )
+    return link, token
+
+
+def link_url(token):
+    return settings.SITE_URL + reverse("buyer:open", args=[token])
+
+
+def link_send(*, room, stakeholder, url, sender_name, reply_to=None, note=""):
+    """Email a freshly issued link to the stakeholder (plain text: nothing to inject)."""
+    if not stakeholder.email:
+        raise ValidationError(f"{stakeholder.name} has no email address on the map.")
+    lines = [f"Hello {stakeholder.name},", ""]
+    if note.strip():
+        lines += [note.strip(), ""]
+    lines += [
+        f"{sender_name} shares the mutual action plan for “{room.name}” with you.",
+        "Open it here (no account needed; this link is personal, please don't forward it):",
+        "",
+        url,
+        "",
+        "If the link has expired, open it anyway and ask for a fresh one.",
+    ]
+    EmailMessage(
+        subject=f"Your link to the {room.buyer_company} plan",
+        body="\n".join(lines),
+        to=[stakeholder.email],
+        reply_to=[reply_to] if reply_to else [],
+    ).send()
+
+
+def link_revoke(*, actor, room, link_id):
+    with transaction.atomic():
+        link = AccessLink.objects.select_for_update().get(
+            pk=link_id, room=room, org_id=room.org_id
+        )
+        if link.revoked_at is None:
+            link.revoked_at = timezone.now()
+            link.save(update_fields=["revoked_at"])
+            activity_record(
+                room=room,
+                actor=actor,
+                verb=ActivityEvent.Verb.LINK_REVOKED,
+                target=link.stakeholder,
+            )
+    return link
+
+
+# --- buyers: open, session, views -----------------------------------------------------
+
+
+def link_find(token):
+    """The link a token names, or None. Malformed tokens never reach the database."""
+    if not isinstance(token, str) or not TOKEN_RE.fullmatch(token):
+        return None
+    return (
+        AccessLink.objects.select_related("stakeholder", "room", "room__owner", "room__org")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+
+
+def buyer_session_start(request, link):
+    """Exchange an active link for a session bound to it (new session key)."""
+    request.session.cycle_key()
+    request.session[SESSION_KEY] = str(link.pk)
+    now = timezone.now()
+    AccessLink.objects.filter(pk=link.pk).update(last_used_at=now)
+    if not _is_seller(request, link.room):
+        view_record(BuyerAccess(link), kind=ViewEvent.Kind.OPENED_LINK)
+
+
+def buyer_session(request):
+    """The BuyerAccess of this request, None without one; LinkGone if it was cut off."""
+    link_id = request.session.get(SESSION_KEY)
+    if not link_id:
+        return None
+    link = (
+        AccessLink.objects.select_related("stakeholder", "room", "room__owner", "room__org")
+        .filter(pk=link_id)
+        .first()
+    )
+    if link is None:
+        return None
+    if link.state != "active":
+        raise LinkGone(link)
+    return BuyerAccess(link)
+
+
+def buyer_session_end(request):
+    request.session.pop(SESSION_KEY, None)
+    request.session.cycle_key()
+
+
+def _is_seller(request, room):
+    user = getattr(request, "user", None)
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.memberships.filter(org_id=room.org_id).exists()
+    )
+
+
+def view_record(access, *, kind, label="", request=None):
+    """Log what a buyer looked at. Sellers looking through a buyer link don't count."""
+    if request is not None and _is_seller(request, access.room):
+        return None
+    now = timezone.now()
+    last = (
+        ViewEvent.objects.filter(stakeholder=access.stakeholder)
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return ViewEvent.objects.create(
+        org_id=access.room.org_id,
+        room=access.room,
+        stakeholder=access.stakeholder,
+        link=access.link,
+        kind=kind,
+        target_label=label[:250],
+        starts_visit=last is None or now - last > VISIT_GAP,
+    )
+
+
+def link_refresh_request(*, token, email):
+    """A buyer whose link expired asks for a fresh one. Sent only when the address is the
+    stakeholder's own and the link expired (not revoked). Returns whether one was sent;
+    the caller must say the same thing either way."""
+    link = link_find(token)
+    if link is None or link.state != "expired":
+        return False
+    person = link.stakeholder
+    if not person.email or person.email.strip().lower() != (email or "").strip().lower():
+        return False
+    _, fresh = link_issue(actor=Actor(stakeholder=person), room=link.room, stakeholder=person)
+    owner = link.room.owner
+    link_send(
+        room=link.room,
+        stakeholder=person,
+        url=link_url(fresh),
+        sender_name=owner.display_name if owner else link.room.org.name,
+        reply_to=owner.email if owner else None,
+        note="You asked for a fresh link; here it is.",
+    )
+    return True
+
+
+# --- sellers: engagement ----------------------------------------------------------------
+
+
+def engagement_for(room):
+    """Per stakeholder of the room: first opened, last seen, visits, views (2 queries)."""
+    rows = (
+        ViewEvent.objects.filter(room=room, org_id=room.org_id)
+        .values("stakeholder_id")
+        .annotate(
+            first_opened=Min("created_at"),
+            last_seen=Max("created_at"),
+            visits=Count("id", filter=Q(starts_visit=True)),
+            views=Count("id"),
+        )
+    )
+    return {row["stakeholder_id"]: row for row in rows}
