@@ -30,4 +30,5 @@ EXPOSE 8000
 
 # The web process; compose runs migrations and collectstatic before it.
 CMD ["gunicorn", "mapsite.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", \
-     "--access-logfile", "-", "--no-control-socket"]
+     "--access-logfile", "-", "--logger-class", "mapsite.gunicorn_logging.RedactingLogger", \
+     "--no-control-socket"]

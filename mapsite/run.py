@@ -114,6 +114,7 @@ def build_children(host, port):
         "--threads", os.environ.get("WEB_THREADS", "4"),
         "--graceful-timeout", "5",
         "--access-logfile", "-",
+        "--logger-class", "mapsite.gunicorn_logging.RedactingLogger",
         "--no-control-socket",
     ]  # fmt: skip
     worker = [

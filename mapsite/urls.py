@@ -8,5 +8,6 @@ urlpatterns = [
     path("rooms/", include("rooms.urls")),
     path("rooms/<uuid:room_id>/", include("plans.urls")),
     path("rooms/<uuid:room_id>/stakeholders/", include("stakeholders.urls")),
+    path("b/", include("plans.buyer_urls")),
     path("admin/", admin.site.urls),
 ]

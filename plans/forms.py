@@ -71,3 +71,29 @@ class RiskForm(RoomScopedForm):
         model = Risk
         fields = ["title", "impact", "mitigation", "owner"]
         widgets = {"mitigation": forms.Textarea(attrs={"rows": 1})}
+
+
+class BuyerTaskForm(RoomScopedForm):
+    """What a buyer changes on their side's tasks."""
+
+    class Meta:
+        model = Task
+        fields = ["status", "notes", "evidence"]
+
+
+class BuyerTaskAddForm(RoomScopedForm):
+    class Meta:
+        model = Task
+        fields = ["title", "owner", "due_date"]
+        widgets = {"due_date": DateInput()}
+
+    def __init__(self, *args, room, **kwargs):
+        super().__init__(*args, room=room, **kwargs)
+        self.fields["owner"].queryset = Stakeholder.objects.for_room(room).filter(side="buyer")
+
+
+class BuyerMilestoneAddForm(RoomScopedForm):
+    class Meta:
+        model = Milestone
+        fields = ["title", "target_date"]
+        widgets = {"target_date": DateInput()}

@@ -193,7 +193,10 @@ class Comment(RoomOwned):
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="comments")
     author_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     author_stakeholder = models.ForeignKey(

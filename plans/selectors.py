@@ -1,8 +1,8 @@
 """Reads of a room's plan, in a fixed number of queries whatever the plan's size."""
 
 from rooms.models import ActivityEvent, Stage, Weekday
-from stakeholders.access import engagement_for
-from stakeholders.models import TEMPLATE_CHOICES, AccessLink, Scope, Side, Stakeholder, Track
+from stakeholders.models import TEMPLATE_CHOICES, Scope, Side, Stakeholder, Track
+from stakeholders.selectors import people_of
 
 from .models import (
     Comment,
@@ -33,15 +33,8 @@ def room_plan(room):
     risks, recent activity — eight, for 5 tasks or 500.
     """
     plan = Plan.objects.filter(room=room).select_related("agreed_by_stakeholder").first()
-    stakeholders = list(Stakeholder.objects.for_room(room))
+    stakeholders = people_of(room)
     by_id = {s.pk: s for s in stakeholders}
-    engagement = engagement_for(room)
-    latest_link = {}
-    for link in AccessLink.objects.filter(room=room, org_id=room.org_id):
-        latest_link.setdefault(link.stakeholder_id, link)  # newest first
-    for person in stakeholders:
-        person.engagement = engagement.get(person.pk)
-        person.latest_link = latest_link.get(person.pk)
     context = {
         **CHOICES,
         "room": room,
@@ -129,12 +122,14 @@ def _mark_agreement(plan, milestones, tasks):
     """Dates moved since the buyer agreed, and rows added since, are marked."""
     agreed = plan.agreed_at if plan else None
     for m in milestones:
-        m.changed_since_agreed = bool(agreed and m.agreed_target_date != m.target_date
-                                      and m.created_at <= agreed)
+        m.changed_since_agreed = bool(
+            agreed and m.agreed_target_date != m.target_date and m.created_at <= agreed
+        )
         m.added_since_agreed = bool(agreed and m.created_at > agreed)
     for t in tasks:
-        t.changed_since_agreed = bool(agreed and t.agreed_due_date != t.due_date
-                                      and t.created_at <= agreed)
+        t.changed_since_agreed = bool(
+            agreed and t.agreed_due_date != t.due_date and t.created_at <= agreed
+        )
         t.added_since_agreed = bool(agreed and t.created_at > agreed)
 
 
@@ -197,10 +192,16 @@ def timeline(room, milestones, today):
         return round(40 + 920 * (day - start).days / span)
 
     points = [
-        {"x": x(m.target_date), "label": m.title, "step": m.step, "date": m.target_date,
-         "done": bool(m.task_list) and all(t.is_done for t in m.task_list),
-         "late": m.target_date < today and not all(t.is_done for t in m.task_list)}
-        for m in milestones if m.target_date
+        {
+            "x": x(m.target_date),
+            "label": m.title,
+            "step": m.step,
+            "date": m.target_date,
+            "done": bool(m.task_list) and all(t.is_done for t in m.task_list),
+            "late": m.target_date < today and not all(t.is_done for t in m.task_list),
+        }
+        for m in milestones
+        if m.target_date
     ]
     return {
         "points": points,

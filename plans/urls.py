@@ -14,6 +14,7 @@ urlpatterns = [
     path("plan/tasks/<uuid:pk>/", views.task_save, name="task_save"),
     path("plan/tasks/<uuid:pk>/delete/", views.task_delete, name="task_delete"),
     path("plan/tasks/<uuid:pk>/move/", views.task_move, name="task_move"),
+    path("plan/tasks/<uuid:pk>/comments/", views.comment_add, name="comment_add"),
 ]
 for kind in ("criterion", "risk"):
     urlpatterns += [

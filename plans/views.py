@@ -1,6 +1,7 @@
 """The room page and its plan editor (htmx partials of the same template)."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -345,3 +346,33 @@ def _errors(form):
         label = form.fields[name].label if name in form.fields else ""
         out.extend(f"{label}: {e}" if label else str(e) for e in errors)
     return out
+
+
+@require_POST
+@member_required
+def comment_add(request, room_id, pk):
+    room = room_for_member(request.membership, room_id)
+    task = get_object_or_404(Task.objects.for_room(room), pk=pk)
+    try:
+        services.comment_create(
+            actor=_actor(request), room=room, task=task, body=request.POST.get("body", "")
+        )
+        errors, status = [], 200
+    except ValidationError as exc:
+        errors, status = exc.messages, 422
+    if not request.htmx:
+        for error in errors:
+            messages.error(request, error)
+        return redirect(_room_url(room) + f"#task-{task.pk}")
+    current, _ = task_in_context(room, pk)
+    return render(
+        request,
+        "plans/_thread.html",
+        {
+            "task": current,
+            "errors": errors,
+            "post_url": request.path,
+            "draft": request.POST.get("body", "") if errors else "",
+        },
+        status=status,
+    )

@@ -73,9 +73,7 @@ def link_issue(*, actor, room, stakeholder, days=None, revoke_others=False):
         revoked = 0
         if revoke_others:
             revoked = (
-                AccessLink.objects.active()
-                .filter(stakeholder=stakeholder)
-                .update(revoked_at=now)
+                AccessLink.objects.active().filter(stakeholder=stakeholder).update(revoked_at=now)
             )
         link = AccessLink.objects.create(
             org_id=room.org_id,
@@ -127,9 +125,7 @@ def link_send(*, room, stakeholder, url, sender_name, reply_to=None, note=""):
 
 def link_revoke(*, actor, room, link_id):
     with transaction.atomic():
-        link = AccessLink.objects.select_for_update().get(
-            pk=link_id, room=room, org_id=room.org_id
-        )
+        link = AccessLink.objects.select_for_update().get(pk=link_id, room=room, org_id=room.org_id)
         if link.revoked_at is None:
             link.revoked_at = timezone.now()
             link.save(update_fields=["revoked_at"])

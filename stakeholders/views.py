@@ -1,19 +1,28 @@
-"""The stakeholder map of a room: rows edited in place like the plan."""
+"""The stakeholder map of a room: rows edited in place like the plan, and each buyer's
+access (personal links, what they see, what they looked at)."""
 
+import copy
+
+from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from accounts.access import member_required
 from rooms.inline import inline_save, respond
 from rooms.selectors import room_for_member
-from rooms.services import Actor
+from rooms.services import Actor, StaleWrite
 
+from . import access as access_services
 from . import services
-from .forms import StakeholderAddForm, StakeholderForm
-from .models import TEMPLATE_CHOICES, Stakeholder
+from .access import engagement_for
+from .forms import LinkIssueForm, ScopeForm, StakeholderAddForm, StakeholderForm
+from .models import TEMPLATE_CHOICES, AccessLink, Stakeholder, ViewEvent
+from .selectors import people_of
 
 SECTION = "stakeholders/_section.html"
 
@@ -22,7 +31,7 @@ def _context(room, **extra):
     return {
         **TEMPLATE_CHOICES,
         "room": room,
-        "stakeholders": list(Stakeholder.objects.for_room(room)),
+        "stakeholders": people_of(room),
         **extra,
     }
 
@@ -110,3 +119,108 @@ def stakeholder_delete(request, room_id, pk):
     get_object_or_404(Stakeholder.objects.for_room(room), pk=pk)
     services.stakeholder_delete(actor=Actor(user=request.user), room=room, stakeholder_id=pk)
     return _section(request, room)
+
+
+# --- a buyer's access: links, scope, engagement ---------------------------------------------
+
+
+def _person(request, room_id, pk):
+    room = room_for_member(request.membership, room_id)
+    person = get_object_or_404(Stakeholder.objects.for_room(room), pk=pk)
+    return room, person
+
+
+def _access_page(request, room, person, *, status=200, **extra):
+    links = list(AccessLink.objects.filter(stakeholder=person, org_id=room.org_id))
+    views = list(ViewEvent.objects.filter(stakeholder=person, org_id=room.org_id)[:30])
+    context = {
+        "room": room,
+        "person": person,
+        "links": links,
+        "views": views,
+        "engagement": engagement_for(room).get(person.pk),
+        "default_days": settings.BUYER_LINK_TTL_DAYS,
+        "issue_form": extra.pop("issue_form", None) or LinkIssueForm(),
+        **TEMPLATE_CHOICES,
+        **extra,
+    }
+    response = render(request, "stakeholders/access.html", context, status=status)
+    # A freshly issued link is on this page: keep it out of caches and referrers.
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+@member_required
+def access(request, room_id, pk):
+    room, person = _person(request, room_id, pk)
+    return _access_page(request, room, person)
+
+
+@require_POST
+@member_required
+def link_issue(request, room_id, pk):
+    room, person = _person(request, room_id, pk)
+    form = LinkIssueForm(request.POST)
+    if not form.is_valid():
+        return _access_page(request, room, person, status=422, issue_form=form)
+    data = form.cleaned_data
+    try:
+        _, token = access_services.link_issue(
+            actor=Actor(user=request.user),
+            room=room,
+            stakeholder=person,
+            days=data["days"],
+            revoke_others=data["revoke_others"],
+        )
+        url = access_services.link_url(token)
+        emailed = False
+        if data["send_email"]:
+            access_services.link_send(
+                room=room,
+                stakeholder=person,
+                url=url,
+                sender_name=request.user.display_name,
+                reply_to=request.user.email,
+                note=data["note"],
+            )
+            emailed = True
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return _access_page(request, room, person, status=422, issue_form=form)
+    return _access_page(request, room, person, new_link_url=url, emailed=emailed)
+
+
+@require_POST
+@member_required
+def link_revoke(request, room_id, pk, link_id):
+    room, person = _person(request, room_id, pk)
+    try:
+        access_services.link_revoke(actor=Actor(user=request.user), room=room, link_id=link_id)
+    except AccessLink.DoesNotExist:
+        raise Http404("No such link.") from None
+    messages.success(request, f"Link revoked: {person.name} can no longer open the room with it.")
+    return redirect("stakeholders:access", room_id=room.pk, pk=person.pk)
+
+
+@require_POST
+@member_required
+def scope_save(request, room_id, pk):
+    room, person = _person(request, room_id, pk)
+    form = ScopeForm(request.POST, instance=copy.copy(person))
+    if not form.is_valid():
+        return _access_page(request, room, person, status=422, scope_errors=form.errors)
+    try:
+        services.stakeholder_update(
+            actor=Actor(user=request.user),
+            room=room,
+            stakeholder_id=person.pk,
+            base_version=int(request.POST.get("version", person.version)),
+            changes={k: form.cleaned_data[k] for k in ("scope", "track")},
+        )
+    except (StaleWrite, ValueError):
+        messages.error(request, "Someone changed this person meanwhile; check and try again.")
+    else:
+        messages.success(request, f"{person.name} now sees: {form.instance.get_scope_display()}.")
+    return redirect("stakeholders:access", room_id=room.pk, pk=person.pk)

@@ -1,0 +1,187 @@
+"""The buyer's room: what a buyer stakeholder sees and does through their link."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from rooms.inline import inline_save, respond
+from rooms.services import Actor
+from stakeholders.access import view_record
+from stakeholders.buyer_views import buyer_required
+from stakeholders.models import ViewEvent
+
+from . import services
+from .forms import BuyerMilestoneAddForm, BuyerTaskAddForm, BuyerTaskForm
+from .models import Milestone, Plan, Task
+from .selectors import annotate_task, buyer_room
+
+PAGE = "buyer/room.html"
+
+
+def _visible_task(request, pk):
+    access = request.buyer
+    try:
+        return (
+            Task.objects.for_room(access.room)
+            .visible_to(access.stakeholder)
+            .select_related("owner")
+            .get(pk=pk)
+        )
+    except Task.DoesNotExist:
+        raise Http404("No such task.") from None
+
+
+def _section(request, *, status=200, **extra):
+    if not request.htmx:
+        for error in extra.get("errors", []):
+            messages.error(request, error)
+        return redirect("buyer:room")
+    return render(request, f"{PAGE}#plan", buyer_room(request.buyer) | extra, status=status)
+
+
+@require_GET
+@buyer_required
+def room(request):
+    context = buyer_room(request.buyer)
+    view_record(request.buyer, kind=ViewEvent.Kind.ROOM, label="the room", request=request)
+    return render(request, PAGE, context)
+
+
+@require_POST
+@buyer_required
+def task_save(request, pk):
+    task = _visible_task(request, pk)
+    room_ = request.buyer.room
+    result = inline_save(
+        request,
+        instance=task,
+        form_class=BuyerTaskForm,
+        form_kwargs={"room": room_},
+        save=lambda *, changes, base_version: services.buyer_task_update(
+            access=request.buyer, task_id=pk, base_version=base_version, changes=changes
+        ),
+    )
+
+    def render_meta(instance, *, errors, status):
+        annotate_task(instance, room=room_, today=room_.today())
+        return render(
+            request,
+            f"{PAGE}#task-meta",
+            {"task": instance, "errors": errors, "saved": status == 200},
+            status=status,
+        )
+
+    def render_row(instance, *, conflict, status):
+        context = buyer_room(request.buyer)
+        current = next(t for m in context["milestones"] for t in m.task_list if t.pk == instance.pk)
+        return render(
+            request,
+            f"{PAGE}#task",
+            context | {"task": current, "conflict": conflict},
+            status=status,
+        )
+
+    if result.status == 200 and request.htmx and request.POST.get("_row"):
+        return render_row(result.instance, conflict=None, status=200)
+    return respond(
+        request,
+        result,
+        render_meta=render_meta,
+        render_row=render_row,
+        row_id=f"task-{pk}",
+        fallback_url=reverse("buyer:room"),
+    )
+
+
+@require_POST
+@buyer_required
+def task_add(request, pk):
+    access = request.buyer
+    if not Milestone.objects.for_room(access.room).filter(pk=pk).exists():
+        raise Http404("No such milestone.")
+    form = BuyerTaskAddForm(request.POST, room=access.room)
+    if not form.is_valid():
+        return _section(
+            request, status=422, task_add_milestone=pk, task_add_form=form, errors=_errors(form)
+        )
+    try:
+        services.buyer_task_create(access=access, milestone_id=pk, **form.cleaned_data)
+    except ValidationError as exc:
+        return _section(
+            request, status=422, task_add_milestone=pk, task_add_form=form, errors=exc.messages
+        )
+    return _section(request)
+
+
+@require_POST
+@buyer_required
+def milestone_add(request):
+    form = BuyerMilestoneAddForm(request.POST, room=request.buyer.room)
+    if not form.is_valid():
+        return _section(request, status=422, milestone_add_form=form, errors=_errors(form))
+    services.buyer_milestone_create(access=request.buyer, **form.cleaned_data)
+    return _section(request)
+
+
+@require_POST
+@buyer_required
+def comment_add(request, pk):
+    task = _visible_task(request, pk)
+    access = request.buyer
+    try:
+        services.comment_create(
+            actor=Actor(stakeholder=access.stakeholder),
+            room=access.room,
+            task=task,
+            body=request.POST.get("body", ""),
+        )
+        errors, status = [], 200
+    except ValidationError as exc:
+        errors, status = exc.messages, 422
+    if not request.htmx:
+        for error in errors:
+            messages.error(request, error)
+        return redirect(reverse("buyer:room") + f"#task-{task.pk}")
+    context = buyer_room(access)
+    current = next(t for m in context["milestones"] for t in m.task_list if t.pk == task.pk)
+    return render(
+        request,
+        "plans/_thread.html",
+        {
+            "task": current,
+            "errors": errors,
+            "post_url": request.path,
+            "draft": request.POST.get("body", "") if errors else "",
+        },
+        status=status,
+    )
+
+
+@require_POST
+@buyer_required
+def task_viewed(request, pk):
+    task = _visible_task(request, pk)
+    view_record(request.buyer, kind=ViewEvent.Kind.TASK, label=task.title, request=request)
+    return HttpResponse(status=204)
+
+
+@require_POST
+@buyer_required
+def agree(request):
+    try:
+        services.plan_agree(access=request.buyer)
+        messages.success(request, "Thank you: your agreement is recorded with your name.")
+    except Plan.DoesNotExist:
+        messages.error(request, "There is no plan to agree to yet.")
+    return redirect("buyer:room")
+
+
+def _errors(form):
+    return [
+        f"{form.fields[n].label}: {e}" if n in form.fields else str(e)
+        for n, es in form.errors.items()
+        for e in es
+    ]

@@ -1,0 +1,117 @@
+"""The buyer's way in: the personal link, the session it starts, and the pages for a
+link that no longer works. Every buyer page goes through ``buyer_required``."""
+
+from functools import wraps
+
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from .access import (
+    LinkGone,
+    buyer_session,
+    buyer_session_end,
+    buyer_session_start,
+    link_find,
+    link_refresh_request,
+)
+from .throttle import guessing_blocked, record_miss
+
+# No third-party origin for anything; no inline script or style.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+
+
+def protect(response, *, quiet=False):
+    """Headers every buyer response carries. ``quiet`` keeps Django from logging the
+    request path (it holds a token)."""
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "no-store"
+    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    if quiet:
+        response._has_been_logged = True  # noqa: SLF001 - Django's own flag
+    return response
+
+
+def gone_page(request, link, *, status=410, quiet=False, form_url=None, sent=None):
+    room = link.room
+    owner = room.owner
+    context = {
+        "link": link,
+        "room": room,
+        "ask_name": owner.display_name if owner else room.org.name,
+        "ask_email": owner.email if owner else "",
+        "org_name": room.org.name,
+        "expired": link.state == "expired",
+        "form_url": form_url,
+        "sent": sent,
+    }
+    return protect(render(request, "buyer/gone.html", context, status=status), quiet=quiet)
+
+
+def not_found(request, *, quiet=True, status=404):
+    return protect(render(request, "buyer/not_found.html", status=status), quiet=quiet)
+
+
+def buyer_required(view):
+    """Resolve the buyer session: ``request.buyer`` is the BuyerAccess. No session: 404.
+    A revoked or expired link: 410, on the very next request."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            access = buyer_session(request)
+        except LinkGone as gone:
+            response = gone_page(request, gone.link)
+            if request.htmx:
+                # A click inside the page: reload it, so the 410 page is what they see.
+                response["HX-Refresh"] = "true"
+            return response
+        if access is None:
+            return not_found(request, quiet=False)
+        request.buyer = access
+        return protect(view(request, *args, **kwargs))
+
+    return wrapper
+
+
+@require_http_methods(["GET", "POST"])
+def open_link(request, token):
+    """The personal link. Active: a new buyer session and a 303 to the token-free room.
+    Expired: 410 with a form to ask for a fresh one. Revoked: 410. Unknown: 404."""
+    if guessing_blocked(request):
+        return protect(render(request, "buyer/slow_down.html", status=429), quiet=True)
+    link = link_find(token)
+    if link is None:
+        record_miss(request)
+        return not_found(request)
+    if link.state != "active":
+        sent = None
+        if request.method == "POST" and link.state == "expired":
+            link_refresh_request(token=token, email=request.POST.get("email", ""))
+            sent = True  # the same answer whether or not the address matched
+        return gone_page(request, link, quiet=True, form_url=request.path, sent=sent)
+    if request.method == "POST":
+        return protect(redirect("buyer:room"), quiet=True)
+    buyer_session_start(request, link)
+    response = redirect("buyer:room")
+    response.status_code = 303
+    return protect(response, quiet=True)
+
+
+@require_POST
+def leave(request):
+    buyer_session_end(request)
+    return protect(render(request, "buyer/left.html"))
