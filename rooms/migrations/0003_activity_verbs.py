@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('rooms', '0002_goal_max_length'),
+        ("rooms", "0002_goal_max_length"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='activityevent',
-            name='verb',
-            field=models.CharField(choices=[('created', 'created'), ('updated', 'changed'), ('deleted', 'deleted'), ('moved', 'moved'), ('applied_template', 'started the plan from'), ('conflict', 'was refused (conflict) changing'), ('link_issued', 'issued a personal link to'), ('link_revoked', 'revoked the personal link of'), ('agreed', 'agreed to'), ('commented', 'commented on')], max_length=32),
+            model_name="activityevent",
+            name="verb",
+            field=models.CharField(
+                choices=[
+                    ("created", "created"),
+                    ("updated", "changed"),
+                    ("deleted", "deleted"),
+                    ("moved", "moved"),
+                    ("applied_template", "started the plan from"),
+                    ("conflict", "was refused (conflict) changing"),
+                    ("link_issued", "issued a personal link to"),
+                    ("link_revoked", "revoked the personal link of"),
+                    ("agreed", "agreed to"),
+                    ("commented", "commented on"),
+                ],
+                max_length=32,
+            ),
         ),
     ]
