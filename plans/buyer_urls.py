@@ -5,10 +5,12 @@ from django.urls import path
 from stakeholders import buyer_views as entry
 
 from . import buyer_views as views
+from . import live
 
 app_name = "buyer"
 urlpatterns = [
     path("room/", views.room, name="room"),
+    path("room/live/", live.buyer_poll, name="live"),
     path("room/tasks/<uuid:pk>/", views.task_save, name="task_save"),
     path("room/tasks/<uuid:pk>/comments/", views.comment_add, name="comment_add"),
     path("room/tasks/<uuid:pk>/viewed/", views.task_viewed, name="task_viewed"),

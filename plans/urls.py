@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import live, views
 
 app_name = "plans"
 urlpatterns = [
     path("", views.room_page, name="room"),
+    path("live/", live.seller_poll, name="live"),
     path("plan/start/", views.plan_start, name="start"),
     path("plan/milestones/add/", views.milestone_add, name="milestone_add"),
     path("plan/milestones/<uuid:pk>/", views.milestone_save, name="milestone_save"),

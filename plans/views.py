@@ -20,6 +20,7 @@ from .forms import (
     TaskAddForm,
     TaskForm,
 )
+from .live import SESSION_LABEL
 from .models import DecisionCriterion, Milestone, Plan, Risk, Task
 from .selectors import annotate_task, milestone_in_context, room_plan, task_in_context
 from .templates_builtin import BUILTIN_TEMPLATES
@@ -40,6 +41,9 @@ def _room_url(room):
 @member_required
 def room_page(request, room_id):
     room = room_for_member(request.membership, room_id)
+    # Live polls name the viewer without loading the user (see plans/live.py).
+    if request.session.get(SESSION_LABEL) != request.user.display_name:
+        request.session[SESSION_LABEL] = request.user.display_name
     context = room_plan(room) | {"templates": BUILTIN_TEMPLATES.values()}
     part = request.GET.get("part")
     if request.htmx and part in PARTS:

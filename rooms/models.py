@@ -181,10 +181,14 @@ class ActivityEvent(models.Model):
     target_version = models.PositiveIntegerField(null=True, blank=True)
     # {field: {"label": "Due date", "from": ..., "to": ...}}
     changes = models.JSONField(default=dict, blank=True)
+    # The room's revision once this change was made: live viewers ask "what changed
+    # after revision N?" and get these events' targets.
+    room_revision = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            models.Index(fields=["room", "room_revision"]),
             models.Index(fields=["room", "-created_at"]),
             models.Index(fields=["target_type", "target_id", "target_version"]),
         ]

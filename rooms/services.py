@@ -96,6 +96,10 @@ def room_touch(room_id):
     Room.objects.filter(pk=room_id).update(revision=F("revision") + 1)
 
 
+def _current_revision(room_id):
+    return Room.objects.filter(pk=room_id).values_list("revision", flat=True).first() or 0
+
+
 def activity_record(
     *, room, actor, verb, target, changes=None, target_version=None, target_label=None
 ):
@@ -112,6 +116,7 @@ def activity_record(
         target_label=(target_label or str(target))[:250],
         target_version=target_version,
         changes=changes or {},
+        room_revision=_current_revision(room.pk),
     )
 
 
@@ -300,6 +305,7 @@ def versioned_delete(*, actor, room, queryset, pk):
                     "from": shown,
                     "to": "",
                 }
+        room_touch(room.pk)
         activity_record(
             room=room,
             actor=actor,
@@ -309,7 +315,6 @@ def versioned_delete(*, actor, room, queryset, pk):
             target_label=label,
         )
         instance.delete()
-        room_touch(room.pk)
 
 
 def room_create(*, membership, actor, **fields):

@@ -17,6 +17,16 @@ def _plain_static_storage(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # The cache is shared across processes (a folder or Redis): start each test clean.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def org():
     return OrganizationFactory(name="Northwind")

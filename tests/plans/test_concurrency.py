@@ -13,7 +13,7 @@ from rooms.models import ActivityEvent
 from rooms.services import Actor, StaleWrite
 from tests.factories import MilestoneFactory, PlanFactory, RoomFactory, TaskFactory, UserFactory
 
-THREADS = 8
+THREADS = 10
 EDITS = 12
 FIELDS = {
     "status": ["not_started", "in_progress", "blocked", "done"],

@@ -1,0 +1,156 @@
+"""Live updates: the poll answers 204 cheaply when nothing changed, and the changed rows
+(by someone else) when something did."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from plans.services import task_update
+from rooms.models import Room
+from rooms.services import Actor
+from stakeholders.access import link_issue, link_revoke
+from tests.conftest import login
+from tests.factories import MilestoneFactory, PlanFactory, StakeholderFactory, TaskFactory
+
+pytestmark = pytest.mark.django_db
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def task(room):
+    plan = PlanFactory(room=room, org=room.org)
+    return TaskFactory(
+        milestone=MilestoneFactory(plan=plan, track="legal"), title="Return redlines"
+    )
+
+
+def poll(client, room, rev, here=""):
+    return client.get(reverse("plans:live", args=[room.pk]), {"rev": rev, "here": here})
+
+
+def revision(room):
+    return Room.objects.get(pk=room.pk).revision
+
+
+def test_nothing_changed_is_a_204_after_one_query(
+    owner_client, room, task, django_assert_max_num_queries
+):
+    owner_client.get(reverse("plans:room", args=[room.pk]))
+    first = poll(owner_client, room, revision(room))
+    assert first.status_code == 200  # "who's here" is news the first time
+    digest = first.content.decode().split('data-digest="')[1].split('"')[0]
+    rev = revision(room)
+    with django_assert_max_num_queries(1):
+        response = poll(owner_client, room, rev, digest)
+    assert response.status_code == 204 and response.content == b""
+
+
+def test_another_persons_change_comes_back_as_that_row(owner_client, member, room, task):
+    rev = revision(room)
+    task_update(
+        actor=Actor(user=member),
+        room=room,
+        task_id=task.pk,
+        base_version=1,
+        changes={"status": "blocked"},
+    )
+    response = poll(owner_client, room, rev)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'id="task-{task.pk}"' in html and 'value="blocked" selected' in html
+    assert int(response["X-Room-Revision"]) == revision(room)
+    assert json.loads(response["X-Live-Changed-By"])[f"task-{task.pk}"] == member.display_name
+
+
+def test_ones_own_change_is_not_sent_back(owner, owner_client, room, task):
+    rev = revision(room)
+    task_update(
+        actor=Actor(user=owner),
+        room=room,
+        task_id=task.pk,
+        base_version=1,
+        changes={"status": "blocked"},
+    )
+    response = poll(owner_client, room, rev)
+    assert f'id="task-{task.pk}"' not in response.content.decode()
+    assert int(response["X-Room-Revision"]) == revision(room)
+
+
+def test_structural_changes_send_the_whole_plan(owner_client, member_client, room, task):
+    rev = revision(room)
+    member_client.post(
+        reverse("plans:task_add", args=[room.pk, task.milestone_id]),
+        {"title": "Sign the DPA"},
+        **HX,
+    )
+    html = poll(owner_client, room, rev).content.decode()
+    assert '<section id="plan"' in html and "Sign the DPA" in html
+
+
+def test_who_is_here_lists_sellers_and_buyers(owner, owner_client, member, room, task):
+    owner_client.get(reverse("plans:room", args=[room.pk]))
+    member_client = login(member)
+    member_client.get(reverse("plans:room", args=[room.pk]))
+    poll(member_client, room, revision(room))
+    html = poll(owner_client, room, revision(room)).content.decode()
+    assert owner.display_name in html and member.display_name in html
+
+
+def test_outsiders_and_strangers_learn_nothing(outsider_client, client, room, task):
+    assert poll(outsider_client, room, 0).status_code == 404
+    assert poll(client, room, 0).status_code == 403
+
+
+def test_a_bad_revision_is_a_400(owner_client, room):
+    assert poll(owner_client, room, "abc").status_code == 400
+
+
+def buyer_client(room, person):
+    from django.test import Client
+
+    _, token = link_issue(actor=Actor.system(), room=room, stakeholder=person)
+    client = Client()
+    client.get(reverse("buyer:open", args=[token]))
+    return client
+
+
+def test_buyer_poll_shows_changes_in_scope_only(room, member, task):
+    legal = StakeholderFactory(room=room, name="Mary Legal", track="legal", scope="track")
+    other = TaskFactory(
+        milestone=MilestoneFactory(plan=task.plan, track="security"), title="Pen test"
+    )
+    buyer = buyer_client(room, legal)
+    rev = revision(room)
+    for t in (task, other):
+        task_update(
+            actor=Actor(user=member),
+            room=room,
+            task_id=t.pk,
+            base_version=1,
+            changes={"notes": "moved"},
+        )
+    response = buyer.get(reverse("buyer:live"), {"rev": rev})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'id="task-{task.pk}"' in html and "Pen test" not in html
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_buyer_poll_after_revocation_is_410_with_refresh(room, task):
+    person = StakeholderFactory(room=room)
+    buyer = buyer_client(room, person)
+    link = person.links.get()
+    link_revoke(actor=Actor.system(), room=room, link_id=link.pk)
+    response = buyer.get(reverse("buyer:live"), {"rev": 0})
+    assert response.status_code == 410 and response["HX-Refresh"] == "true"
+
+
+def test_buyer_nothing_changed_poll_is_one_query(room, task, django_assert_max_num_queries):
+    buyer = buyer_client(room, StakeholderFactory(room=room))
+    first = buyer.get(reverse("buyer:live"), {"rev": revision(room)})
+    digest = first.content.decode().split('data-digest="')[1].split('"')[0]
+    rev = revision(room)
+    with django_assert_max_num_queries(1):
+        response = buyer.get(reverse("buyer:live"), {"rev": rev, "here": digest})
+    assert response.status_code == 204
