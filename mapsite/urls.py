@@ -1,8 +1,16 @@
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+
+def healthz(request):
+    """Liveness for load balancers and compose: the process answers, nothing more."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("", RedirectView.as_view(pattern_name="rooms:list", permanent=False), name="home"),
     path("accounts/", include("accounts.urls")),
     path("rooms/", include("rooms.urls")),

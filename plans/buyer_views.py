@@ -15,6 +15,7 @@ from stakeholders.models import ViewEvent
 
 from . import services
 from .forms import BuyerMilestoneAddForm, BuyerTaskAddForm, BuyerTaskForm
+from .live import buyer_ticket
 from .models import Milestone, Plan, Task
 from .selectors import annotate_task, buyer_room
 
@@ -45,7 +46,7 @@ def _section(request, *, status=200, **extra):
 @require_GET
 @buyer_required
 def room(request):
-    context = buyer_room(request.buyer)
+    context = buyer_room(request.buyer) | {"live_ticket": buyer_ticket(request.buyer.link.pk)}
     view_record(request.buyer, kind=ViewEvent.Kind.ROOM, label="the room", request=request)
     return render(request, PAGE, context)
 

@@ -1,7 +1,10 @@
 """Live updates for everyone in a room (sellers and buyers).
 
-A viewer polls about once a second with the room revision its page shows. Nothing
-changed: 204, after one SQL query (which also re-checks access). Something changed:
+A viewer polls about once a second with the room revision its page shows and the
+signed "live ticket" its page was given (who it is, for which room). Nothing changed:
+204, after one SQL query (which also re-checks access: a revoked link or a removed
+member is refused at once) and no session read. Every third poll or so also refreshes
+"who's here" in the shared cache. Something changed:
 200 with fresh HTML of just the rows and sections that changed since that revision
 (read from the activity log), the new revision in ``X-Room-Revision`` and who made
 each change in ``X-Live-Changed-By``. static/js/live.js swaps them in, except where
@@ -14,35 +17,97 @@ import json
 import time
 import uuid
 
+from django.core import signing
 from django.core.cache import cache
+from django.db import connection
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accounts.models import Membership
 from rooms.models import ActivityEvent, Room
-from stakeholders.access import SESSION_KEY as BUYER_SESSION_KEY
-from stakeholders.access import BuyerAccess
+from stakeholders.access import LinkGone, buyer_session
 from stakeholders.buyer_views import protect
-from stakeholders.models import AccessLink
+from stakeholders.models import AccessLink, Stakeholder
 
 from .selectors import buyer_room, room_plan
 
-PRESENCE_TTL = 6  # seconds without a poll before a viewer leaves "who's here"
+PRESENCE_TTL = 10  # seconds without a presence poll before a viewer leaves "who's here"
+TICKET_MAX_AGE = 24 * 3600  # a page older than this reloads to get a new ticket
+_signer = signing.TimestampSigner(salt="mapsite.live")
 MAX_EVENTS = 300  # more changes than this since a page's revision: reload instead
 SESSION_LABEL = "live_label"
+
+
+# --- tickets and the one query ------------------------------------------------------
+
+
+def seller_ticket(user_id, room_id):
+    return _signer.sign(f"u:{user_id}:{room_id}")
+
+
+def buyer_ticket(link_id):
+    return _signer.sign(f"s:{link_id}")
+
+
+def _ticket(request):
+    try:
+        return _signer.unsign(request.headers.get("X-Live-Ticket", ""), max_age=TICKET_MAX_AGE)
+    except signing.BadSignature:  # also expired
+        return None
+
+
+def _db(field, value):
+    return field.get_db_prep_value(value, connection)
+
+
+def _seller_revision(room_id, user_id):
+    """The room's revision if the user is still a member of its organisation."""
+    membership = Membership._meta
+    sql = (
+        f"SELECT r.revision FROM {Room._meta.db_table} r "
+        f"JOIN {membership.db_table} m ON m.org_id = r.org_id "
+        "WHERE r.id = %s AND m.user_id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_db(Room._meta.pk, room_id), int(user_id)])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _buyer_row(link_id):
+    """(room id, revision, stakeholder id, name) if the link is still active."""
+    link = AccessLink._meta
+    sql = (
+        f"SELECT l.room_id, r.revision, l.stakeholder_id, s.name FROM {link.db_table} l "
+        f"JOIN {Room._meta.db_table} r ON r.id = l.room_id "
+        f"JOIN {Stakeholder._meta.db_table} s ON s.id = l.stakeholder_id "
+        "WHERE l.id = %s AND l.revoked_at IS NULL AND l.expires_at > %s"
+    )
+    now = link.get_field("expires_at").get_db_prep_value(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_db(link.pk, link_id), now])
+        return cursor.fetchone()
 
 
 # --- presence -----------------------------------------------------------------------
 
 
 def presence_touch(room_id, viewer, label, side):
-    """Mark ``viewer`` present; return everyone present, sorted, and a short hash."""
+    """Mark ``viewer`` present; return everyone present, sorted, and a short hash.
+
+    The room's entry is rewritten only when this viewer's mark is getting old, so most
+    presence polls cost one cache read.
+    """
     key = f"presence:{room_id}"
     now = time.time()
-    here = {k: v for k, v in (cache.get(key) or {}).items() if now - v["ts"] < PRESENCE_TTL}
-    here[viewer] = {"label": label, "side": side, "ts": now}
-    cache.set(key, here, timeout=PRESENCE_TTL * 10)
+    stored = cache.get(key) or {}
+    here = {k: v for k, v in stored.items() if now - v["ts"] < PRESENCE_TTL}
+    mine = here.get(viewer)
+    if mine is None or now - mine["ts"] > PRESENCE_TTL / 2 or mine["label"] != label:
+        here[viewer] = {"label": label, "side": side, "ts": now}
+        cache.set(key, here, timeout=PRESENCE_TTL * 10)
     people = sorted(
         ({"label": v["label"], "side": v["side"]} for v in here.values()),
         key=lambda p: (p["side"] != "seller", p["label"]),
@@ -119,13 +184,18 @@ def _since(request):
 
 
 def _answer(request, *, room_id, revision, since, viewer, label, side, render):
-    people, digest = presence_touch(room_id, viewer, label, side)
-    presence_changed = request.GET.get("here") != digest
+    presence_changed = False
+    if request.GET.get("p") == "1":
+        people, digest = presence_touch(room_id, viewer, label, side)
+        presence_changed = request.GET.get("here") != digest
     if revision == since and not presence_changed:
         return HttpResponse(status=204)
     fragments, changed_by, reload = [], {}, False
     if revision != since:
-        fragments, changed_by, reload = render(since)
+        rendered = render(since)
+        if rendered is None:
+            return HttpResponse(status=403)
+        fragments, changed_by, reload = rendered
     if presence_changed:
         fragments.append(
             render_to_string("plans/_presence.html", {"people": people, "digest": digest})
@@ -143,22 +213,24 @@ def _answer(request, *, room_id, revision, since, viewer, label, side, render):
 
 @require_GET
 def seller_poll(request, room_id):
-    user_id = request.session.get("_auth_user_id")
+    ticket = _ticket(request)
     since = _since(request)
-    if user_id is None:
+    if ticket is None or not ticket.startswith("u:"):
+        return HttpResponse(status=403)
+    _, user_id, ticket_room = ticket.split(":", 2)
+    if ticket_room != str(room_id):
         return HttpResponse(status=403)
     if since is None:
         return HttpResponseBadRequest("rev must be a number")
     # One query: the revision, and at the same time proof the user may see the room.
-    revision = (
-        Room.objects.filter(pk=room_id, org__memberships__user_id=user_id)
-        .values_list("revision", flat=True)
-        .first()
-    )
+    revision = _seller_revision(room_id, user_id)
     if revision is None:
         return HttpResponse(status=404)
 
     def render(since):
+        # Something to show: the full session check, as for any page.
+        if str(request.session.get("_auth_user_id")) != user_id:
+            return None
         room = Room.objects.select_related("owner").get(pk=room_id)
         changes = changes_since(room, since, user_id=user_id)
         if changes.reload:
@@ -172,7 +244,9 @@ def seller_poll(request, room_id):
         revision=revision,
         since=since,
         viewer=f"u{user_id}",
-        label=request.session.get(SESSION_LABEL, "A teammate"),
+        label=request.session.get(SESSION_LABEL, "A teammate")
+        if request.GET.get("p") == "1"
+        else "",
         side="seller",
         render=render,
     )
@@ -224,32 +298,31 @@ def _seller_fragments(context, changes):
 
 @require_GET
 def buyer_poll(request):
-    link_id = request.session.get(BUYER_SESSION_KEY)
+    ticket = _ticket(request)
     since = _since(request)
-    if link_id is None:
-        return protect(HttpResponse(status=404))
+    if ticket is None or not ticket.startswith("s:"):
+        return protect(HttpResponse(status=403))
+    link_id = ticket[2:]
     if since is None:
         return protect(HttpResponseBadRequest("rev must be a number"))
     # One query: the link is still active, and the revision of its room.
-    row = (
-        AccessLink.objects.filter(
-            pk=link_id, revoked_at__isnull=True, expires_at__gt=timezone.now()
-        )
-        .values_list("room_id", "room__revision", "stakeholder_id", "stakeholder__name")
-        .first()
-    )
+    row = _buyer_row(link_id)
     if row is None:
         response = HttpResponse(status=410)
         response["HX-Refresh"] = "true"
         return protect(response)
     room_id, revision, stakeholder_id, name = row
+    room_id = str(uuid.UUID(str(room_id)))  # SQLite returns hex, PostgreSQL a UUID
 
     def render(since):
-        link = AccessLink.objects.select_related(
-            "stakeholder", "room", "room__owner", "room__org"
-        ).get(pk=link_id)
-        access = BuyerAccess(link)
-        changes = changes_since(link.room, since, stakeholder_id=stakeholder_id)
+        # Something to show: the full buyer-session check, as for any buyer page.
+        try:
+            access = buyer_session(request)
+        except LinkGone:
+            return None
+        if access is None or str(access.link.pk) != link_id:
+            return None
+        changes = changes_since(access.room, since, stakeholder_id=access.stakeholder.pk)
         if changes.reload:
             return [], {}, True
         context = buyer_room(access) | {"request": request}

@@ -20,7 +20,7 @@ from .forms import (
     TaskAddForm,
     TaskForm,
 )
-from .live import SESSION_LABEL
+from .live import SESSION_LABEL, seller_ticket
 from .models import DecisionCriterion, Milestone, Plan, Risk, Task
 from .selectors import annotate_task, milestone_in_context, room_plan, task_in_context
 from .templates_builtin import BUILTIN_TEMPLATES
@@ -44,7 +44,10 @@ def room_page(request, room_id):
     # Live polls name the viewer without loading the user (see plans/live.py).
     if request.session.get(SESSION_LABEL) != request.user.display_name:
         request.session[SESSION_LABEL] = request.user.display_name
-    context = room_plan(room) | {"templates": BUILTIN_TEMPLATES.values()}
+    context = room_plan(room) | {
+        "templates": BUILTIN_TEMPLATES.values(),
+        "live_ticket": seller_ticket(request.user.pk, room.pk),
+    }
     part = request.GET.get("part")
     if request.htmx and part in PARTS:
         # The same template, one section of it: redrawn when other sections change it

@@ -6,6 +6,7 @@ import json
 import pytest
 from django.urls import reverse
 
+from plans.live import buyer_ticket, seller_ticket
 from plans.services import task_update
 from rooms.models import Room
 from rooms.services import Actor
@@ -25,8 +26,14 @@ def task(room):
     )
 
 
-def poll(client, room, rev, here=""):
-    return client.get(reverse("plans:live", args=[room.pk]), {"rev": rev, "here": here})
+def poll(client, room, rev, here="", presence=True):
+    user_id = client.session["_auth_user_id"]
+    params = {"rev": rev, "here": here, **({"p": "1"} if presence else {})}
+    return client.get(
+        reverse("plans:live", args=[room.pk]),
+        params,
+        HTTP_X_LIVE_TICKET=seller_ticket(user_id, room.pk),
+    )
 
 
 def revision(room):
@@ -39,6 +46,9 @@ def test_nothing_changed_is_a_204_after_one_query(
     owner_client.get(reverse("plans:room", args=[room.pk]))
     first = poll(owner_client, room, revision(room))
     assert first.status_code == 200  # "who's here" is news the first time
+    rev = revision(room)
+    with django_assert_max_num_queries(1):
+        assert poll(owner_client, room, rev, presence=False).status_code == 204
     digest = first.content.decode().split('data-digest="')[1].split('"')[0]
     rev = revision(room)
     with django_assert_max_num_queries(1):
@@ -97,9 +107,34 @@ def test_who_is_here_lists_sellers_and_buyers(owner, owner_client, member, room,
     assert owner.display_name in html and member.display_name in html
 
 
-def test_outsiders_and_strangers_learn_nothing(outsider_client, client, room, task):
+def test_outsiders_and_strangers_learn_nothing(outsider_client, owner, client, room, task):
     assert poll(outsider_client, room, 0).status_code == 404
-    assert poll(client, room, 0).status_code == 403
+    url = reverse("plans:live", args=[room.pk])
+    assert client.get(url, {"rev": 0}).status_code == 403  # no ticket
+    forged = seller_ticket(owner.pk, room.pk)[:-2] + "xx"
+    assert client.get(url, {"rev": 0}, HTTP_X_LIVE_TICKET=forged).status_code == 403
+    # A genuine ticket without the owner's session still shows no data.
+    task_update(
+        actor=Actor(user=owner),
+        room=room,
+        task_id=task.pk,
+        base_version=1,
+        changes={"notes": "secret"},
+    )
+    ticket = seller_ticket(owner.pk, room.pk)
+    response = client.get(url, {"rev": 0}, HTTP_X_LIVE_TICKET=ticket)
+    assert response.status_code == 403 and b"task-" not in response.content
+
+
+def test_a_ticket_is_for_one_room(owner_client, owner, room, org):
+    from tests.factories import RoomFactory
+
+    other = RoomFactory(org=org, owner=owner)
+    url = reverse("plans:live", args=[other.pk])
+    response = owner_client.get(
+        url, {"rev": 0}, HTTP_X_LIVE_TICKET=seller_ticket(owner.pk, room.pk)
+    )
+    assert response.status_code == 403
 
 
 def test_a_bad_revision_is_a_400(owner_client, room):
@@ -109,8 +144,8 @@ def test_a_bad_revision_is_a_400(owner_client, room):
 def buyer_client(room, person):
     from django.test import Client
 
-    _, token = link_issue(actor=Actor.system(), room=room, stakeholder=person)
-    client = Client()
+    link, token = link_issue(actor=Actor.system(), room=room, stakeholder=person)
+    client = Client(HTTP_X_LIVE_TICKET=buyer_ticket(link.pk))
     client.get(reverse("buyer:open", args=[token]))
     return client
 
@@ -148,9 +183,9 @@ def test_buyer_poll_after_revocation_is_410_with_refresh(room, task):
 
 def test_buyer_nothing_changed_poll_is_one_query(room, task, django_assert_max_num_queries):
     buyer = buyer_client(room, StakeholderFactory(room=room))
-    first = buyer.get(reverse("buyer:live"), {"rev": revision(room)})
+    first = buyer.get(reverse("buyer:live"), {"rev": revision(room), "p": "1"})
     digest = first.content.decode().split('data-digest="')[1].split('"')[0]
     rev = revision(room)
     with django_assert_max_num_queries(1):
-        response = buyer.get(reverse("buyer:live"), {"rev": rev, "here": digest})
+        response = buyer.get(reverse("buyer:live"), {"rev": rev, "here": digest, "p": "1"})
     assert response.status_code == 204
