@@ -260,7 +260,7 @@ async def live_phase(http, base, rooms, viewers, seconds, editors):
         await asyncio.sleep(random.random())  # viewers don't start in lockstep
         while not stop.is_set():
             params = {"rev": v["rev"], "here": v["here"]}
-            if v["n"] % 3 == 0:  # like live.js: every third poll refreshes "who's here"
+            if v["n"] % 4 == 0:  # like live.js: every fourth poll refreshes "who's here"
                 params["p"] = "1"
             v["n"] += 1
             try:
@@ -489,7 +489,7 @@ def main():
     print(
         f"'nothing changed' poll: {queries} SQL quer{'y' if queries == 1 else 'ies'} (target <= 1)"
     )
-    mix = 3 / (2 / poll_rps + 1 / presence_rps)  # two plain polls, one with presence
+    mix = 4 / (3 / poll_rps + 1 / presence_rps)  # three plain polls, one with presence
     print(
         f"throughput, {args.concurrency} concurrent clients: trivial view {trivial_rps:.0f}/s;"
         f" nothing-changed poll {poll_rps:.0f}/s (ratio {poll_rps / trivial_rps:.2f}),"

@@ -3,7 +3,7 @@
 A viewer polls about once a second with the room revision its page shows and the
 signed "live ticket" its page was given (who it is, for which room). Nothing changed:
 204, after one SQL query (which also re-checks access: a revoked link or a removed
-member is refused at once) and no session read. Every third poll or so also refreshes
+member is refused at once) and no session read. Every fourth poll also refreshes
 "who's here" in the shared cache. Something changed:
 200 with fresh HTML of just the rows and sections that changed since that revision
 (read from the activity log), the new revision in ``X-Room-Revision`` and who made

@@ -123,9 +123,13 @@ def link_send(*, room, stakeholder, url, sender_name, reply_to=None, note=""):
     ).send()
 
 
-def link_revoke(*, actor, room, link_id):
+def link_revoke(*, actor, room, link_id, stakeholder=None):
+    """Revoke one link of the room (of ``stakeholder`` when given)."""
     with transaction.atomic():
-        link = AccessLink.objects.select_for_update().get(pk=link_id, room=room, org_id=room.org_id)
+        links = AccessLink.objects.select_for_update().filter(room=room, org_id=room.org_id)
+        if stakeholder is not None:
+            links = links.filter(stakeholder=stakeholder)
+        link = links.get(pk=link_id)
         if link.revoked_at is None:
             link.revoked_at = timezone.now()
             link.save(update_fields=["revoked_at"])
@@ -156,9 +160,8 @@ def buyer_session_start(request, link):
     """Exchange an active link for a session bound to it (new session key)."""
     request.session.cycle_key()
     request.session[SESSION_KEY] = str(link.pk)
-    now = timezone.now()
-    AccessLink.objects.filter(pk=link.pk).update(last_used_at=now)
-    if not _is_seller(request, link.room):
+    if not _is_seller(request, link.room):  # a seller trying the link is not its use
+        AccessLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
         view_record(BuyerAccess(link), kind=ViewEvent.Kind.OPENED_LINK)
 
 

@@ -3,8 +3,9 @@ link that no longer works. Every buyer page goes through ``buyer_required``."""
 
 from functools import wraps
 
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from .access import (
     LinkGone,
@@ -45,7 +46,7 @@ def protect(response, *, quiet=False):
     return response
 
 
-def gone_page(request, link, *, status=410, quiet=False, form_url=None, sent=None):
+def gone_page(request, link, *, status=410, quiet=False, sent=None):
     room = link.room
     owner = room.owner
     context = {
@@ -55,7 +56,6 @@ def gone_page(request, link, *, status=410, quiet=False, form_url=None, sent=Non
         "ask_email": owner.email if owner else "",
         "org_name": room.org.name,
         "expired": link.state == "expired",
-        "form_url": form_url,
         "sent": sent,
     }
     return protect(render(request, "buyer/gone.html", context, status=status), quiet=quiet)
@@ -82,15 +82,22 @@ def buyer_required(view):
         if access is None:
             return not_found(request, quiet=False)
         request.buyer = access
-        return protect(view(request, *args, **kwargs))
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:
+            # Not Django's generic page: a buyer's 404 carries the buyer headers too.
+            return not_found(request, quiet=False)
+        return protect(response)
 
     return wrapper
 
 
-@require_http_methods(["GET", "POST"])
 def open_link(request, token):
     """The personal link. Active: a new buyer session and a 303 to the token-free room.
     Expired: 410 with a form to ask for a fresh one. Revoked: 410. Unknown: 404."""
+    if request.method not in ("GET", "POST"):
+        # Not require_http_methods: it would log the path, and so the token.
+        return protect(HttpResponseNotAllowed(["GET", "POST"]), quiet=True)
     if guessing_blocked(request):
         return protect(render(request, "buyer/slow_down.html", status=429), quiet=True)
     link = link_find(token)
@@ -102,7 +109,7 @@ def open_link(request, token):
         if request.method == "POST" and link.state == "expired":
             link_refresh_request(token=token, email=request.POST.get("email", ""))
             sent = True  # the same answer whether or not the address matched
-        return gone_page(request, link, quiet=True, form_url=request.path, sent=sent)
+        return gone_page(request, link, quiet=True, sent=sent)
     if request.method == "POST":
         return protect(redirect("buyer:room"), quiet=True)
     buyer_session_start(request, link)

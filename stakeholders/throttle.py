@@ -1,6 +1,9 @@
 """Limits on guessing buyer links, per client address, in the shared cache (Redis in
 production, a folder in the embedded default), so every web process counts together."""
 
+import math
+import time
+
 from django.conf import settings
 from django.core.cache import cache
 
@@ -30,9 +33,18 @@ def guessing_blocked(request):
 
 def record_miss(request):
     key = _key(request)
+    window = settings.BUYER_LINK_MISS_WINDOW
+    now = time.time()
     # The window starts with the first miss; add() is a no-op when the key exists.
-    cache.add(key, 0, timeout=settings.BUYER_LINK_MISS_WINDOW)
+    cache.add(f"{key}:start", now, timeout=window)
+    if cache.add(key, 1, timeout=window):
+        return
     try:
         cache.incr(key)
     except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=settings.BUYER_LINK_MISS_WINDOW)
+        cache.set(key, 1, timeout=window)
+        return
+    # Backends without a native incr (the file cache) store the new count with their
+    # default timeout (5 minutes, restarted by every miss): put the window's end back.
+    start = cache.get(f"{key}:start", now)
+    cache.touch(key, max(1, math.ceil(start + window - now)))

@@ -6,6 +6,7 @@ import copy
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -167,28 +168,37 @@ def link_issue(request, room_id, pk):
         return _access_page(request, room, person, status=422, issue_form=form)
     data = form.cleaned_data
     try:
-        _, token = access_services.link_issue(
-            actor=Actor(user=request.user),
-            room=room,
-            stakeholder=person,
-            days=data["days"],
-            revoke_others=data["revoke_others"],
-        )
-        url = access_services.link_url(token)
-        emailed = False
-        if data["send_email"]:
-            access_services.link_send(
+        # Issuing and sending succeed or fail together: a link that could not be sent
+        # is not left behind (nor are earlier links revoked for it).
+        with transaction.atomic():
+            _, token = access_services.link_issue(
+                actor=Actor(user=request.user),
                 room=room,
                 stakeholder=person,
-                url=url,
-                sender_name=request.user.display_name,
-                reply_to=request.user.email,
-                note=data["note"],
+                days=data["days"],
+                revoke_others=data["revoke_others"],
             )
-            emailed = True
+            url = access_services.link_url(token)
+            if data["send_email"]:
+                access_services.link_send(
+                    room=room,
+                    stakeholder=person,
+                    url=url,
+                    sender_name=request.user.display_name,
+                    reply_to=request.user.email,
+                    note=data["note"],
+                )
     except ValidationError as exc:
         form.add_error(None, exc)
         return _access_page(request, room, person, status=422, issue_form=form)
+    except OSError:  # the mail server could not be reached
+        form.add_error(
+            None,
+            "The email could not be sent; no link was issued. Try again, "
+            "or untick “Email it” and send the link yourself.",
+        )
+        return _access_page(request, room, person, status=422, issue_form=form)
+    emailed = data["send_email"]
     return _access_page(request, room, person, new_link_url=url, emailed=emailed)
 
 
@@ -197,7 +207,9 @@ def link_issue(request, room_id, pk):
 def link_revoke(request, room_id, pk, link_id):
     room, person = _person(request, room_id, pk)
     try:
-        access_services.link_revoke(actor=Actor(user=request.user), room=room, link_id=link_id)
+        access_services.link_revoke(
+            actor=Actor(user=request.user), room=room, link_id=link_id, stakeholder=person
+        )
     except AccessLink.DoesNotExist:
         raise Http404("No such link.") from None
     messages.success(request, f"Link revoked: {person.name} can no longer open the room with it.")

@@ -8,7 +8,7 @@
   const url = root.dataset.liveUrl;
   const ticket = root.dataset.liveTicket;
   let revision = root.dataset.revision;
-  let count = 0; // every third poll also refreshes "who's here"
+  let count = 0; // every fourth poll also refreshes "who's here"
   const INTERVAL = 1000;
   const pending = new Map(); // element id -> fresh element held back while busy
   let timer = null;
@@ -96,7 +96,7 @@
     try {
       const presence = document.getElementById("presence");
       const here = presence ? presence.dataset.digest || "" : "";
-      const withPresence = count++ % 3 === 0 ? "&p=1" : "";
+      const withPresence = count++ % 4 === 0 ? "&p=1" : "";
       const response = await fetch(
         `${url}?rev=${encodeURIComponent(revision)}&here=${encodeURIComponent(here)}${withPresence}`,
         { credentials: "same-origin", headers: { "HX-Request": "true", "X-Live-Ticket": ticket } },

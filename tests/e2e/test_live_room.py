@@ -29,8 +29,8 @@ def test_seller_and_buyer_see_each_others_edits_live(browser, live_server, setti
         buyer = buyer_ctx.new_page()
         buyer.goto(link_url(token))
 
-        expect(seller.locator("#presence")).to_contain_text("Maria Lopez", timeout=6_000)
-        expect(buyer.locator("#presence")).to_contain_text("Sarah Kim", timeout=6_000)
+        expect(seller.locator("#presence")).to_contain_text("Maria Lopez", timeout=8_000)
+        expect(buyer.locator("#presence")).to_contain_text("Sarah Kim", timeout=8_000)
 
         task = Task.objects.get(title="Return redlines")  # Maria's, buyer side
         # Seller → buyer.
