@@ -123,7 +123,7 @@ def make_rooms(n_rooms, n_viewers):
                 email=f"v{r}-{v}@buyer.example",
             )
             link, token = link_issue(actor=actor, room=room, stakeholder=person)
-            tokens.append((token, buyer_ticket(link.pk)))
+            tokens.append((token, buyer_ticket(link.pk, room.pk)))
         task = Task.objects.for_room(room).order_by("order").first()
         rooms.append(
             {"id": str(room.pk), "task": str(task.pk), "version": task.version, "tokens": tokens}
@@ -440,7 +440,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=30, help="length of the live phase")
     parser.add_argument("--editors", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--connections", type=int, default=128)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--throughput-seconds", type=float, default=5)

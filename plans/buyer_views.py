@@ -46,7 +46,9 @@ def _section(request, *, status=200, **extra):
 @require_GET
 @buyer_required
 def room(request):
-    context = buyer_room(request.buyer) | {"live_ticket": buyer_ticket(request.buyer.link.pk)}
+    context = buyer_room(request.buyer) | {
+        "live_ticket": buyer_ticket(request.buyer.link.pk, request.buyer.room.pk),
+    }
     view_record(request.buyer, kind=ViewEvent.Kind.ROOM, label="the room", request=request)
     return render(request, PAGE, context)
 

@@ -12,6 +12,7 @@ the viewer is typing. A missed poll heals itself: the next one asks from the rev
 the page has. Who is here is kept in the shared cache, never in process memory.
 """
 
+import datetime
 import hashlib
 import json
 import time
@@ -23,17 +24,20 @@ from django.db import connection
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET
 
 from accounts.models import Membership
 from rooms.models import ActivityEvent, Room
-from stakeholders.access import LinkGone, buyer_session
+from rooms.services import REVISION_HINT_TTL, revision_hint_key
+from stakeholders.access import LINK_HINT_TTL, LinkGone, buyer_session, link_hint_key
 from stakeholders.buyer_views import protect
 from stakeholders.models import AccessLink, Stakeholder
 
 from .selectors import buyer_room, room_plan
 
 PRESENCE_TTL = 10  # seconds without a presence poll before a viewer leaves "who's here"
+MEMBER_HINT_TTL = 30  # seconds a poll may trust a cached "this user is a member"
 TICKET_MAX_AGE = 24 * 3600  # a page older than this reloads to get a new ticket
 _signer = signing.TimestampSigner(salt="mapsite.live")
 MAX_EVENTS = 300  # more changes than this since a page's revision: reload instead
@@ -47,8 +51,8 @@ def seller_ticket(user_id, room_id):
     return _signer.sign(f"u:{user_id}:{room_id}")
 
 
-def buyer_ticket(link_id):
-    return _signer.sign(f"s:{link_id}")
+def buyer_ticket(link_id, room_id):
+    return _signer.sign(f"s:{link_id}:{room_id}")
 
 
 def _ticket(request):
@@ -76,11 +80,22 @@ def _seller_revision(room_id, user_id):
     return row[0] if row else None
 
 
+def _timestamp(value):
+    """A datetime column read by raw SQL (an aware datetime, or text on SQLite)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, datetime.UTC)
+    return value.timestamp()
+
+
 def _buyer_row(link_id):
-    """(room id, revision, stakeholder id, name) if the link is still active."""
+    """(room id, revision, stakeholder id, name, expiry as a timestamp) if the link is
+    still active."""
     link = AccessLink._meta
     sql = (
-        f"SELECT l.room_id, r.revision, l.stakeholder_id, s.name FROM {link.db_table} l "
+        f"SELECT l.room_id, r.revision, l.stakeholder_id, s.name, l.expires_at "
+        f"FROM {link.db_table} l "
         f"JOIN {Room._meta.db_table} r ON r.id = l.room_id "
         f"JOIN {Stakeholder._meta.db_table} s ON s.id = l.stakeholder_id "
         "WHERE l.id = %s AND l.revoked_at IS NULL AND l.expires_at > %s"
@@ -88,21 +103,29 @@ def _buyer_row(link_id):
     now = link.get_field("expires_at").get_db_prep_value(timezone.now(), connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, [_db(link.pk, link_id), now])
-        return cursor.fetchone()
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return (*row[:4], _timestamp(row[4]))
 
 
 # --- presence -----------------------------------------------------------------------
 
 
-def presence_touch(room_id, viewer, label, side):
+def presence_key(room_id):
+    return f"presence:{room_id}"
+
+
+def presence_touch(room_id, viewer, label, side, stored=None):
     """Mark ``viewer`` present; return everyone present, sorted, and a short hash.
 
     The room's entry is rewritten only when this viewer's mark is getting old, so most
-    presence polls cost one cache read.
+    presence polls cost one cache read (which the caller may already have made).
     """
-    key = f"presence:{room_id}"
+    key = presence_key(room_id)
     now = time.time()
-    stored = cache.get(key) or {}
+    if stored is None:
+        stored = cache.get(key) or {}
     here = {k: v for k, v in stored.items() if now - v["ts"] < PRESENCE_TTL}
     mine = here.get(viewer)
     if mine is None or now - mine["ts"] > PRESENCE_TTL / 2 or mine["label"] != label:
@@ -183,10 +206,10 @@ def _since(request):
         return None
 
 
-def _answer(request, *, room_id, revision, since, viewer, label, side, render):
+def _answer(request, *, room_id, revision, since, viewer, label, side, render, stored=None):
     presence_changed = False
     if request.GET.get("p") == "1":
-        people, digest = presence_touch(room_id, viewer, label, side)
+        people, digest = presence_touch(room_id, viewer, label, side, stored)
         presence_changed = request.GET.get("here") != digest
     if revision == since and not presence_changed:
         return HttpResponse(status=204)
@@ -222,16 +245,31 @@ def seller_poll(request, room_id):
         return HttpResponse(status=403)
     if since is None:
         return HttpResponseBadRequest("rev must be a number")
-    # One query: the revision, and at the same time proof the user may see the room.
-    revision = _seller_revision(room_id, user_id)
-    if revision is None:
-        return HttpResponse(status=404)
+    # From the cache when it has both hints; otherwise one query that reads the revision
+    # and proves membership at the same time.
+    keys = [revision_hint_key(room_id), f"live:member:{user_id}:{room_id}"]
+    with_presence = request.GET.get("p") == "1"
+    if with_presence:
+        keys.append(presence_key(room_id))
+    hints = cache.get_many(keys)
+    revision = hints.get(keys[0])
+    if revision is None or keys[1] not in hints:
+        revision = _seller_revision(room_id, user_id)
+        if revision is None:
+            return HttpResponse(status=404)
+        cache.add(keys[0], revision, REVISION_HINT_TTL)
+        cache.add(keys[1], True, MEMBER_HINT_TTL)
 
     def render(since):
-        # Something to show: the full session check, as for any page.
+        # Something to show: the full checks, as for any page (session and membership).
         if str(request.session.get("_auth_user_id")) != user_id:
             return None
-        room = Room.objects.select_related("owner").get(pk=room_id)
+        try:
+            room = Room.objects.select_related("owner").get(
+                pk=room_id, org__memberships__user_id=user_id
+            )
+        except Room.DoesNotExist:
+            return None
         changes = changes_since(room, since, user_id=user_id)
         if changes.reload:
             return [], {}, True
@@ -302,17 +340,42 @@ def buyer_poll(request):
     since = _since(request)
     if ticket is None or not ticket.startswith("s:"):
         return protect(HttpResponse(status=403))
-    link_id = ticket[2:]
+    _, link_id, ticket_room = ticket.split(":", 2)
     if since is None:
         return protect(HttpResponseBadRequest("rev must be a number"))
-    # One query: the link is still active, and the revision of its room.
-    row = _buyer_row(link_id)
-    if row is None:
-        response = HttpResponse(status=410)
-        response["HX-Refresh"] = "true"
-        return protect(response)
-    room_id, revision, stakeholder_id, name = row
-    room_id = str(uuid.UUID(str(room_id)))  # SQLite returns hex, PostgreSQL a UUID
+    # The link's state from the cache (dropped when it is revoked) or one query that
+    # checks it is active and reads its room's revision at the same time.
+    link_key = link_hint_key(link_id)
+    keys = [link_key, revision_hint_key(ticket_room)]
+    if request.GET.get("p") == "1":
+        keys.append(presence_key(ticket_room))
+    hints = cache.get_many(keys)  # one round trip to the cache
+    link_hint, revision = hints.get(link_key), hints.get(keys[1])
+    if link_hint is not None and link_hint["expires"] > time.time():
+        room_id, stakeholder_id, name = link_hint["room"], link_hint["who"], link_hint["name"]
+    else:
+        revision = None
+    if revision is None:
+        row = _buyer_row(link_id)
+        if row is None:
+            cache.delete(link_key)
+            response = HttpResponse(status=410)
+            response["HX-Refresh"] = "true"
+            return protect(response)
+        room_id, revision, stakeholder_id, name, expires = row
+        room_id = str(uuid.UUID(str(room_id)))  # SQLite returns hex, PostgreSQL a UUID
+        stakeholder_id = str(uuid.UUID(str(stakeholder_id)))
+        cache.add(revision_hint_key(room_id), revision, REVISION_HINT_TTL)
+        cache.add(
+            link_key,
+            {
+                "room": room_id,
+                "who": stakeholder_id,
+                "name": name,
+                "expires": min(expires, time.time() + LINK_HINT_TTL),
+            },
+            LINK_HINT_TTL,
+        )
 
     def render(since):
         # Something to show: the full buyer-session check, as for any buyer page.

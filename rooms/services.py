@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -91,9 +92,27 @@ def display_value(model, name, value):
     return str(value)
 
 
+# The room's revision is also kept in the shared cache as a short-lived hint, so a live
+# poll that finds nothing new needs no SQL at all. The database stays the record: the
+# hint is refreshed from it after every commit, expires quickly, and a missing hint
+# sends the poll to the database.
+REVISION_HINT_TTL = 5  # seconds
+
+
+def revision_hint_key(room_id):
+    return f"live:rev:{room_id}"
+
+
+def publish_revision(room_id):
+    revision = Room.objects.filter(pk=room_id).values_list("revision", flat=True).first()
+    if revision is not None:
+        cache.set(revision_hint_key(room_id), revision, REVISION_HINT_TTL)
+
+
 def room_touch(room_id):
     """Move the room's revision on; viewers learn from it that something changed."""
     Room.objects.filter(pk=room_id).update(revision=F("revision") + 1)
+    transaction.on_commit(lambda: publish_revision(room_id))
 
 
 def _current_revision(room_id):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -26,6 +27,7 @@ from rooms.services import Actor, activity_record
 from .models import AccessLink, Side, ViewEvent
 
 SESSION_KEY = "buyer_link"
+LINK_HINT_TTL = 30  # seconds a live poll may trust a cached "this link is active"
 TOKEN_BYTES = 32  # 256 bits
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # token_urlsafe(32), nothing else
 VISIT_GAP = timedelta(minutes=30)
@@ -72,9 +74,13 @@ def link_issue(*, actor, room, stakeholder, days=None, revoke_others=False):
     with transaction.atomic():
         revoked = 0
         if revoke_others:
-            revoked = (
-                AccessLink.objects.active().filter(stakeholder=stakeholder).update(revoked_at=now)
+            others = list(
+                AccessLink.objects.active()
+                .filter(stakeholder=stakeholder)
+                .values_list("pk", flat=True)
             )
+            revoked = AccessLink.objects.filter(pk__in=others).update(revoked_at=now)
+            transaction.on_commit(lambda: cache.delete_many([link_hint_key(pk) for pk in others]))
         link = AccessLink.objects.create(
             org_id=room.org_id,
             room=room,
@@ -94,6 +100,10 @@ def link_issue(*, actor, room, stakeholder, days=None, revoke_others=False):
             changes=changes,
         )
     return link, token
+
+
+def link_hint_key(link_id):
+    return f"live:link:{link_id}"
 
 
 def link_url(token):
@@ -133,6 +143,8 @@ def link_revoke(*, actor, room, link_id, stakeholder=None):
         if link.revoked_at is None:
             link.revoked_at = timezone.now()
             link.save(update_fields=["revoked_at"])
+            # Live polls may hold this link's state in the cache: drop it.
+            transaction.on_commit(lambda: cache.delete(link_hint_key(link.pk)))
             activity_record(
                 room=room,
                 actor=actor,

@@ -145,7 +145,7 @@ def buyer_client(room, person):
     from django.test import Client
 
     link, token = link_issue(actor=Actor.system(), room=room, stakeholder=person)
-    client = Client(HTTP_X_LIVE_TICKET=buyer_ticket(link.pk))
+    client = Client(HTTP_X_LIVE_TICKET=buyer_ticket(link.pk, room.pk))
     client.get(reverse("buyer:open", args=[token]))
     return client
 
@@ -189,3 +189,43 @@ def test_buyer_nothing_changed_poll_is_one_query(room, task, django_assert_max_n
     with django_assert_max_num_queries(1):
         response = buyer.get(reverse("buyer:live"), {"rev": rev, "here": digest, "p": "1"})
     assert response.status_code == 204
+
+
+def test_warm_nothing_changed_poll_needs_no_sql(
+    owner_client, room, task, django_assert_num_queries
+):
+    owner_client.get(reverse("plans:room", args=[room.pk]))
+    rev = revision(room)
+    poll(owner_client, room, rev, presence=False)  # warms the hints
+    with django_assert_num_queries(0):
+        assert poll(owner_client, room, rev, presence=False).status_code == 204
+
+
+def test_a_change_refreshes_the_revision_hint_on_commit(
+    owner_client, member, room, task, django_capture_on_commit_callbacks
+):
+    rev = revision(room)
+    poll(owner_client, room, rev, presence=False)  # the hint now says `rev`
+    with django_capture_on_commit_callbacks(execute=True):
+        task_update(
+            actor=Actor(user=member),
+            room=room,
+            task_id=task.pk,
+            base_version=1,
+            changes={"status": "blocked"},
+        )
+    response = poll(owner_client, room, rev, presence=False)
+    assert response.status_code == 200 and f'id="task-{task.pk}"' in response.content.decode()
+
+
+def test_revocation_reaches_a_buyer_whose_link_state_is_cached(
+    room, task, django_capture_on_commit_callbacks
+):
+    person = StakeholderFactory(room=room)
+    buyer = buyer_client(room, person)
+    rev = revision(room)
+    assert buyer.get(reverse("buyer:live"), {"rev": rev}).status_code == 204  # cached now
+    with django_capture_on_commit_callbacks(execute=True):
+        link_revoke(actor=Actor.system(), room=room, link_id=person.links.get().pk)
+    response = buyer.get(reverse("buyer:live"), {"rev": rev})
+    assert response.status_code == 410
