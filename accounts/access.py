@@ -3,6 +3,7 @@
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
 from django.shortcuts import redirect
 
 from .models import Membership
@@ -46,6 +47,13 @@ def member_required(view=None, *, roles=None):
         @wraps(func)
         def wrapper(request, *args, **kwargs):
             if not request.user.is_authenticated:
+                if getattr(request, "htmx", False):
+                    # Not a login page swapped into a table cell: send the browser there.
+                    response = HttpResponse(status=401)
+                    response["HX-Redirect"] = redirect_to_login(
+                        request.headers.get("HX-Current-URL") or request.get_full_path()
+                    ).url
+                    return response
                 return redirect_to_login(request.get_full_path())
             membership = current_membership(request)
             if membership is None:

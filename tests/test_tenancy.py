@@ -121,3 +121,17 @@ def test_signed_out_visitors_are_sent_to_sign_in(objects):
 
     response = Client().get(reverse("plans:room", args=[objects["room"].pk]))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_an_expired_seller_session_sends_htmx_to_the_sign_in_page(objects):
+    from django.test import Client
+
+    url = reverse("plans:task_save", args=[objects["room"].pk, objects["task"].pk])
+    response = Client().post(
+        url,
+        {"_field": "title", "title": "x", "version": 1},
+        **HX,
+        HTTP_HX_CURRENT_URL="http://testserver/rooms/x/",
+    )
+    assert response.status_code == 401
+    assert response["HX-Redirect"].startswith("/accounts/login/?next=")

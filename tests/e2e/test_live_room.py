@@ -92,3 +92,43 @@ def test_a_row_being_typed_in_is_not_overwritten(browser, live_server, settings)
     finally:
         seller_ctx.close()
         buyer_ctx.close()
+
+
+def test_seller_and_buyer_conflict_on_the_same_field_and_use_theirs(browser, live_server, settings):
+    settings.SITE_URL = live_server.url
+    call_command("seed_demo")
+    maria = Stakeholder.objects.get(name="Maria Lopez")
+    _, token = link_issue(actor=Actor.system(), room=maria.room, stakeholder=maria)
+    seller_ctx, buyer_ctx = browser.new_context(), browser.new_context()
+    try:
+        seller = seller_ctx.new_page()
+        sign_in(seller, live_server.url)
+        seller.get_by_role("link", name="Acme Corp — Finance automation").click()
+        buyer = buyer_ctx.new_page()
+        buyer.goto(link_url(token))
+        task = Task.objects.get(title="Return redlines")
+        row = seller.locator(f"#task-{task.pk}")
+
+        # The seller starts typing a note; meanwhile the buyer saves a different one.
+        row.get_by_label("Notes on 4.2").click()
+        row.get_by_label("Notes on 4.2").type("Seller's note")
+        buyer_notes = buyer.locator(f"#task-{task.pk}").get_by_label("Notes")
+        buyer_notes.fill("Buyer's note")
+        buyer_notes.press("Tab")
+        expect(buyer.locator(f"#task-{task.pk} .saved")).to_be_visible()
+        expect(row.locator(".live-marker")).to_be_visible(timeout=WITHIN + 1_000)
+
+        row.get_by_label("Notes on 4.2").press("Tab")  # the seller's save meets theirs
+        card = seller.locator(f"#task-{task.pk} .conflict")
+        expect(card).to_contain_text("Buyer's note")
+        expect(card).to_contain_text("Seller's note")
+        card.get_by_role("button", name="Use theirs").click()
+        expect(seller.locator(f"#task-{task.pk} .conflict")).to_have_count(0)
+        expect(seller.locator(f"#task-{task.pk}").get_by_label("Notes on 4.2")).to_have_value(
+            "Buyer's note"
+        )
+        task.refresh_from_db()
+        assert task.notes == "Buyer's note"
+    finally:
+        seller_ctx.close()
+        buyer_ctx.close()
