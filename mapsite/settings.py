@@ -271,3 +271,8 @@ BUYER_LINK_MISS_WINDOW = int(env("BUYER_LINK_MISS_WINDOW", "600"))
 # How many reverse proxies sit in front of the app (their X-Forwarded-For entries are
 # trusted to find the client's address). 0: use the connection's address.
 TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+# Overdue alerts: how often beat runs the sweep, and how delivery retries.
+ALERT_SWEEP_MINUTES = int(env("ALERT_SWEEP_MINUTES", "15"))
+ALERT_MAX_ATTEMPTS = int(env("ALERT_MAX_ATTEMPTS", "6"))
+ALERT_RETRY_BASE_SECONDS = int(env("ALERT_RETRY_BASE_SECONDS", "30"))
+ALERT_HTTP_TIMEOUT = float(env("ALERT_HTTP_TIMEOUT", "10"))

@@ -126,12 +126,24 @@ class Task(RoomOwned):
     completed_at = models.DateTimeField("completed", null=True, blank=True)
     # The due date as it stood when the buyer last agreed to the plan.
     agreed_due_date = models.DateField(null=True, blank=True, editable=False)
+    # Highest overdue level reached (0, 3 flagged, 7 alerted) for the due date in
+    # ``overdue_for``; moving the due date starts afresh. Set by the overdue sweep.
+    overdue_level = models.PositiveSmallIntegerField(default=0, editable=False)
+    overdue_for = models.DateField(null=True, blank=True, editable=False)
 
     objects = TaskQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "created_at"]
-        indexes = [models.Index(fields=["room", "milestone", "order"])]
+        indexes = [
+            models.Index(fields=["room", "milestone", "order"]),
+            # The overdue sweep reads open tasks by due date.
+            models.Index(
+                fields=["due_date"],
+                condition=~models.Q(status="done"),
+                name="task_open_due_idx",
+            ),
+        ]
 
     def __str__(self):
         return self.title
@@ -150,6 +162,13 @@ class Task(RoomOwned):
         if self.is_done or self.due_date is None or self.due_date >= today:
             return 0
         return (today - self.due_date).days
+
+    @property
+    def overdue_flag(self):
+        """'alerted', 'flagged' or '' — what the sweep found for the current due date."""
+        if self.is_done or not self.overdue_level or self.overdue_for != self.due_date:
+            return ""
+        return "alerted" if self.overdue_level >= 7 else "flagged"
 
     def due_after_close(self, room):
         return bool(

@@ -209,6 +209,10 @@ def task_update(*, actor, room, task_id, base_version, changes):
         raise ValidationError({"milestone": "Pick a milestone of this plan."})
     if "status" in changes:
         changes["completed_at"] = timezone.now() if changes["status"] == TaskStatus.DONE else None
+    if "due_date" in changes:
+        # A new date is a new promise: overdue flags start afresh for it.
+        changes["overdue_level"] = 0
+        changes["overdue_for"] = None
     queryset = Task.objects.for_room(room)
     if "completed_at" in changes:
         # Re-saving "done" on a done task keeps its original completion time.

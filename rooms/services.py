@@ -239,6 +239,8 @@ def versioned_update(*, actor, room, queryset, pk, base_version, changes, m2m=No
                     "to": display_value(model, key, value),
                 }
                 for key, value in effective.items()
+                # Bookkeeping columns (not editable by people) stay out of the log.
+                if model._meta.get_field(key).editable
             }
             for key, ids in effective_m2m.items():
                 getattr(instance, key).set(ids)

@@ -1,0 +1,116 @@
+"""Overdue flags and the notification outbox.
+
+"Each once" is a database fact: an OverdueFlag is unique per (task, level, due date) and
+a Notification per (task, level, due date, channel, recipient) through ``dedupe_key``.
+Delivery claims a notification with a conditional UPDATE, so a notification enqueued
+twice is still sent once.
+"""
+
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Organization
+from plans.models import Task
+from rooms.models import Room
+
+
+class Level(models.IntegerChoices):
+    FLAGGED = 3, "Flagged (3 days overdue)"
+    ALERTED = 7, "Alerted (7 days overdue)"
+
+
+class AlertSettings(models.Model):
+    """An organisation's alert channels. Without a Slack webhook, Slack is skipped."""
+
+    org = models.OneToOneField(
+        Organization, primary_key=True, on_delete=models.CASCADE, related_name="alert_settings"
+    )
+    slack_webhook_url = models.URLField(
+        "Slack incoming-webhook URL",
+        blank=True,
+        max_length=500,
+        help_text="From Slack: Apps → Incoming Webhooks → Add to a channel.",
+    )
+    slack_enabled = models.BooleanField("send Slack alerts", default=True)
+    email_enabled = models.BooleanField("send emails", default=True)
+    sender_email = models.EmailField(
+        "sender address", blank=True, help_text="Leave empty to use the server's default."
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Alert settings of {self.org}"
+
+    @property
+    def slack_ready(self):
+        return self.slack_enabled and bool(self.slack_webhook_url)
+
+
+class OverdueFlag(models.Model):
+    """A task reached a level for a given due date (moving the date starts afresh)."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="overdue_flags")
+    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    due_date = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "level", "due_date"], name="overdueflag_once_per_date"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.task_id} level {self.level} for {self.due_date}"
+
+
+class Channel(models.TextChoices):
+    SLACK = "slack", "Slack"
+    EMAIL = "email", "Email"
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Not sent"
+
+
+class Notification(models.Model):
+    """One message to one recipient on one channel: the outbox row."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(
+        Room, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    task = models.ForeignKey(
+        Task, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    level = models.PositiveSmallIntegerField(choices=Level.choices, null=True, blank=True)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    # Slack: "user:<id>" (the message names them); email: the address.
+    recipient = models.CharField(max_length=254)
+    recipient_label = models.CharField(max_length=250, blank=True)
+    # {"subject": ..., "text": ...} rendered when the notification was created.
+    payload = models.JSONField(default=dict)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["room", "-created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.channel} to {self.recipient_label or self.recipient} ({self.status})"
