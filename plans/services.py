@@ -4,10 +4,11 @@ room's revision and lands in the activity log."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Count, F, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from rooms.models import ActivityEvent
+from rooms.models import ActivityEvent, Room
 from rooms.services import (
     Actor,
     activity_record,
@@ -166,6 +167,7 @@ def milestone_delete(*, actor, room, milestone_id):
     versioned_delete(
         actor=actor, room=room, queryset=Milestone.objects.for_room(room), pk=milestone_id
     )
+    room_overdue_recount([room.pk])  # its tasks went with it
 
 
 def milestone_move(*, actor, room, milestone_id, direction):
@@ -214,12 +216,15 @@ def task_update(*, actor, room, task_id, base_version, changes):
         changes["overdue_level"] = 0
         changes["overdue_for"] = None
     queryset = Task.objects.for_room(room)
+    recount = "status" in changes or "due_date" in changes
     if "completed_at" in changes:
         # Re-saving "done" on a done task keeps its original completion time.
         current = queryset.filter(pk=task_id).values_list("status", flat=True).first()
         if current == changes.get("status"):
             del changes["completed_at"]
-    return versioned_update(
+    # Not wrapped in a transaction of our own: a refused write must keep its
+    # "conflict" entry in the log (versioned_update records it after rolling back).
+    task = versioned_update(
         actor=actor,
         room=room,
         queryset=queryset,
@@ -227,10 +232,31 @@ def task_update(*, actor, room, task_id, base_version, changes):
         base_version=base_version,
         changes=changes,
     )
+    if recount:
+        room_overdue_recount([room.pk])  # reads committed rows: the last one is right
+    return task
 
 
 def task_delete(*, actor, room, task_id):
     versioned_delete(actor=actor, room=room, queryset=Task.objects.for_room(room), pk=task_id)
+    room_overdue_recount([room.pk])
+
+
+def room_overdue_recount(room_ids):
+    """Recount each room's open flagged and alerted tasks (one UPDATE)."""
+    flagged = (
+        Task.objects.filter(room=OuterRef("pk"), overdue_level__gte=3, overdue_for=F("due_date"))
+        .exclude(status=TaskStatus.DONE)
+        .values("room")
+    )
+
+    def count(queryset):
+        return Coalesce(Subquery(queryset.annotate(n=Count("pk")).values("n")[:1]), 0)
+
+    Room.objects.filter(pk__in=list(room_ids)).update(
+        flagged_count=count(flagged.filter(overdue_level__lt=7)),
+        alerted_count=count(flagged.filter(overdue_level__gte=7)),
+    )
 
 
 def task_move(*, actor, room, task_id, direction):

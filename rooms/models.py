@@ -92,6 +92,10 @@ class Room(models.Model):
     )
     # Bumped by every change anywhere in the room: the signal live viewers watch.
     revision = models.PositiveBigIntegerField(default=0)
+    # Open tasks past +3 / +7 days for their current due date (kept by plans' services
+    # and the overdue sweep), so lists can highlight rooms without reading tasks.
+    flagged_count = models.PositiveIntegerField(default=0, editable=False)
+    alerted_count = models.PositiveIntegerField(default=0, editable=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=dj_tz.now)
     updated_at = models.DateTimeField(default=dj_tz.now)
@@ -154,6 +158,8 @@ class ActivityEvent(models.Model):
         MOVED = "moved", "moved"
         APPLIED_TEMPLATE = "applied_template", "started the plan from"
         CONFLICT = "conflict", "was refused (conflict) changing"
+        FLAGGED = "flagged", "flagged as 3+ days overdue:"
+        ALERTED = "alerted", "alerted as 7+ days overdue:"
         LINK_ISSUED = "link_issued", "issued a personal link to"
         LINK_REVOKED = "link_revoked", "revoked the personal link of"
         AGREED = "agreed", "agreed to"

@@ -93,9 +93,9 @@ def display_value(model, name, value):
 
 
 # The room's revision is also kept in the shared cache as a short-lived hint, so a live
-# poll that finds nothing new needs no SQL at all. The database stays the record: the
-# hint is refreshed from it after every commit, expires quickly, and a missing hint
-# sends the poll to the database.
+# poll that finds nothing new needs no SQL at all. The database stays the record: a
+# commit that moves the revision drops the hint, the next poll reads the database and
+# puts it back, and a hint never lives longer than a few seconds.
 REVISION_HINT_TTL = 5  # seconds
 
 
@@ -103,16 +103,14 @@ def revision_hint_key(room_id):
     return f"live:rev:{room_id}"
 
 
-def publish_revision(room_id):
-    revision = Room.objects.filter(pk=room_id).values_list("revision", flat=True).first()
-    if revision is not None:
-        cache.set(revision_hint_key(room_id), revision, REVISION_HINT_TTL)
+def forget_revisions(room_ids):
+    cache.delete_many([revision_hint_key(pk) for pk in room_ids])
 
 
 def room_touch(room_id):
     """Move the room's revision on; viewers learn from it that something changed."""
     Room.objects.filter(pk=room_id).update(revision=F("revision") + 1)
-    transaction.on_commit(lambda: publish_revision(room_id))
+    transaction.on_commit(lambda: forget_revisions([room_id]))
 
 
 def _current_revision(room_id):

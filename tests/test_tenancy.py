@@ -39,6 +39,7 @@ def objects(room):
 ROUTES = [
     ("get", "plans:room", None, None),
     ("get", "rooms:activity", None, None),
+    ("get", "room_alerts", None, None),
     ("post", "rooms:save", None, {"_field": "goal", "goal": "x", "version": 1}),
     ("post", "plans:start", None, {"template": "light"}),
     ("post", "plans:milestone_add", None, {"title": "New", "lead_side": "buyer"}),

@@ -1,0 +1,111 @@
+"""Django admin for alerts, fenced per organisation by ``OrgScopedAdmin``.
+
+Flags and notifications are records of what happened: read-only, except that failed
+(or not sent) notifications can be sent again with the "retry" action.
+"""
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.admin import OrgScopedAdmin
+
+from .forms import AlertSettingsForm
+from .models import AlertSettings, Notification, OverdueFlag, Status
+from .tasks import enqueue_notification
+
+
+class AlertSettingsAdminForm(AlertSettingsForm):
+    class Meta(AlertSettingsForm.Meta):
+        fields = ["org", *AlertSettingsForm.Meta.fields]
+
+
+@admin.register(AlertSettings)
+class AlertSettingsAdmin(OrgScopedAdmin, admin.ModelAdmin):
+    form = AlertSettingsAdminForm
+    list_display = ("org", "slack_configured", "slack_enabled", "email_enabled", "updated_at")
+    list_select_related = ("org",)
+    search_fields = ("org__name",)
+    readonly_fields = ("updated_at",)
+
+    @admin.display(description="Slack webhook", boolean=True)
+    def slack_configured(self, obj):
+        return bool(obj.slack_webhook_url)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly.append("org")  # one row per organisation, for good
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+
+class ReadOnlyAdmin(OrgScopedAdmin, admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+
+@admin.register(OverdueFlag)
+class OverdueFlagAdmin(ReadOnlyAdmin):
+    list_display = ("task", "room", "level", "due_date", "created_at")
+    list_filter = ("level",)
+    list_select_related = ("task", "room")
+    search_fields = ("task__title", "room__name")
+    date_hierarchy = "created_at"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(
+    description="Retry the selected failed or not sent notifications", permissions=["change"]
+)
+def retry_notifications(modeladmin, request, queryset):
+    ids = list(
+        queryset.filter(status__in=[Status.FAILED, Status.SKIPPED]).values_list("pk", flat=True)
+    )
+    count = Notification.objects.filter(
+        pk__in=ids, status__in=[Status.FAILED, Status.SKIPPED]
+    ).update(status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error="")
+
+    def enqueue():
+        for pk in ids:
+            enqueue_notification(pk)
+
+    transaction.on_commit(enqueue)
+    modeladmin.message_user(
+        request, f"{count} notification(s) queued to be sent again.", messages.SUCCESS
+    )
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "channel",
+        "recipient_label",
+        "recipient",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "short_error",
+    )
+    list_filter = ("status", "channel", "level")
+    list_select_related = ("room",)
+    search_fields = ("recipient", "recipient_label", "dedupe_key", "room__name")
+    date_hierarchy = "created_at"
+    actions = [retry_notifications]
+
+    @admin.display(description="Last error")
+    def short_error(self, obj):
+        return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error

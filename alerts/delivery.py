@@ -1,0 +1,415 @@
+"""Delivering the outbox: one notification at a time, each sent once.
+
+``deliver(id)`` claims a due, pending notification with a conditional UPDATE (pending
+→ sending, attempts + 1): whoever changes the row sends it, everybody else finds
+nothing to claim. So the same id enqueued twice, or handed to five workers at once,
+is still sent once.
+
+Outcomes:
+
+- sent: the channel accepted it;
+- pending again, later: a failure that may pass (network error, timeout, Slack 429 or
+  5xx, an SMTP error), with exponential backoff and Slack's Retry-After honoured, until
+  ``ALERT_MAX_ATTEMPTS`` attempts were made;
+- failed: the last attempt failed, or the failure will not pass by waiting (Slack
+  answered 4xx: a revoked webhook, a malformed request) — admins see it and may retry;
+- skipped: the channel is not configured or turned off for the organisation; the
+  reason is kept in ``last_error``.
+
+``deliver_due()`` (beat, every minute, and after each sweep) sends whatever is due and
+puts back rows a worker left in "sending" when it died.
+"""
+
+import http.client
+import ipaddress
+import json
+import logging
+import random
+import smtplib
+import socket
+import urllib.error
+import urllib.request
+from datetime import UTC, timedelta
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db.models import F
+from django.utils import timezone
+
+from .models import AlertSettings, Channel, Notification, Status
+
+log = logging.getLogger(__name__)
+
+# Longest wait between two attempts, whatever the backoff or Retry-After say.
+MAX_RETRY_DELAY = timedelta(hours=1)
+# A row still "sending" this long after it was claimed belonged to a worker that died.
+STUCK_AFTER = timedelta(minutes=10)
+# How much of a Slack error body is kept (enough to read "invalid_token").
+ERROR_BODY_CHARS = 200
+
+NO_SLACK = "Slack is not configured for this organisation"
+SLACK_OFF = "Slack alerts are turned off"
+EMAIL_OFF = "Emails are turned off"
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+
+
+class DeliveryError(Exception):
+    """A channel refused or could not take the message. ``retryable``: waiting may
+    help; ``retry_after``: seconds the channel asked us to wait (Slack's Retry-After)."""
+
+    def __init__(self, message, *, retryable=True, retry_after=None):
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+    def __str__(self):
+        return self.message
+
+
+# --- Slack ----------------------------------------------------------------------------
+
+
+def is_loopback(host):
+    host = (host or "").strip("[]").lower()
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def local_webhooks_allowed():
+    """Plain-http webhooks on this machine (a local stand-in for Slack): outside
+    production, or with DEBUG on. ``ALERT_ALLOW_LOCAL_WEBHOOKS`` overrides."""
+    default = settings.DEBUG or not getattr(settings, "PRODUCTION", False)
+    return bool(getattr(settings, "ALERT_ALLOW_LOCAL_WEBHOOKS", default))
+
+
+def webhook_url_problem(url):
+    """Why ``url`` is not acceptable as a webhook URL, or None when it is."""
+    try:
+        parts = urlsplit(url or "")
+        host = parts.hostname
+    except ValueError:
+        return "Enter a valid URL."
+    if not host:
+        return "Enter a valid URL."
+    if parts.scheme == "https":
+        return None
+    if parts.scheme == "http" and is_loopback(host) and local_webhooks_allowed():
+        return None
+    if parts.scheme == "http" and is_loopback(host):
+        return "The webhook URL must start with https:// (plain http only for local testing)."
+    return "The webhook URL must start with https://"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Slack answers webhooks directly; a redirect is reported, never followed."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def _opener(host):
+    if is_loopback(host):
+        # A proxy from the environment must not swallow requests to this machine.
+        return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
+    return urllib.request.build_opener(_NoRedirect)
+
+
+def _retry_after_seconds(value):
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - timezone.now()).total_seconds()
+    return max(0.0, seconds)
+
+
+def post_to_slack(url, text, *, timeout=None):
+    """POST ``{"text": text}`` to an incoming-webhook URL; raise DeliveryError if it
+    was not accepted (``retryable`` tells whether waiting may help)."""
+    problem = webhook_url_problem(url)
+    if problem:
+        raise DeliveryError(problem, retryable=False)
+    timeout = settings.ALERT_HTTP_TIMEOUT if timeout is None else timeout
+    request = urllib.request.Request(
+        url,
+        data=json.dumps({"text": text}).encode(),
+        headers={"Content-Type": "application/json", "User-Agent": "mapsite-alerts"},
+        method="POST",
+    )
+    try:
+        with _opener(urlsplit(url).hostname).open(request, timeout=timeout) as response:
+            response.read(1024)
+    except urllib.error.HTTPError as exc:
+        code = exc.code
+        try:
+            body = exc.read(ERROR_BODY_CHARS).decode("utf-8", "replace").strip()
+        except Exception:
+            body = ""
+        finally:
+            exc.close()
+        message = f"Slack answered HTTP {code}" + (f": {body}" if body else "")
+        if code in (408, 429) or code >= 500:
+            raise DeliveryError(
+                message,
+                retryable=True,
+                retry_after=_retry_after_seconds(exc.headers.get("Retry-After")),
+            ) from None
+        if 300 <= code < 400:
+            message = f"Slack answered HTTP {code} (a redirect; check the webhook URL)"
+        raise DeliveryError(message, retryable=False) from None
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        if isinstance(reason, TimeoutError | socket.timeout):
+            raise DeliveryError(_timeout_message(timeout)) from None
+        raise DeliveryError(f"Could not reach Slack: {reason}") from None
+    except TimeoutError:
+        raise DeliveryError(_timeout_message(timeout)) from None
+    except (http.client.HTTPException, OSError) as exc:
+        raise DeliveryError(
+            f"Could not reach Slack: {exc.__class__.__name__}: {exc}".rstrip(": ")
+        ) from None
+    except ValueError as exc:  # a URL urllib cannot use
+        raise DeliveryError(f"Invalid webhook URL: {exc}", retryable=False) from None
+
+
+def _timeout_message(timeout):
+    return f"Slack did not answer within {timeout:g} seconds (timed out)"
+
+
+# --- email ----------------------------------------------------------------------------
+
+
+def send_email(*, subject, text, to, from_email=None):
+    try:
+        EmailMessage(
+            subject,
+            text,
+            from_email or settings.DEFAULT_FROM_EMAIL,
+            [to],
+        ).send()
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _msg in exc.recipients.values()]
+        refused = f"The mail server refused {to}: {_smtp_detail(exc.recipients.get(to))}"
+        raise DeliveryError(refused, retryable=not all(c >= 500 for c in codes)) from None
+    except smtplib.SMTPException as exc:
+        raise DeliveryError(f"Email not sent: {exc.__class__.__name__}: {exc}") from None
+    except TimeoutError:
+        raise DeliveryError("Email not sent: the mail server timed out") from None
+    except OSError as exc:
+        raise DeliveryError(f"Email not sent: could not reach the mail server: {exc}") from None
+    except ValueError as exc:  # a malformed address or header
+        raise DeliveryError(f"Email not sent: {exc}", retryable=False) from None
+
+
+def _smtp_detail(value):
+    if not value:
+        return "refused"
+    code, message = value
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", "replace")
+    return f"{code} {message}"
+
+
+# --- the outbox -----------------------------------------------------------------------
+
+
+def retry_delay(attempts, retry_after=None):
+    """How long to wait after the ``attempts``-th failed attempt: base · 2^(n-1) plus up
+    to 10 % jitter, at least Retry-After, at most MAX_RETRY_DELAY."""
+    base = settings.ALERT_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)
+    cap = MAX_RETRY_DELAY.total_seconds()
+    seconds = min(base, cap)
+    seconds += random.uniform(0, seconds * 0.1)
+    if retry_after:
+        seconds = max(seconds, retry_after)
+    return timedelta(seconds=min(seconds, cap))
+
+
+def claim(notification_id, now=None):
+    """Pending and due → sending (attempts + 1); True if this caller got it.
+
+    ``next_attempt_at`` is set to the claim time, so a row stuck in "sending" can be
+    recognised later by its age."""
+    now = now or timezone.now()
+    return bool(
+        Notification.objects.filter(
+            pk=notification_id, status=Status.PENDING, next_attempt_at__lte=now
+        ).update(status=Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now)
+    )
+
+
+def _finish(notification_id, **fields):
+    Notification.objects.filter(pk=notification_id, status=Status.SENDING).update(**fields)
+
+
+def _slack_text(notification):
+    text = (notification.payload or {}).get("text") or ""
+    label = notification.recipient_label
+    if label and label not in text:
+        text = f"{label}: {text}"
+    return text
+
+
+def _send(notification, alert_settings):
+    """Send one claimed notification; return a skip reason, or None once sent."""
+    payload = notification.payload or {}
+    if notification.channel == Channel.SLACK:
+        if alert_settings is None or not alert_settings.slack_webhook_url:
+            return NO_SLACK
+        if not alert_settings.slack_enabled:
+            return SLACK_OFF
+        post_to_slack(alert_settings.slack_webhook_url, _slack_text(notification))
+        return None
+    if notification.channel == Channel.EMAIL:
+        if alert_settings is not None and not alert_settings.email_enabled:
+            return EMAIL_OFF
+        send_email(
+            subject=payload.get("subject") or "mapsite",
+            text=payload.get("text") or "",
+            to=notification.recipient,
+            from_email=alert_settings.sender_email if alert_settings else None,
+        )
+        return None
+    raise DeliveryError(f"Unknown channel {notification.channel!r}", retryable=False)
+
+
+def _channel_key(channel, org_id):
+    """What one failure says something about: an organisation's webhook, or the one
+    mail server everybody shares."""
+    return (channel, org_id) if channel == Channel.SLACK else (channel,)
+
+
+def deliver(notification_id, *, breaker=None):
+    """Send one notification if it is pending and due. Returns its status afterwards
+    ("sent", "pending", "failed", "skipped"), or None when there was nothing to claim
+    (not due, already sent, or another worker has it).
+
+    ``breaker`` (a dict, from ``deliver_due``) records channels that just failed in a
+    way that may pass, with the time they may be tried again."""
+    if not claim(notification_id):
+        return None
+    notification = Notification.objects.filter(pk=notification_id).first()
+    if notification is None:  # deleted in between
+        return None
+    alert_settings = AlertSettings.objects.filter(org_id=notification.org_id).first()
+    try:
+        skipped = _send(notification, alert_settings)
+    except DeliveryError as exc:
+        status, next_at = _failed(notification, exc.message, exc.retryable, exc.retry_after)
+        if next_at is not None and breaker is not None:
+            breaker[_channel_key(notification.channel, notification.org_id)] = next_at
+        return status
+    except Exception as exc:  # a bug or an unforeseen error: retried, and logged
+        log.exception("Notification %s: unexpected error while sending", notification_id)
+        return _failed(notification, f"{exc.__class__.__name__}: {exc}", True, None)[0]
+    now = timezone.now()
+    if skipped:
+        _finish(notification_id, status=Status.SKIPPED, last_error=skipped)
+        log.info("Notification %s not sent: %s", notification_id, skipped)
+        return Status.SKIPPED
+    _finish(notification_id, status=Status.SENT, sent_at=now, last_error="")
+    log.info(
+        "Notification %s sent (%s, attempt %s)",
+        notification_id,
+        notification.channel,
+        notification.attempts,
+    )
+    return Status.SENT
+
+
+def _failed(notification, error, retryable, retry_after):
+    """Record a failed attempt: (status, when the channel may be tried again — None for
+    a failure that waiting will not cure)."""
+    attempts = notification.attempts
+    error = error[:2000]
+    now = timezone.now()
+    delay = retry_delay(attempts, retry_after)
+    next_at = now + delay if retryable else None
+    if retryable and attempts < settings.ALERT_MAX_ATTEMPTS:
+        _finish(
+            notification.pk,
+            status=Status.PENDING,
+            next_attempt_at=next_at,
+            last_error=error,
+        )
+        log.warning(
+            "Notification %s: attempt %s failed (%s); next in %ds",
+            notification.pk,
+            attempts,
+            error,
+            delay.total_seconds(),
+        )
+        return Status.PENDING, next_at
+    if retryable:
+        error = f"{error} (gave up after {attempts} attempt{'' if attempts == 1 else 's'})"
+    _finish(notification.pk, status=Status.FAILED, last_error=error)
+    log.error("Notification %s failed: %s", notification.pk, error)
+    return Status.FAILED, next_at
+
+
+def requeue_stuck(now=None):
+    """Rows left in "sending" by a worker that died: back to pending (or failed when
+    that was their last attempt). Returns how many were put back."""
+    now = now or timezone.now()
+    stuck = Notification.objects.filter(
+        status=Status.SENDING, next_attempt_at__lte=now - STUCK_AFTER
+    )
+    lost = "The worker stopped while sending"
+    failed = stuck.filter(attempts__gte=settings.ALERT_MAX_ATTEMPTS).update(
+        status=Status.FAILED, last_error=f"{lost} (gave up after the last attempt)"
+    )
+    requeued = stuck.update(status=Status.PENDING, next_attempt_at=now, last_error=lost)
+    if failed or requeued:
+        log.warning("Put back %s stuck notification(s), %s failed", requeued, failed)
+    return requeued
+
+
+def deliver_due(limit=500):
+    """Send every due, pending notification (oldest first, at most ``limit``).
+    Returns {status: count} of what happened.
+
+    Once a channel fails in a way that may pass (Slack 429 or 5xx, a timeout, the mail
+    server down), the run stops using it: the rest of that channel's notifications wait
+    until it may be tried again, without spending an attempt. So a burst that meets
+    Slack's rate limit costs one attempt, not one per notification."""
+    now = timezone.now()
+    requeue_stuck(now)
+    rows = list(
+        Notification.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", "org_id", "channel")[:limit]
+    )
+    counts = {}
+    breaker = {}
+    waiting = {}
+    for notification_id, org_id, channel in rows:
+        key = _channel_key(channel, org_id)
+        if key in breaker:
+            waiting.setdefault(breaker[key], []).append(notification_id)
+            continue
+        outcome = deliver(notification_id, breaker=breaker)
+        if outcome is not None:
+            counts[outcome] = counts.get(outcome, 0) + 1
+    for until, ids in waiting.items():
+        deferred = Notification.objects.filter(
+            pk__in=ids, status=Status.PENDING, next_attempt_at__lt=until
+        ).update(next_attempt_at=until)
+        counts["deferred"] = counts.get("deferred", 0) + deferred
+    return counts

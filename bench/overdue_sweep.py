@@ -1,0 +1,230 @@
+"""The overdue sweep at scale, on PostgreSQL, against a bare SQL UPDATE.
+
+    .venv/bin/python bench/overdue_sweep.py [--tasks 1000000] [--flag 50000] [--alert 20000]
+
+Builds a fresh database (BENCH_DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/mapsite_sweep_bench; Redis BENCH_REDIS_URL, default
+redis://127.0.0.1:6379/15, as in production) with TASKS tasks in rooms of 100,
+of which FLAG newly cross +3 days and ALERT cross +7 (already flagged at +3), the rest
+not due yet or done. Then, on the same data:
+
+1. baseline: one bare UPDATE that sets the same overdue levels, timed, rolled back;
+2. the sweep (alerts.services.sweep_overdue), timed, with its SQL statements counted;
+and prints the sweep's time as a ratio to the baseline, the statements per batch, and
+the notifications queued per second.
+"""
+
+import argparse
+import datetime
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DB_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mapsite_sweep_bench"
+)
+TODAY = datetime.date(2026, 11, 23)
+
+
+def admin_url():
+    return urlparse(DB_URL)._replace(path="/postgres").geturl()
+
+
+def recreate(drop_only=False):
+    import psycopg
+
+    name = urlparse(DB_URL).path.lstrip("/")
+    with psycopg.connect(admin_url(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup(data_dir):
+    os.environ.update(
+        DATABASE_URL=DB_URL,
+        REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        MAPSITE_DATA_DIR=str(data_dir),
+        DJANGO_SETTINGS_MODULE="mapsite.settings",
+        CELERY_TASK_ALWAYS_EAGER="false",
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, check=True
+    )
+    import django
+
+    django.setup()
+
+
+def populate(n_tasks, n_flag, n_alert, per_room=100):
+    """Set-based inserts: rooms of ``per_room`` tasks, one plan and milestone each."""
+    from django.db import connection
+
+    from accounts.models import Membership, Organization, Role, User
+
+    org = Organization.objects.create(name="Sweep bench")
+    owner = User.objects.create_user(email="owner@bench.example", password="x" * 12, name="Owner")
+    Membership.objects.create(org=org, user=owner, role=Role.REP)
+    manager = User.objects.create_user(
+        email="manager@bench.example", password="x" * 12, name="Manager"
+    )
+    Membership.objects.create(org=org, user=manager, role=Role.MANAGER)
+    rooms = n_tasks // per_room
+    with connection.cursor() as c:
+        c.execute(
+            """
+            INSERT INTO rooms_room (id, org_id, owner_id, name, buyer_company, value, currency,
+                stage, outcome, target_close_date, close_reason, goal, timezone,
+                review_duration_minutes, revision, flagged_count, alerted_count, version,
+                created_at, updated_at)
+            SELECT md5('room' || g)::uuid, %s, %s, 'Deal ' || g, 'Buyer ' || g, 1000, 'USD',
+                'evaluation', 'open', %s, '', '', 'UTC', 30, 0, 0, 0, 1, now(), now()
+            FROM generate_series(1, %s) g
+            """,
+            [org.pk, owner.pk, TODAY + datetime.timedelta(days=30), rooms],
+        )
+        c.execute(
+            """
+            INSERT INTO plans_plan (id, org_id, room_id, template, agreed_by, version,
+                created_at, updated_at)
+            SELECT md5('plan' || g)::uuid, %s, md5('room' || g)::uuid, '', '', 1, now(), now()
+            FROM generate_series(1, %s) g
+            """,
+            [org.pk, rooms],
+        )
+        c.execute(
+            """
+            INSERT INTO plans_milestone (id, org_id, room_id, plan_id, "order", title,
+                lead_side, track, completion_condition, version, created_at, updated_at)
+            SELECT md5('ms' || g)::uuid, %s, md5('room' || g)::uuid, md5('plan' || g)::uuid,
+                0, 'Security review', 'buyer', 'security', 'Sign-off', 1, now(), now()
+            FROM generate_series(1, %s) g
+            """,
+            [org.pk, rooms],
+        )
+        # Task g lives in room ((g - 1) % rooms) + 1, so overdue tasks spread over rooms.
+        c.execute(
+            """
+            INSERT INTO plans_task (id, org_id, room_id, plan_id, milestone_id, "order", title,
+                side, due_date, status, notes, evidence, overdue_level, overdue_for,
+                version, created_at, updated_at)
+            SELECT md5('task' || g)::uuid, %(org)s,
+                md5('room' || (((g - 1) %% %(rooms)s) + 1))::uuid,
+                md5('plan' || (((g - 1) %% %(rooms)s) + 1))::uuid,
+                md5('ms' || (((g - 1) %% %(rooms)s) + 1))::uuid,
+                g, 'Task ' || g, 'buyer',
+                CASE WHEN g <= %(flag)s THEN %(today)s::date - (3 + g %% 4)
+                     WHEN g <= %(flag)s + %(alert)s THEN %(today)s::date - (7 + g %% 5)
+                     ELSE %(today)s::date + (g %% 60) END,
+                CASE WHEN g > %(flag)s + %(alert)s AND g %% 3 = 0 THEN 'done'
+                     ELSE 'in_progress' END,
+                '', '',
+                CASE WHEN g > %(flag)s AND g <= %(flag)s + %(alert)s THEN 3 ELSE 0 END,
+                CASE WHEN g > %(flag)s AND g <= %(flag)s + %(alert)s
+                     THEN %(today)s::date - (7 + g %% 5) ELSE NULL END,
+                1, now(), now()
+            FROM generate_series(1, %(n)s) g
+            """,
+            {
+                "org": org.pk,
+                "rooms": rooms,
+                "flag": n_flag,
+                "alert": n_alert,
+                "today": TODAY,
+                "n": n_tasks,
+            },
+        )
+        c.execute("ANALYZE")
+    return rooms
+
+
+BASELINE = """
+UPDATE plans_task t SET
+    overdue_level = CASE WHEN t.due_date <= %(today)s::date - 7 THEN 7 ELSE 3 END,
+    overdue_for = t.due_date
+FROM rooms_room r
+WHERE r.id = t.room_id AND r.outcome = 'open' AND t.status <> 'done'
+  AND t.due_date <= %(today)s::date - 3
+  AND NOT (t.overdue_for IS NOT DISTINCT FROM t.due_date
+           AND t.overdue_level >= CASE WHEN t.due_date <= %(today)s::date - 7 THEN 7 ELSE 3 END)
+"""
+
+
+def baseline():
+    from django.db import connection, transaction
+
+    with transaction.atomic():
+        started = time.perf_counter()
+        with connection.cursor() as c:
+            c.execute(BASELINE, {"today": TODAY})
+            rows = c.rowcount
+        elapsed = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return elapsed, rows
+
+
+def sweep(batch_size):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from alerts.services import sweep_overdue
+
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        result = sweep_overdue(today=TODAY, batch_size=batch_size, keep_details=False)
+        elapsed = time.perf_counter() - started
+    return elapsed, result, len(queries.captured_queries)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tasks", type=int, default=1_000_000)
+    parser.add_argument("--flag", type=int, default=50_000)
+    parser.add_argument("--alert", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+
+    recreate()
+    setup(Path(tempfile.mkdtemp(prefix="mapsite-sweep-bench-")))
+    started = time.perf_counter()
+    rooms = populate(args.tasks, args.flag, args.alert)
+    print(
+        f"{args.tasks:,} tasks in {rooms:,} rooms ({args.flag:,} crossing +3, "
+        f"{args.alert:,} crossing +7) built in {time.perf_counter() - started:.0f} s"
+    )
+    try:
+        base_time, base_rows = baseline()
+        base_time_2, _ = baseline()
+        base = min(base_time, base_time_2)
+        sweep_time, result, statements = sweep(args.batch)
+        from alerts.models import Notification
+
+        queued = Notification.objects.count()
+        print(f"bare UPDATE: {base:.2f} s for {base_rows:,} rows (best of 2)")
+        print(f"sweep: {sweep_time:.2f} s -> ratio {sweep_time / base:.1f} (target <= 2.0)")
+        print(
+            f"  flagged {len(result.flagged):,}, alerted {len(result.alerted):,}, "
+            f"{result.batches} batches of up to {args.batch}"
+        )
+        print(
+            f"  SQL statements: {statements:,} = {statements / max(result.batches, 1):.1f} "
+            f"per batch"
+        )
+        print(f"  notifications queued: {queued:,} = {queued / sweep_time:,.0f} per second")
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            recreate(drop_only=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,267 @@
+"""The overdue sweep: +3 flags, +7 alerts, each once, from database state alone."""
+
+import datetime
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+from django.urls import reverse
+
+from accounts.models import Role
+from alerts.models import Notification, OverdueFlag
+from alerts.services import sweep_overdue
+from plans.models import Task
+from plans.services import task_update
+from rooms.models import ActivityEvent, Room
+from rooms.services import Actor
+from tests.factories import (
+    MembershipFactory,
+    MilestoneFactory,
+    PlanFactory,
+    RoomFactory,
+    StakeholderFactory,
+    TaskFactory,
+)
+
+pytestmark = pytest.mark.django_db
+DUE = datetime.date(2026, 11, 10)
+
+
+def day(n):
+    return DUE + datetime.timedelta(days=n)
+
+
+@pytest.fixture
+def task(room, org):
+    MembershipFactory(org=org, role=Role.MANAGER)
+    champion = StakeholderFactory(
+        room=room, name="Maria Lopez", role="champion", email="maria@acme.example"
+    )
+    plan = PlanFactory(room=room, org=room.org)
+    milestone = MilestoneFactory(plan=plan, title="Security review complete")
+    MilestoneFactory(plan=plan, title="Contract signed").depends_on.add(milestone)
+    owner = StakeholderFactory(room=room, name="Priya Nair", email="priya@acme.example")
+    del champion
+    return TaskFactory(milestone=milestone, title="Review SOC 2", due_date=DUE, owner=owner)
+
+
+def flags(task):
+    return list(OverdueFlag.objects.filter(task=task).values_list("level", flat=True))
+
+
+def test_two_days_late_is_nothing(task):
+    sweep_overdue(today=day(2))
+    assert flags(task) == [] and Notification.objects.count() == 0
+
+
+def test_three_days_late_flags_once_and_tells_the_room_owner(task, room):
+    result = sweep_overdue(today=day(3))
+    assert flags(task) == [3] and len(result.flagged) == 1
+    (note,) = Notification.objects.all()
+    assert (note.channel, note.recipient) == ("slack", f"user:{room.owner_id}")
+    assert "3 days overdue" in note.payload["text"] and "Review SOC 2" in note.payload["text"]
+    task.refresh_from_db()
+    room.refresh_from_db()
+    assert task.overdue_flag == "flagged" and room.flagged_count == 1
+    assert ActivityEvent.objects.filter(verb="flagged", target_id=str(task.pk)).count() == 1
+
+
+def test_six_days_late_is_still_one_flag(task):
+    sweep_overdue(today=day(3))
+    sweep_overdue(today=day(4))
+    sweep_overdue(today=day(6))
+    assert flags(task) == [3] and Notification.objects.count() == 1
+
+
+def test_seven_days_late_alerts_once_on_every_channel(task, room, org):
+    sweep_overdue(today=day(3))
+    result = sweep_overdue(today=day(7))
+    sweep_overdue(today=day(9))
+    assert sorted(flags(task)) == [3, 7] and len(result.alerted) == 1
+    alerts = Notification.objects.filter(level=7)
+    slack = {n.recipient for n in alerts if n.channel == "slack"}
+    manager = org.memberships.get(role=Role.MANAGER).user
+    assert slack == {f"user:{room.owner_id}", f"user:{manager.pk}"}
+    emails = {n.recipient: n for n in alerts if n.channel == "email"}
+    assert set(emails) == {"maria@acme.example", "priya@acme.example"}
+    text = emails["maria@acme.example"].payload["text"]
+    assert "7 days late" in text and "Security review complete" in text
+    assert "Contract signed" in text  # what it blocks
+    assert "/b/room/" in text and "/b/" + "x" not in text  # the token-free buyer page
+    task.refresh_from_db()
+    room.refresh_from_db()
+    assert task.overdue_flag == "alerted" and (room.flagged_count, room.alerted_count) == (0, 1)
+
+
+def test_catch_up_after_downtime_sends_both_levels_once(task):
+    result = sweep_overdue(today=day(9))  # beat was down through +3 and +7
+    assert sorted(flags(task)) == [3, 7]
+    assert len(result.flagged) == 1 and len(result.alerted) == 1
+    before = Notification.objects.count()
+    sweep_overdue(today=day(9))
+    assert Notification.objects.count() == before
+
+
+def test_moving_the_due_date_resets_the_flags_for_the_new_date(task, room, owner):
+    sweep_overdue(today=day(3))
+    task_update(
+        actor=Actor(user=owner),
+        room=room,
+        task_id=task.pk,
+        base_version=1,
+        changes={"due_date": day(5)},
+    )
+    task.refresh_from_db()
+    room.refresh_from_db()
+    assert task.overdue_flag == "" and room.flagged_count == 0
+    sweep_overdue(today=day(7))  # only 2 days past the new date
+    assert flags(task) == [3]
+    sweep_overdue(today=day(8))  # +3 on the new date: flagged again, for that date
+    assert sorted(OverdueFlag.objects.filter(task=task).values_list("due_date", flat=True)) == [
+        DUE,
+        day(5),
+    ]
+
+
+def test_completing_the_task_clears_its_highlight(task, room, owner):
+    sweep_overdue(today=day(3))
+    task_update(
+        actor=Actor(user=owner),
+        room=room,
+        task_id=task.pk,
+        base_version=1,
+        changes={"status": "done"},
+    )
+    task.refresh_from_db()
+    room.refresh_from_db()
+    assert task.overdue_flag == "" and room.flagged_count == 0
+    sweep_overdue(today=day(8))
+    assert flags(task) == [3]  # done tasks are never alerted
+
+
+def test_days_count_in_the_rooms_timezone():
+    # At 16:00 UTC on 22 Nov it is 08:00 on the 22nd in Los Angeles (UTC-8) but 01:00 on
+    # the 23rd in Tokyo (UTC+9): the same due date is 2 days late there and 3 here.
+    instant = datetime.datetime(2026, 11, 22, 16, 0, tzinfo=datetime.UTC)
+    tasks = {}
+    for tz in ("America/Los_Angeles", "Asia/Tokyo"):
+        room = RoomFactory(timezone=tz)
+        plan = PlanFactory(room=room, org=room.org)
+        tasks[tz] = TaskFactory(
+            milestone=MilestoneFactory(plan=plan), due_date=datetime.date(2026, 11, 20)
+        )
+    sweep_overdue(now=instant)
+    assert flags(tasks["America/Los_Angeles"]) == []
+    assert flags(tasks["Asia/Tokyo"]) == [3]
+
+
+def test_won_or_lost_rooms_are_left_alone(task, room):
+    Room.objects.filter(pk=room.pk).update(outcome="won")
+    sweep_overdue(today=day(9))
+    assert flags(task) == []
+
+
+def test_the_command_prints_what_it_flagged_and_alerted(task, capsys):
+    call_command("scan_overdue", "--today", day(7).isoformat())
+    out = capsys.readouterr().out
+    assert "flagged  Review SOC 2" in out and "alerted  Review SOC 2" in out
+    assert "1 task(s) flagged, 1 alerted" in out
+
+
+def test_the_command_refuses_a_bad_date():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--today must be a date"):
+        call_command("scan_overdue", "--today", "2026-02-30")
+
+
+def test_highlights_on_the_room_page_and_the_room_list(task, room, owner_client):
+    sweep_overdue(today=day(7))
+    page = owner_client.get(reverse("plans:room", args=[room.pk])).content.decode()
+    assert "alerted" in page
+    listing = owner_client.get(reverse("rooms:list")).content.decode()
+    assert "1 alerted" in listing
+
+
+def test_sql_statements_grow_with_batches_not_tasks(room, django_assert_max_num_queries):
+    plan = PlanFactory(room=room, org=room.org)
+    milestone = MilestoneFactory(plan=plan)
+    Task.objects.bulk_create(
+        [
+            Task(
+                org=room.org,
+                room=room,
+                plan=plan,
+                milestone=milestone,
+                title=f"T{i}",
+                due_date=DUE,
+                order=i,
+            )
+            for i in range(120)
+        ]
+    )
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        sweep_overdue(today=day(3), batch_size=1000)
+    assert OverdueFlag.objects.count() == 120
+    assert len(small.captured_queries) < 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_five_concurrent_sweeps_send_each_notification_once():
+    room = RoomFactory()
+    plan = PlanFactory(room=room, org=room.org)
+    milestone = MilestoneFactory(plan=plan)
+    owner = StakeholderFactory(room=room, email="owner@acme.example")
+    Task.objects.bulk_create(
+        [
+            Task(
+                org=room.org,
+                room=room,
+                plan=plan,
+                milestone=milestone,
+                title=f"T{i}",
+                due_date=DUE,
+                order=i,
+                owner=owner,
+            )
+            for i in range(1000)
+        ]
+    )
+    errors = []
+    barrier = threading.Barrier(5)
+
+    def sweep():
+        try:
+            barrier.wait()
+            sweep_overdue(today=day(7), batch_size=200)
+        except Exception as exc:  # any failure fails the test
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sweep) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert errors == []
+    assert OverdueFlag.objects.filter(level=3).count() == 1000
+    assert OverdueFlag.objects.filter(level=7).count() == 1000
+    # Per task: one Slack flag to the room owner, one Slack alert to them, one email to
+    # the task's owner.
+    assert Notification.objects.count() == 3000
+    assert ActivityEvent.objects.filter(verb__in=["flagged", "alerted"]).count() == 2000
+
+
+def test_the_rooms_alerts_page_lists_each_notification_and_why_not_sent(task, room, owner_client):
+    sweep_overdue(today=day(3))
+    Notification.objects.update(
+        status="skipped", last_error="Slack is not configured for this organisation"
+    )
+    html = owner_client.get(reverse("room_alerts", args=[room.pk])).content.decode()
+    assert "Review SOC 2" in html and "Not sent" in html
+    assert "Slack is not configured for this organisation" in html
