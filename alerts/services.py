@@ -248,11 +248,13 @@ def _notifications_for(r, day, level, context, now):
             )
         return out
 
-    blocks = []
+    blocks = ""
     if milestone is not None:
-        blocks.append(f"the milestone “{milestone.title}”")
-        blocks.extend(f"“{t}”" for t in context["blocks"].get(milestone.pk, []))
-    blocks_text = ", which holds up " + ", ".join(blocks) if blocks else ""
+        blocks = f"the milestone “{milestone.title}”"
+        after = [f"“{t}”" for t in context["blocks"].get(milestone.pk, [])]
+        if after:
+            blocks += f", and after it {' and '.join(after)}"
+    blocks_text = f", which holds up {blocks}" if blocks else ""
     slack_people = ([room.owner] if room.owner_id else []) + [
         u for u in context["managers"].get(r["org_id"], []) if u.pk != room.owner_id
     ]
@@ -282,7 +284,7 @@ def _notifications_for(r, day, level, context, now):
                 "",
                 f"“{r['title']}” is {days} days late: it was due on {r['due_date']:%A %d %B}.",
                 f"Owner: {who}.",
-                f"It holds up {', '.join(blocks)}." if blocks else "",
+                f"It holds up {blocks}." if blocks else "",
                 f"The plan aims to close on {room.target_close_date:%A %d %B}"
                 + (f" ({room.close_reason})." if room.close_reason else "."),
                 "",
