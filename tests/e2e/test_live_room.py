@@ -16,119 +16,99 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 WITHIN = 2_000  # ms
 
 
-def test_seller_and_buyer_see_each_others_edits_live(browser, live_server, settings):
+@pytest.fixture
+def both(browser, live_server, settings):
+    """The demo room open twice: the seller signed in, Maria (the buyer's champion)
+    through her personal link."""
     settings.SITE_URL = live_server.url
     call_command("seed_demo")
     maria = Stakeholder.objects.get(name="Maria Lopez")
     _, token = link_issue(actor=Actor.system(), room=maria.room, stakeholder=maria)
     seller_ctx, buyer_ctx = browser.new_context(), browser.new_context()
-    try:
-        seller = seller_ctx.new_page()
-        sign_in(seller, live_server.url)
-        seller.get_by_role("link", name="Acme Corp — Finance automation").click()
-        buyer = buyer_ctx.new_page()
-        buyer.goto(link_url(token))
-
-        expect(seller.locator("#presence")).to_contain_text("Maria Lopez", timeout=8_000)
-        expect(buyer.locator("#presence")).to_contain_text("Sarah Kim", timeout=8_000)
-
-        task = Task.objects.get(title="Return redlines")  # Maria's, buyer side
-        # Seller → buyer.
-        seller.locator(f"#task-{task.pk}").get_by_label("Status of 4.2").select_option("blocked")
-        expect(seller.locator(f"#task-{task.pk} .saved")).to_be_visible()
-        seller.locator("h1").click()  # leave the row
-        expect(buyer.locator(f"#task-{task.pk}").get_by_label("Status")).to_have_value(
-            "blocked", timeout=WITHIN
-        )
-        # Buyer → seller.
-        notes = buyer.locator(f"#task-{task.pk}").get_by_label("Notes")
-        notes.fill("Waiting for our counsel")
-        notes.press("Tab")
-        buyer.locator("h1").click()
-        expect(seller.locator(f"#task-{task.pk}").get_by_label("Notes on 4.2")).to_have_value(
-            "Waiting for our counsel", timeout=WITHIN
-        )
-        # A new task from the buyer shows up in the seller's plan.
-        buyer.locator(f"#task-{task.pk}").locator("xpath=ancestor::section[1]").get_by_label(
-            "New task for your side under Legal review complete"
-        ).fill("Check the DPA")
-        buyer.get_by_label("New task for your side under Legal review complete").press("Enter")
-        expect(seller.locator("#plan")).to_contain_text("Check the DPA", timeout=WITHIN)
-    finally:
-        seller_ctx.close()
-        buyer_ctx.close()
+    seller = seller_ctx.new_page()
+    sign_in(seller, live_server.url)
+    seller.get_by_role("link", name="Acme Corp — Finance automation").click()
+    buyer = buyer_ctx.new_page()
+    buyer.goto(link_url(token))
+    yield seller, buyer
+    seller_ctx.close()
+    buyer_ctx.close()
 
 
-def test_a_row_being_typed_in_is_not_overwritten(browser, live_server, settings):
-    settings.SITE_URL = live_server.url
-    call_command("seed_demo")
-    maria = Stakeholder.objects.get(name="Maria Lopez")
-    _, token = link_issue(actor=Actor.system(), room=maria.room, stakeholder=maria)
-    seller_ctx, buyer_ctx = browser.new_context(), browser.new_context()
-    try:
-        seller = seller_ctx.new_page()
-        sign_in(seller, live_server.url)
-        seller.get_by_role("link", name="Acme Corp — Finance automation").click()
-        buyer = buyer_ctx.new_page()
-        buyer.goto(link_url(token))
-        task = Task.objects.get(title="Return redlines")
+def test_seller_and_buyer_see_each_others_edits_live(both):
+    seller, buyer = both
 
-        row = seller.locator(f"#task-{task.pk}")
-        row.get_by_label("Notes on 4.2").click()
-        row.get_by_label("Notes on 4.2").type("Half-written thought")  # not saved yet
+    expect(seller.locator("#presence")).to_contain_text("Maria Lopez", timeout=8_000)
+    expect(buyer.locator("#presence")).to_contain_text("Sarah Kim", timeout=8_000)
 
-        buyer.locator(f"#task-{task.pk}").get_by_label("Status").select_option("in_progress")
-        expect(buyer.locator(f"#task-{task.pk} .saved")).to_be_visible()
-
-        expect(row.locator(".live-marker")).to_contain_text(
-            "Changed by Maria Lopez (Buyer) just now", timeout=WITHIN + 1_000
-        )
-        expect(row.get_by_label("Notes on 4.2")).to_have_value("Half-written thought")
-        expect(row.get_by_label("Status of 4.2")).to_have_value("not_started")
-        row.get_by_role("button", name="Show their change").click()
-        expect(seller.locator(f"#task-{task.pk}").get_by_label("Status of 4.2")).to_have_value(
-            "in_progress"
-        )
-    finally:
-        seller_ctx.close()
-        buyer_ctx.close()
+    task = Task.objects.get(title="Return redlines")  # Maria's, buyer side
+    # Seller → buyer.
+    seller.locator(f"#task-{task.pk}").get_by_label("Status of 4.2").select_option("blocked")
+    expect(seller.locator(f"#task-{task.pk} .saved")).to_be_visible()
+    seller.locator("h1").click()  # leave the row
+    expect(buyer.locator(f"#task-{task.pk}").get_by_label("Status")).to_have_value(
+        "blocked", timeout=WITHIN
+    )
+    # Buyer → seller.
+    notes = buyer.locator(f"#task-{task.pk}").get_by_label("Notes")
+    notes.fill("Waiting for our counsel")
+    notes.press("Tab")
+    buyer.locator("h1").click()
+    expect(seller.locator(f"#task-{task.pk}").get_by_label("Notes on 4.2")).to_have_value(
+        "Waiting for our counsel", timeout=WITHIN
+    )
+    # A new task from the buyer shows up in the seller's plan.
+    buyer.locator(f"#task-{task.pk}").locator("xpath=ancestor::section[1]").get_by_label(
+        "New task for your side under Legal review complete"
+    ).fill("Check the DPA")
+    buyer.get_by_label("New task for your side under Legal review complete").press("Enter")
+    expect(seller.locator("#plan")).to_contain_text("Check the DPA", timeout=WITHIN)
 
 
-def test_seller_and_buyer_conflict_on_the_same_field_and_use_theirs(browser, live_server, settings):
-    settings.SITE_URL = live_server.url
-    call_command("seed_demo")
-    maria = Stakeholder.objects.get(name="Maria Lopez")
-    _, token = link_issue(actor=Actor.system(), room=maria.room, stakeholder=maria)
-    seller_ctx, buyer_ctx = browser.new_context(), browser.new_context()
-    try:
-        seller = seller_ctx.new_page()
-        sign_in(seller, live_server.url)
-        seller.get_by_role("link", name="Acme Corp — Finance automation").click()
-        buyer = buyer_ctx.new_page()
-        buyer.goto(link_url(token))
-        task = Task.objects.get(title="Return redlines")
-        row = seller.locator(f"#task-{task.pk}")
+def test_a_row_being_typed_in_is_not_overwritten(both):
+    seller, buyer = both
+    task = Task.objects.get(title="Return redlines")
 
-        # The seller starts typing a note; meanwhile the buyer saves a different one.
-        row.get_by_label("Notes on 4.2").click()
-        row.get_by_label("Notes on 4.2").type("Seller's note")
-        buyer_notes = buyer.locator(f"#task-{task.pk}").get_by_label("Notes")
-        buyer_notes.fill("Buyer's note")
-        buyer_notes.press("Tab")
-        expect(buyer.locator(f"#task-{task.pk} .saved")).to_be_visible()
-        expect(row.locator(".live-marker")).to_be_visible(timeout=WITHIN + 1_000)
+    row = seller.locator(f"#task-{task.pk}")
+    row.get_by_label("Notes on 4.2").click()
+    row.get_by_label("Notes on 4.2").type("Half-written thought")  # not saved yet
 
-        row.get_by_label("Notes on 4.2").press("Tab")  # the seller's save meets theirs
-        card = seller.locator(f"#task-{task.pk} .conflict")
-        expect(card).to_contain_text("Buyer's note")
-        expect(card).to_contain_text("Seller's note")
-        card.get_by_role("button", name="Use theirs").click()
-        expect(seller.locator(f"#task-{task.pk} .conflict")).to_have_count(0)
-        expect(seller.locator(f"#task-{task.pk}").get_by_label("Notes on 4.2")).to_have_value(
-            "Buyer's note"
-        )
-        task.refresh_from_db()
-        assert task.notes == "Buyer's note"
-    finally:
-        seller_ctx.close()
-        buyer_ctx.close()
+    buyer.locator(f"#task-{task.pk}").get_by_label("Status").select_option("in_progress")
+    expect(buyer.locator(f"#task-{task.pk} .saved")).to_be_visible()
+
+    expect(row.locator(".live-marker")).to_contain_text(
+        "Changed by Maria Lopez (Buyer) just now", timeout=WITHIN + 1_000
+    )
+    expect(row.get_by_label("Notes on 4.2")).to_have_value("Half-written thought")
+    expect(row.get_by_label("Status of 4.2")).to_have_value("not_started")
+    row.get_by_role("button", name="Show their change").click()
+    expect(seller.locator(f"#task-{task.pk}").get_by_label("Status of 4.2")).to_have_value(
+        "in_progress"
+    )
+
+
+def test_seller_and_buyer_conflict_on_the_same_field_and_use_theirs(both):
+    seller, buyer = both
+    task = Task.objects.get(title="Return redlines")
+    row = seller.locator(f"#task-{task.pk}")
+
+    # The seller starts typing a note; meanwhile the buyer saves a different one.
+    row.get_by_label("Notes on 4.2").click()
+    row.get_by_label("Notes on 4.2").type("Seller's note")
+    buyer_notes = buyer.locator(f"#task-{task.pk}").get_by_label("Notes")
+    buyer_notes.fill("Buyer's note")
+    buyer_notes.press("Tab")
+    expect(buyer.locator(f"#task-{task.pk} .saved")).to_be_visible()
+    expect(row.locator(".live-marker")).to_be_visible(timeout=WITHIN + 1_000)
+
+    row.get_by_label("Notes on 4.2").press("Tab")  # the seller's save meets theirs
+    card = seller.locator(f"#task-{task.pk} .conflict")
+    expect(card).to_contain_text("Buyer's note")
+    expect(card).to_contain_text("Seller's note")
+    card.get_by_role("button", name="Use theirs").click()
+    expect(seller.locator(f"#task-{task.pk} .conflict")).to_have_count(0)
+    expect(seller.locator(f"#task-{task.pk}").get_by_label("Notes on 4.2")).to_have_value(
+        "Buyer's note"
+    )
+    task.refresh_from_db()
+    assert task.notes == "Buyer's note"
