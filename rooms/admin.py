@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.db import models
 
 from accounts.admin import OrgScopedAdmin
 
@@ -6,10 +8,29 @@ from .models import ActivityEvent, Room
 from .services import Actor, versioned_create, versioned_delete, versioned_update
 
 
+class SameRoomForm(forms.ModelForm):
+    """Related rows chosen in the admin must belong to the row's own room and tenant."""
+
+    def clean(self):
+        cleaned = super().clean()
+        room, org = cleaned.get("room"), cleaned.get("org")
+        if room is not None and org is not None and room.org_id != org.pk:
+            self.add_error("room", "This room belongs to another organisation.")
+        for name, value in list(cleaned.items()):
+            if name in {"room", "org"} or not isinstance(value, models.Model):
+                continue
+            if room is not None and getattr(value, "room_id", room.pk) != room.pk:
+                self.add_error(name, "Pick one from the same room.")
+            elif org is not None and getattr(value, "org_id", org.pk) != org.pk:
+                self.add_error(name, "Pick one from the same organisation.")
+        return cleaned
+
+
 class RoomWriteAdmin(OrgScopedAdmin, admin.ModelAdmin):
     """Admin edits of room data take the same write path as the pages: version check,
     room revision, activity log."""
 
+    form = SameRoomForm
     readonly_fields = ("version", "created_at", "updated_at")
 
     def room_of(self, obj):

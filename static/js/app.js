@@ -64,3 +64,14 @@ document.addEventListener("click", async (event) => {
   }
   button.textContent = "Copied";
 });
+
+// A milestone's "Depends on" summary follows its checkboxes as they are ticked.
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  if (!box.matches("details.deps input[name=depends_on]")) return;
+  const details = box.closest("details.deps");
+  const summary = details.querySelector("summary");
+  const chosen = Array.from(details.querySelectorAll("input[name=depends_on]:checked"))
+    .map((input) => input.closest("label").textContent.trim());
+  summary.textContent = `Depends on: ${chosen.length ? chosen.join(", ") : "nothing"}`;
+});

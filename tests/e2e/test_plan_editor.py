@@ -98,3 +98,18 @@ def test_edits_of_different_fields_from_two_pages_both_win(browser, live_server)
     finally:
         one.close()
         two.close()
+
+
+def test_ticking_a_dependency_saves_it_and_updates_the_summary(page, live_server):
+    from plans.models import Milestone
+
+    call_command("seed_demo")
+    sign_in(page, live_server.url)
+    page.get_by_role("link", name="Acme Corp — Finance automation").click()
+    legal = Milestone.objects.get(title="Legal review complete")
+    head = page.locator(f"#milestone-{legal.pk}")
+    head.locator("details.deps summary").click()
+    head.get_by_label("1. Technical validation complete").check()
+    expect(head.locator(".saved")).to_be_visible()
+    expect(head.locator("details.deps summary")).to_contain_text("1. Technical validation complete")
+    assert legal.depends_on.filter(title="Technical validation complete").exists()

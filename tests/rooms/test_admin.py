@@ -77,3 +77,31 @@ def test_every_admin_list_and_add_page_renders(model, room):
     assert client.get(reverse(f"admin:{model}_changelist")).status_code == 200
     add = client.get(reverse(f"admin:{model}_add")).status_code
     assert add == (403 if model == "rooms_activityevent" else 200)
+
+
+def test_admin_refuses_a_milestone_of_another_room(room):
+    from tests.factories import MilestoneFactory, PlanFactory
+
+    su = UserFactory(is_staff=True, is_superuser=True)
+    task = TaskFactory(milestone__plan__room=room, milestone__plan__org=room.org)
+    other_room_milestone = MilestoneFactory(plan=PlanFactory(room__org=room.org))
+    client = login(su)
+    url = reverse("admin:plans_task_change", args=[task.pk])
+    response = client.post(
+        url,
+        {
+            "org": room.org_id,
+            "room": room.pk,
+            "plan": task.plan_id,
+            "milestone": other_room_milestone.pk,
+            "title": task.title,
+            "status": "not_started",
+            "side": "buyer",
+            "order": 0,
+            "owner": "",
+        },
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert "Pick one from the same room." in response.content.decode()
+    task.refresh_from_db()
+    assert task.milestone_id != other_room_milestone.pk
