@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from rooms.inline import inline_save, respond
+from rooms.inline import form_errors, inline_save, respond
 from rooms.services import Actor
 from stakeholders.access import view_record
 from stakeholders.buyer_views import buyer_required
@@ -87,8 +87,6 @@ def task_save(request, pk):
             status=status,
         )
 
-    if result.status == 200 and request.htmx and request.POST.get("_row"):
-        return render_row(result.instance, conflict=None, status=200)
     return respond(
         request,
         result,
@@ -108,7 +106,7 @@ def task_add(request, pk):
     form = BuyerTaskAddForm(request.POST, room=access.room)
     if not form.is_valid():
         return _section(
-            request, status=422, task_add_milestone=pk, task_add_form=form, errors=_errors(form)
+            request, status=422, task_add_milestone=pk, task_add_form=form, errors=form_errors(form)
         )
     try:
         services.buyer_task_create(access=access, milestone_id=pk, **form.cleaned_data)
@@ -124,7 +122,7 @@ def task_add(request, pk):
 def milestone_add(request):
     form = BuyerMilestoneAddForm(request.POST, room=request.buyer.room)
     if not form.is_valid():
-        return _section(request, status=422, milestone_add_form=form, errors=_errors(form))
+        return _section(request, status=422, milestone_add_form=form, errors=form_errors(form))
     services.buyer_milestone_create(access=request.buyer, **form.cleaned_data)
     return _section(request)
 
@@ -180,11 +178,3 @@ def agree(request):
     except Plan.DoesNotExist:
         messages.error(request, "There is no plan to agree to yet.")
     return redirect("buyer:room")
-
-
-def _errors(form):
-    return [
-        f"{form.fields[n].label}: {e}" if n in form.fields else str(e)
-        for n, es in form.errors.items()
-        for e in es
-    ]

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import member_required
-from rooms.inline import inline_save, respond
+from rooms.inline import form_errors, inline_save, respond
 from rooms.selectors import room_for_member
 from rooms.services import Actor
 
@@ -94,7 +94,7 @@ def milestone_add(request, room_id):
     form = MilestoneAddForm(request.POST, room=room)
     if not form.is_valid():
         return _plan_section(
-            request, room, status=422, milestone_add_form=form, errors=_errors(form)
+            request, room, status=422, milestone_add_form=form, errors=form_errors(form)
         )
     services.milestone_create(actor=_actor(request), room=room, plan=plan, **form.cleaned_data)
     return _plan_section(request, room)
@@ -180,7 +180,7 @@ def task_add(request, room_id, pk):
             status=422,
             task_add_form=form,
             task_add_milestone=milestone.pk,
-            errors=_errors(form),
+            errors=form_errors(form),
         )
     services.task_create(actor=_actor(request), room=room, milestone=milestone, **form.cleaned_data)
     return _plan_section(request, room, focus_add=milestone.pk)
@@ -267,7 +267,7 @@ def sheet_add(request, room_id, kind):
     form = form_class(request.POST, room=room)
     if not form.is_valid():
         return _sheet_section(
-            request, room, kind, status=422, **{f"{kind}_form": form}, errors=_errors(form)
+            request, room, kind, status=422, **{f"{kind}_form": form}, errors=form_errors(form)
         )
     create = services.criterion_create if kind == "criterion" else services.risk_create
     create(actor=_actor(request), room=room, plan=plan, **form.cleaned_data)
@@ -334,9 +334,6 @@ def sheet_delete(request, room_id, kind, pk):
 
 
 def _respond(request, result, render_meta, render_row, row_id, room):
-    if result.status == 200 and request.htmx and request.POST.get("_row"):
-        # "Keep mine" from a conflict card: redraw the whole row, card gone.
-        return render_row(result.instance, conflict=None, status=200)
     return respond(
         request,
         result,
@@ -345,14 +342,6 @@ def _respond(request, result, render_meta, render_row, row_id, room):
         row_id=row_id,
         fallback_url=_room_url(room),
     )
-
-
-def _errors(form):
-    out = []
-    for name, errors in form.errors.items():
-        label = form.fields[name].label if name in form.fields else ""
-        out.extend(f"{label}: {e}" if label else str(e) for e in errors)
-    return out
 
 
 @require_POST

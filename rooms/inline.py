@@ -113,4 +113,16 @@ def respond(request, result, *, render_meta, render_row, row_id, fallback_url):
     if result.status == 409:
         response = render_row(result.instance, conflict=result.conflict, status=409)
         return reswap(retarget(response, f"#{row_id}"), "outerHTML")
+    if result.status == 200 and request.POST.get("_row"):
+        # "Keep mine" from a conflict card: redraw the whole row, the card gone.
+        return render_row(result.instance, conflict=None, status=200)
     return render_meta(result.instance, errors=result.errors, status=result.status)
+
+
+def form_errors(form):
+    """A form's errors as "Label: message" lines, for the inline error spots."""
+    out = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        out.extend(f"{label}: {e}" if label else str(e) for e in errors)
+    return out

@@ -66,15 +66,16 @@ def room_save(request, room_id):
             status=status,
         )
 
-    if request.htmx and result.status == 409:
-        # The header stays as typed; the card beside it offers both values.
-        return render_meta(result.instance, errors=[], status=409, conflict=result.conflict)
+    def render_row(instance, *, conflict, status):
+        # The header's fields stay as typed; the card beside them offers both values.
+        return render_meta(instance, errors=[], status=status, conflict=conflict)
+
     return respond(
         request,
         result,
         render_meta=render_meta,
-        render_row=None,
-        row_id="room-details",
+        render_row=render_row,
+        row_id="room-meta",
         fallback_url=reverse("plans:room", args=[room.pk]),
     )
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from accounts.access import member_required
-from rooms.inline import inline_save, respond
+from rooms.inline import form_errors, inline_save, respond
 from rooms.selectors import room_for_member
 from rooms.services import Actor, StaleWrite
 
@@ -55,7 +55,7 @@ def stakeholder_add(request, room_id):
     room = room_for_member(request.membership, room_id)
     form = StakeholderAddForm(request.POST, room=room)
     if not form.is_valid():
-        errors = [f"{form.fields[n].label}: {e}" for n, es in form.errors.items() for e in es]
+        errors = form_errors(form)
         return _section(request, room, status=422, add_form=form, errors=errors)
     services.stakeholder_create(actor=Actor(user=request.user), room=room, **form.cleaned_data)
     return _section(request, room)
@@ -96,17 +96,14 @@ def stakeholder_save(request, room_id, pk):
             status=status,
         )
 
-    if result.status == 200 and request.htmx and request.POST.get("_row"):
-        response = render_row(result.instance, conflict=None, status=200)
-    else:
-        response = respond(
-            request,
-            result,
-            render_meta=render_meta,
-            render_row=render_row,
-            row_id=f"stakeholder-{pk}",
-            fallback_url=reverse("plans:room", args=[room.pk]),
-        )
+    response = respond(
+        request,
+        result,
+        render_meta=render_meta,
+        render_row=render_row,
+        row_id=f"stakeholder-{pk}",
+        fallback_url=reverse("plans:room", args=[room.pk]),
+    )
     changed = {request.POST.get("_field")} if request.POST.get("_field") else set(request.POST)
     if result.status == 200 and request.htmx and changed & {"name", "side"}:
         trigger_client_event(response, "people-changed")

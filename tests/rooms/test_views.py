@@ -95,3 +95,18 @@ def test_room_list_filters(owner, owner_client, org):
     assert mine.name in html and "Someone else" not in html and "Closed deal" in html
     html = owner_client.get(reverse("rooms:list")).content.decode()
     assert "Someone else" in html and "Closed deal" not in html
+
+
+def test_keep_mine_on_a_room_field_saves_and_answers_with_the_status_cell(
+    owner_client, member_client, room
+):
+    url = reverse("rooms:save", args=[room.pk])
+    member_client.post(url, {"_field": "goal", "goal": "Theirs", "version": 1}, **HX)
+    conflict = owner_client.post(url, {"_field": "goal", "goal": "Mine", "version": 1}, **HX)
+    assert conflict["HX-Retarget"] == "#room-meta"
+    response = owner_client.post(
+        url, {"_row": "1", "_field": "goal", "goal": "Mine", "version": 2}, **HX
+    )
+    assert response.status_code == 200 and b"Saved" in response.content
+    room.refresh_from_db()
+    assert room.goal == "Mine"
