@@ -413,3 +413,18 @@ def deliver_due(limit=500):
         ).update(next_attempt_at=until)
         counts["deferred"] = counts.get("deferred", 0) + deferred
     return counts
+
+
+def retry(notification):
+    """Put a failed or not-sent notification back in the outbox with fresh attempts and
+    queue it once this commits. False if it is already queued or sent."""
+    from django.db import transaction
+
+    from .tasks import enqueue_notification
+
+    changed = Notification.objects.filter(
+        pk=notification.pk, status__in=[Status.FAILED, Status.SKIPPED]
+    ).update(status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error="")
+    if changed:
+        transaction.on_commit(lambda: enqueue_notification(notification.pk))
+    return bool(changed)

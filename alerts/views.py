@@ -3,7 +3,6 @@
 import logging
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -12,10 +11,10 @@ from django.views.decorators.http import require_POST
 from accounts.access import member_required
 from accounts.models import Role
 
+from . import delivery
 from .delivery import DeliveryError, post_to_slack
 from .forms import AlertSettingsForm
 from .models import AlertSettings, Notification, Status
-from .tasks import enqueue_notification
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +107,8 @@ def retry(request, pk):
     """A failed (or not sent) notification goes back to the outbox with a fresh set of
     attempts, and is sent as soon as this commits."""
     notification = get_object_or_404(Notification, pk=pk, org=request.org)
-    changed = Notification.objects.filter(
-        pk=notification.pk, status__in=[Status.FAILED, Status.SKIPPED]
-    ).update(status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error="")
+    changed = delivery.retry(notification)
     if changed:
-        transaction.on_commit(lambda: enqueue_notification(notification.pk))
         messages.success(
             request, f"Sending again to {notification.recipient_label or notification.recipient}."
         )

@@ -66,6 +66,12 @@ class StaleWrite(Exception):  # noqa: N818 - it is a refusal, not a crash
         self.clashes = clashes
 
 
+# Columns every row has that say nothing to a person reading the activity log.
+NOT_LOGGED = frozenset(
+    {"id", "org", "room", "plan", "version", "created_at", "updated_at", "order"}
+)
+
+
 def field_label(model, name):
     return str(model._meta.get_field(name).verbose_name).capitalize()
 
@@ -163,16 +169,7 @@ def versioned_create(*, actor, room, instance, extra_changes=None):
         instance.save()
         changes = {}
         for field in model._meta.concrete_fields:
-            if field.name in {
-                "id",
-                "org",
-                "room",
-                "plan",
-                "version",
-                "created_at",
-                "updated_at",
-                "order",
-            }:
+            if field.name in NOT_LOGGED:
                 continue
             value = getattr(instance, field.name)
             shown = display_value(model, field.name, value)
@@ -306,16 +303,7 @@ def versioned_delete(*, actor, room, queryset, pk):
         model = type(instance)
         snapshot = {}
         for field in model._meta.concrete_fields:
-            if field.name in {
-                "id",
-                "org",
-                "room",
-                "plan",
-                "version",
-                "created_at",
-                "updated_at",
-                "order",
-            }:
+            if field.name in NOT_LOGGED:
                 continue
             shown = display_value(model, field.name, getattr(instance, field.name))
             if shown:

@@ -106,6 +106,39 @@ def link_hint_key(link_id):
     return f"live:link:{link_id}"
 
 
+def link_issue_and_send(
+    *, actor, room, stakeholder, days=None, revoke_others=False, send_email=False, note=""
+):
+    """Issue a link and, if asked, email it — both or neither: a link that could not be
+    sent is not left behind (nor are earlier links revoked for it). Returns the URL,
+    the only place the raw token goes."""
+    try:
+        with transaction.atomic():
+            _, token = link_issue(
+                actor=actor,
+                room=room,
+                stakeholder=stakeholder,
+                days=days,
+                revoke_others=revoke_others,
+            )
+            url = link_url(token)
+            if send_email:
+                link_send(
+                    room=room,
+                    stakeholder=stakeholder,
+                    url=url,
+                    sender_name=actor.label,
+                    reply_to=actor.user.email if actor.user else None,
+                    note=note,
+                )
+    except OSError as exc:  # the mail server could not be reached
+        raise ValidationError(
+            "The email could not be sent; no link was issued. Try again, "
+            "or untick “Email it” and send the link yourself."
+        ) from exc
+    return url
+
+
 def link_url(token):
     return settings.SITE_URL + reverse("buyer:open", args=[token])
 

@@ -6,7 +6,6 @@ import copy
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -165,35 +164,17 @@ def link_issue(request, room_id, pk):
         return _access_page(request, room, person, status=422, issue_form=form)
     data = form.cleaned_data
     try:
-        # Issuing and sending succeed or fail together: a link that could not be sent
-        # is not left behind (nor are earlier links revoked for it).
-        with transaction.atomic():
-            _, token = access_services.link_issue(
-                actor=Actor(user=request.user),
-                room=room,
-                stakeholder=person,
-                days=data["days"],
-                revoke_others=data["revoke_others"],
-            )
-            url = access_services.link_url(token)
-            if data["send_email"]:
-                access_services.link_send(
-                    room=room,
-                    stakeholder=person,
-                    url=url,
-                    sender_name=request.user.display_name,
-                    reply_to=request.user.email,
-                    note=data["note"],
-                )
+        url = access_services.link_issue_and_send(
+            actor=Actor(user=request.user),
+            room=room,
+            stakeholder=person,
+            days=data["days"],
+            revoke_others=data["revoke_others"],
+            send_email=data["send_email"],
+            note=data["note"],
+        )
     except ValidationError as exc:
         form.add_error(None, exc)
-        return _access_page(request, room, person, status=422, issue_form=form)
-    except OSError:  # the mail server could not be reached
-        form.add_error(
-            None,
-            "The email could not be sent; no link was issued. Try again, "
-            "or untick “Email it” and send the link yourself.",
-        )
         return _access_page(request, room, person, status=422, issue_form=form)
     emailed = data["send_email"]
     return _access_page(request, room, person, new_link_url=url, emailed=emailed)
