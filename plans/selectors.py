@@ -29,8 +29,9 @@ CHOICES = {
 def room_plan(room):
     """Everything the room page shows, as plain lists with computed labels.
 
-    Queries: plan, milestones, their dependencies, tasks, stakeholders, criteria,
-    risks, recent activity — eight, for 5 tasks or 500.
+    Queries: plan, milestones, their dependencies, tasks, comments, stakeholders with
+    their engagement and links, criteria, risks, recent activity — the same number for
+    5 tasks or 500 (tests/plans/test_editor.py holds it there).
     """
     plan = Plan.objects.filter(room=room).select_related("agreed_by_stakeholder").first()
     stakeholders = people_of(room)
