@@ -18,6 +18,14 @@ class TaskStatus(models.TextChoices):
     DONE = "done", "Done"
 
 
+class MilestoneStatus(models.TextChoices):
+    """Follows the milestone's tasks: done once it has tasks and all are done."""
+
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+
+
 class Impact(models.TextChoices):
     LOW = "low", "Low"
     MEDIUM = "medium", "Medium"
@@ -91,6 +99,14 @@ class Milestone(RoomOwned):
     )
     # The date as it stood when the buyer last agreed to the plan.
     agreed_target_date = models.DateField(null=True, blank=True, editable=False)
+    # Kept by plans.services.milestone_refresh whenever its tasks change.
+    status = models.CharField(
+        max_length=16,
+        choices=MilestoneStatus.choices,
+        default=MilestoneStatus.NOT_STARTED,
+        editable=False,
+    )
+    completed_at = models.DateTimeField("completed", null=True, blank=True, editable=False)
     depends_on = models.ManyToManyField(
         "self",
         symmetrical=False,

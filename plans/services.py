@@ -4,7 +4,7 @@ room's revision and lands in the activity log."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Max, OuterRef, Subquery
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -19,7 +19,16 @@ from rooms.services import (
 )
 from stakeholders.models import Side, Stakeholder
 
-from .models import Comment, DecisionCriterion, Milestone, Plan, Risk, Task, TaskStatus
+from .models import (
+    Comment,
+    DecisionCriterion,
+    Milestone,
+    MilestoneStatus,
+    Plan,
+    Risk,
+    Task,
+    TaskStatus,
+)
 from .templates_builtin import BUILTIN_TEMPLATES, schedule_backwards
 
 
@@ -196,7 +205,9 @@ def task_create(*, actor, room, milestone, title, owner=None, due_date=None, **f
         order=_next_order(Task.objects.for_room(room).filter(milestone=milestone)),
         **fields,
     )
-    return versioned_create(actor=actor, room=room, instance=task)
+    task = versioned_create(actor=actor, room=room, instance=task)
+    milestone_refresh(actor=actor, room=room, milestone_ids=[task.milestone_id])
+    return task
 
 
 def task_update(*, actor, room, task_id, base_version, changes):
@@ -217,6 +228,7 @@ def task_update(*, actor, room, task_id, base_version, changes):
         changes["overdue_for"] = None
     queryset = Task.objects.for_room(room)
     recount = "status" in changes or "due_date" in changes
+    milestones_before = set(queryset.filter(pk=task_id).values_list("milestone_id", flat=True))
     if "completed_at" in changes:
         # Re-saving "done" on a done task keeps its original completion time.
         current = queryset.filter(pk=task_id).values_list("status", flat=True).first()
@@ -234,12 +246,87 @@ def task_update(*, actor, room, task_id, base_version, changes):
     )
     if recount:
         room_overdue_recount([room.pk])  # reads committed rows: the last one is right
+    if "status" in changes or "milestone" in changes:
+        milestone_refresh(
+            actor=actor, room=room, milestone_ids=milestones_before | {task.milestone_id}
+        )
     return task
 
 
 def task_delete(*, actor, room, task_id):
-    versioned_delete(actor=actor, room=room, queryset=Task.objects.for_room(room), pk=task_id)
+    queryset = Task.objects.for_room(room)
+    milestone_ids = set(queryset.filter(pk=task_id).values_list("milestone_id", flat=True))
+    versioned_delete(actor=actor, room=room, queryset=queryset, pk=task_id)
     room_overdue_recount([room.pk])
+    milestone_refresh(actor=actor, room=room, milestone_ids=milestone_ids)
+
+
+def milestone_status_for(total, done, started):
+    """A milestone is done once it has tasks and all are done; in progress once any
+    task has moved; not started otherwise."""
+    if total and done == total:
+        return MilestoneStatus.DONE
+    if done or started:
+        return MilestoneStatus.IN_PROGRESS
+    return MilestoneStatus.NOT_STARTED
+
+
+def milestone_refresh(*, actor, room, milestone_ids):
+    """Bring the status of these milestones in line with their tasks. A change is a
+    conditional UPDATE from the status read (so concurrent refreshes log it once) and
+    lands in the activity log: "completed" when the last task is done, "reopened"
+    when a done milestone gets an open task again."""
+    ids = [pk for pk in milestone_ids if pk is not None]
+    if not ids:
+        return
+    counts = {
+        row["milestone_id"]: row
+        for row in Task.objects.for_room(room)
+        .filter(milestone_id__in=ids)
+        .values("milestone_id")
+        .annotate(
+            total=Count("pk"),
+            done=Count("pk", filter=Q(status=TaskStatus.DONE)),
+            started=Count("pk", filter=Q(status__in=[TaskStatus.IN_PROGRESS, TaskStatus.BLOCKED])),
+        )
+    }
+    queryset = Milestone.objects.for_room(room)
+    for milestone in queryset.filter(pk__in=ids):
+        row = counts.get(milestone.pk, {"total": 0, "done": 0, "started": 0})
+        status = milestone_status_for(row["total"], row["done"], row["started"])
+        if status == milestone.status:
+            continue
+        now = timezone.now()
+        completed_at = now if status == MilestoneStatus.DONE else None
+        with transaction.atomic():
+            if not queryset.filter(pk=milestone.pk, status=milestone.status).update(
+                status=status,
+                completed_at=completed_at,
+                version=F("version") + 1,
+                updated_at=now,
+            ):
+                continue  # someone else moved it first; theirs is logged
+            if status == MilestoneStatus.DONE:
+                verb = ActivityEvent.Verb.COMPLETED
+            elif milestone.status == MilestoneStatus.DONE:
+                verb = ActivityEvent.Verb.REOPENED
+            else:
+                verb = ActivityEvent.Verb.UPDATED
+            room_touch(room.pk)
+            activity_record(
+                room=room,
+                actor=actor,
+                verb=verb,
+                target=milestone,
+                target_version=milestone.version + 1,
+                changes={
+                    "status": {
+                        "label": "Status",
+                        "from": milestone.get_status_display(),
+                        "to": MilestoneStatus(status).label,
+                    }
+                },
+            )
 
 
 def room_overdue_recount(room_ids):

@@ -74,6 +74,11 @@ class Room(models.Model):
         help_text="Why the buyer needs it by then, in their words.",
     )
     go_live_date = models.DateField("go-live date", null=True, blank=True)
+    # When the deal was marked won or lost, and why (set by rooms.services.room_close).
+    closed_at = models.DateTimeField("closed", null=True, blank=True, editable=False)
+    outcome_reason = models.CharField(
+        "reason for the outcome", max_length=500, blank=True, editable=False
+    )
     goal = models.TextField(
         "shared goal",
         blank=True,
@@ -108,6 +113,10 @@ class Room(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.buyer_company})"
+
+    @property
+    def is_open(self):
+        return self.outcome == Outcome.OPEN
 
     @property
     def tzinfo(self):
@@ -164,6 +173,10 @@ class ActivityEvent(models.Model):
         LINK_REVOKED = "link_revoked", "revoked the personal link of"
         AGREED = "agreed", "agreed to"
         COMMENTED = "commented", "commented on"
+        COMPLETED = "completed", "completed"
+        REOPENED = "reopened", "reopened"
+        WON = "won", "marked the deal won:"
+        LOST = "lost", "marked the deal lost:"
 
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="activity")

@@ -22,7 +22,7 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .models import ActivityEvent, ActorKind, Room
+from .models import ActivityEvent, ActorKind, Outcome, Room
 
 
 @dataclass(frozen=True)
@@ -339,3 +339,74 @@ def room_update(*, actor, membership, room_id, base_version, changes):
         base_version=base_version,
         changes=changes,
     )
+
+
+class OutcomeError(Exception):
+    """The deal's outcome cannot change that way; the message says why."""
+
+
+def room_close(*, actor, membership, room_id, outcome, reason=""):
+    """Mark an open deal won or lost. A lost deal needs its reason. One conditional
+    UPDATE decides: of two people closing at once, the first one wins."""
+    reason = (reason or "").strip()
+    if outcome not in (Outcome.WON, Outcome.LOST):
+        raise OutcomeError("A deal is closed as won or lost.")
+    if outcome == Outcome.LOST and not reason:
+        raise OutcomeError("Say why the deal was lost; the dashboard counts reasons.")
+    if len(reason) > 500:
+        raise OutcomeError("Keep the reason under 500 characters.")
+    now = timezone.now()
+    rooms = Room.objects.for_membership(membership)
+    with transaction.atomic():
+        room = rooms.get(pk=room_id)
+        claimed = rooms.filter(pk=room_id, outcome=Outcome.OPEN).update(
+            outcome=outcome,
+            outcome_reason=reason,
+            closed_at=now,
+            version=F("version") + 1,
+            updated_at=now,
+        )
+        if not claimed:
+            raise OutcomeError(f"This deal is already {room.get_outcome_display().lower()}.")
+        room_touch(room.pk)
+        room.refresh_from_db()
+        activity_record(
+            room=room,
+            actor=actor,
+            verb=ActivityEvent.Verb.WON if outcome == Outcome.WON else ActivityEvent.Verb.LOST,
+            target=room,
+            target_label=reason or room.name,
+            target_version=room.version,
+            changes={
+                "outcome": {"label": "Outcome", "from": "Open", "to": room.get_outcome_display()}
+            },
+        )
+    return room
+
+
+def room_reopen(*, actor, membership, room_id):
+    """Undo a close made by mistake: the deal is open again, its history kept."""
+    now = timezone.now()
+    rooms = Room.objects.for_membership(membership)
+    with transaction.atomic():
+        room = rooms.get(pk=room_id)
+        before = room.get_outcome_display()
+        if not rooms.filter(pk=room_id, outcome__in=[Outcome.WON, Outcome.LOST]).update(
+            outcome=Outcome.OPEN,
+            outcome_reason="",
+            closed_at=None,
+            version=F("version") + 1,
+            updated_at=now,
+        ):
+            raise OutcomeError("Only a deal marked won or lost can be reopened.")
+        room_touch(room.pk)
+        room.refresh_from_db()
+        activity_record(
+            room=room,
+            actor=actor,
+            verb=ActivityEvent.Verb.REOPENED,
+            target=room,
+            target_version=room.version,
+            changes={"outcome": {"label": "Outcome", "from": before, "to": "Open"}},
+        )
+    return room
