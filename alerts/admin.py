@@ -102,7 +102,7 @@ class NotificationAdmin(ReadOnlyAdmin):
     )
     list_filter = ("status", "channel", "level")
     list_select_related = ("room",)
-    search_fields = ("recipient", "recipient_label", "dedupe_key", "room__name")
+    search_fields = ("recipient", "recipient_label", "room__name")
     date_hierarchy = "created_at"
     actions = [retry_notifications]
 

@@ -38,6 +38,7 @@ from django.core.mail import EmailMessage
 from django.db.models import F
 from django.utils import timezone
 
+from . import messages
 from .models import AlertSettings, Channel, Notification, Status
 
 log = logging.getLogger(__name__)
@@ -267,9 +268,22 @@ def _slack_text(notification):
     return text
 
 
+def _message(notification):
+    """The notification's words: as stored (test messages, or a retry of one already
+    written), or rendered now from the task as it is (alerts.messages)."""
+    if (notification.payload or {}).get("text") or notification.task_id is None:
+        return notification.payload or {}
+    message = messages.render(notification)
+    if message.skip_reason:
+        return {"skip": message.skip_reason}
+    return {"subject": message.subject, "text": message.text}
+
+
 def _send(notification, alert_settings):
     """Send one claimed notification; return a skip reason, or None once sent."""
     payload = notification.payload or {}
+    if payload.get("skip"):
+        return payload["skip"]
     if notification.channel == Channel.SLACK:
         if alert_settings is None or not alert_settings.slack_webhook_url:
             return NO_SLACK
@@ -310,6 +324,7 @@ def deliver(notification_id, *, breaker=None):
         return None
     alert_settings = AlertSettings.objects.filter(org_id=notification.org_id).first()
     try:
+        notification.payload = _message(notification)
         skipped = _send(notification, alert_settings)
     except DeliveryError as exc:
         status, next_at = _failed(notification, exc.message, exc.retryable, exc.retry_after)
@@ -324,7 +339,13 @@ def deliver(notification_id, *, breaker=None):
         _finish(notification_id, status=Status.SKIPPED, last_error=skipped)
         log.info("Notification %s not sent: %s", notification_id, skipped)
         return Status.SKIPPED
-    _finish(notification_id, status=Status.SENT, sent_at=now, last_error="")
+    _finish(
+        notification_id,
+        status=Status.SENT,
+        sent_at=now,
+        last_error="",
+        payload=notification.payload,
+    )
     log.info(
         "Notification %s sent (%s, attempt %s)",
         notification_id,

@@ -1,7 +1,7 @@
 """Overdue flags and the notification outbox.
 
 "Each once" is a database fact: an OverdueFlag is unique per (task, level, due date) and
-a Notification per (task, level, due date, channel, recipient) through ``dedupe_key``.
+a Notification per (task, level, due date, channel, recipient).
 Delivery claims a notification with a conditional UPDATE, so a notification enqueued
 twice is still sent once.
 """
@@ -49,9 +49,20 @@ class AlertSettings(models.Model):
 class OverdueFlag(models.Model):
     """A task reached a level for a given due date (moving the date starts afresh)."""
 
-    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="overdue_flags")
+    # Indexes: the unique key below serves lookups by task; org is never searched.
+    # org and room are copies of the task's (the sweep writes them from it): the task
+    # key is the row's database constraint, the copies are not checked again.
+    org = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="overdue_flags", db_index=False
+    )
     level = models.PositiveSmallIntegerField(choices=Level.choices)
     due_date = models.DateField()
     created_at = models.DateTimeField(default=timezone.now)
@@ -83,21 +94,44 @@ class Status(models.TextChoices):
 class Notification(models.Model):
     """One message to one recipient on one channel: the outbox row."""
 
-    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    # Indexes: the unique key below starts with the task, (room, created) serves a
+    # room's list and (status, next attempt) the outbox; org alone is never searched.
+    # org and room are copies of the task's: the task key is the database constraint.
+    org = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     room = models.ForeignKey(
-        Room, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Room,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     task = models.ForeignKey(
-        Task, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+        Task,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     level = models.PositiveSmallIntegerField(choices=Level.choices, null=True, blank=True)
+    # The due date the task was late against; a task moved or done before delivery is
+    # not told about (alerts.messages).
+    due_date = models.DateField(null=True, blank=True)
     channel = models.CharField(max_length=8, choices=Channel.choices)
     # Slack: "user:<id>" (the message names them); email: the address.
     recipient = models.CharField(max_length=254)
     recipient_label = models.CharField(max_length=250, blank=True)
-    # {"subject": ..., "text": ...} rendered when the notification was created.
+    # {"subject": ..., "text": ...}: written at delivery time for overdue notifications
+    # (the sweep leaves it empty) and kept as sent.
     payload = models.JSONField(default=dict)
-    dedupe_key = models.CharField(max_length=200, unique=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -107,6 +141,12 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "level", "due_date", "channel", "recipient"],
+                name="notification_once",
+            )
+        ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["room", "-created_at"]),

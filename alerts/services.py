@@ -16,26 +16,24 @@ with tasks. Notifications are enqueued only after the batch's transaction commit
 """
 
 import datetime
+import json
 import logging
+import uuid
 import zoneinfo
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.db import transaction
-from django.db.models import F
-from django.urls import reverse
+from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import Membership, Role
-from plans.models import Milestone, Task, TaskStatus
-from plans.services import room_overdue_recount
+from accounts.models import Role
+from plans.models import TaskStatus
 from rooms.models import ActivityEvent, ActorKind, Outcome, Room
 from rooms.services import forget_revisions
-from stakeholders.models import DecisionRole, Stakeholder
+from stakeholders.models import DecisionRole
 
-from .models import Channel, Level, Notification, OverdueFlag
+from .models import Level
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 5000
 log = logging.getLogger(__name__)
 
 
@@ -76,91 +74,280 @@ def sweep_overdue(*, today=None, now=None, batch_size=BATCH_SIZE, keep_details=T
     for tz_name in list(zones):
         day = today or local_today(tz_name, now)
         for level in (Level.FLAGGED, Level.ALERTED):
-            _sweep_level(tz_name, day, level, batch_size, result, keep_details)
+            # One scan finds the candidates; each batch claims its share by primary
+            # key, re-checking the condition (a concurrent sweep may have taken some).
+            ids = _candidate_ids(tz_name, day, level)
+            for start in range(0, len(ids), batch_size):
+                _sweep_batch(ids[start : start + batch_size], day, level, result, keep_details)
     if result.notifications:
         # Every batch has committed: one message wakes a worker to send them all.
         transaction.on_commit(_enqueue_delivery)
     return result
 
 
-def _candidates(tz_name, day, level):
-    return (
-        Task.objects.filter(
-            room__timezone=tz_name,
-            room__outcome=Outcome.OPEN,
-            due_date__lte=day - datetime.timedelta(days=int(level)),
+class _Sql:
+    """The few spots where PostgreSQL and SQLite spell the sweep's SQL differently."""
+
+    def __init__(self):
+        self.pg = connection.vendor == "postgresql"
+        self.ops = connection.ops
+
+    def date(self, value):
+        return ("%s::date" if self.pg else "%s"), self.ops.adapt_datefield_value(value)
+
+    def datetime(self, value):
+        return self.ops.adapt_datetimefield_value(value)
+
+    def ids(self, column, ids):
+        """``column`` is one of ``ids`` (as the database returned them), one parameter."""
+        if self.pg:
+            return f"{column} = ANY(%s)", list(ids)
+        return f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(list(ids))
+
+    def rows(self, columns, rows):
+        """A derived table of ``rows`` (tuples as the database returned them) with
+        ``columns`` ((name, PostgreSQL type), …), passed as one parameter per column
+        (PostgreSQL arrays) or one JSON document (SQLite): the sweep writes from what
+        its claim returned instead of reading the tasks again."""
+        names = ", ".join(name for name, _ in columns)
+        if self.pg:
+            arrays = ", ".join(f"%s::{kind}[]" for _, kind in columns)
+            params = [[row[i] for row in rows] for i in range(len(columns))]
+            return f"unnest({arrays}) AS t({names})", params
+        picks = ", ".join(
+            f"json_extract(value, '$[{i}]') AS {name}" for i, (name, _) in enumerate(columns)
         )
-        .exclude(status=TaskStatus.DONE)
-        .exclude(overdue_level__gte=level, overdue_for=F("due_date"))
+        return f"(SELECT {picks} FROM json_each(%s)) AS t", [json.dumps(rows, default=str)]
+
+    def uuid_text(self, column):
+        """A UUID column as text in Python's str(uuid) form (as the rest of the code
+        writes target ids)."""
+        if self.pg:
+            return f"CAST({column} AS TEXT)"
+        return (
+            f"lower(substr({column},1,8)||'-'||substr({column},9,4)||'-'||"
+            f"substr({column},13,4)||'-'||substr({column},17,4)||'-'||substr({column},21))"
+        )
+
+    def days_between(self, day_sql, column):
+        if self.pg:
+            return f"({day_sql} - {column})"
+        return f"CAST(julianday({day_sql}) - julianday({column}) AS INTEGER)"
+
+    def greatest(self, *terms):
+        return ("GREATEST" if self.pg else "MAX") + f"({', '.join(terms)})"
+
+    @property
+    def empty_json(self):
+        return "'{}'::jsonb" if self.pg else "'{}'"
+
+    def json_late(self, days_sql):
+        build = "jsonb_build_object" if self.pg else "json_object"
+        return (
+            f"{build}('late', {build}('label', 'Days late', 'from', '', "
+            f"'to', CAST({days_sql} AS TEXT)))"
+        )
+
+
+_NOT_THERE = (
+    "NOT (t.overdue_for IS NOT NULL AND t.overdue_for = t.due_date AND t.overdue_level >= %s)"
+)
+_WAS_FLAGGED = "(t.overdue_for IS NOT NULL AND t.overdue_for = t.due_date AND t.overdue_level >= 3)"
+# What a claim returns and the writes after it read: (column, PostgreSQL type).
+_CLAIMED = (
+    ("id", "uuid"),
+    ("org_id", "uuid"),
+    ("room_id", "uuid"),
+    ("due_date", "date"),
+    ("owner_id", "uuid"),
+    ("title", "text"),
+)
+
+
+def _candidate_ids(tz_name, day, level):
+    """Open tasks of open rooms in ``tz_name`` that are ``level`` days late on ``day``
+    and not yet at that level for their current due date (ids as the database has them)."""
+    sql = _Sql()
+    cutoff_sql, cutoff = sql.date(day - datetime.timedelta(days=int(level)))
+    with connection.cursor() as c:
+        c.execute(
+            f"""
+            SELECT t.id FROM plans_task t JOIN rooms_room r ON r.id = t.room_id
+            WHERE r.timezone = %s AND r.outcome = %s AND t.status <> %s
+              AND t.due_date <= {cutoff_sql} AND {_NOT_THERE}
+            ORDER BY t.id
+            """,
+            [tz_name, Outcome.OPEN, TaskStatus.DONE, cutoff, int(level)],
+        )
+        return [row[0] for row in c.fetchall()]
+
+
+def _sweep_batch(ids, day, level, result, keep_details):
+    """Claim the tasks ``ids`` that still crossed ``level`` on ``day`` and write
+    everything that follows, set-based, in one transaction:
+
+    1. claim: a conditional UPDATE of the tasks (rows a concurrent sweep took first no
+       longer match), returning what the writes below need; at +7 the tasks that were
+       flagged and those that were not are claimed apart, so room counts move by delta;
+    2. flags: INSERT … SELECT … ON CONFLICT DO NOTHING, returning the tasks whose flag
+       for this due date is new (a due date moved back and forth is not told twice);
+    3. notifications for those: one INSERT … SELECT over the recipients, each unique per
+       (task, level, due date, channel, recipient), ON CONFLICT DO NOTHING (the words
+       are written at delivery time, alerts.messages);
+    4. the touched rooms: revision moved on, flagged/alerted counts moved by the claims;
+    5. one activity entry per newly flagged task."""
+    sql = _Sql()
+    cutoff_sql, cutoff = sql.date(day - datetime.timedelta(days=int(level)))
+    in_batch, batch_param = sql.ids("t.id", ids)
+    claim = f"""
+        UPDATE plans_task AS t SET overdue_level = %s, overdue_for = t.due_date
+        WHERE {in_batch} AND t.status <> %s AND t.due_date <= {cutoff_sql} AND {_NOT_THERE}
+          AND {{extra}}
+        RETURNING {", ".join(name for name, _ in _CLAIMED)}
+    """
+    params = [int(level), batch_param, TaskStatus.DONE, cutoff, int(level)]
+    with transaction.atomic(), connection.cursor() as c:
+        deltas = {}  # room id -> [flagged, alerted]
+        claimed = []
+        if level == Level.ALERTED:
+            c.execute(claim.format(extra=_WAS_FLAGGED), params)
+            was_flagged = c.fetchall()
+            for row in was_flagged:
+                delta = deltas.setdefault(row[2], [0, 0])
+                delta[0] -= 1
+                delta[1] += 1
+            claimed += was_flagged
+        c.execute(
+            claim.format(extra="1 = 1" if level == Level.FLAGGED else f"NOT {_WAS_FLAGGED}"), params
+        )
+        rest = c.fetchall()
+        for row in rest:
+            deltas.setdefault(row[2], [0, 0])[0 if level == Level.FLAGGED else 1] += 1
+        claimed += rest
+        if not claimed:
+            return
+        result.batches += 1
+        stamp = sql.datetime(timezone.now())
+        source, source_params = sql.rows(_CLAIMED, claimed)
+        c.execute(
+            f"""
+            INSERT INTO alerts_overdueflag (org_id, room_id, task_id, level, due_date, created_at)
+            SELECT t.org_id, t.room_id, t.id, %s, t.due_date, %s FROM {source}
+            WHERE true ON CONFLICT DO NOTHING
+            RETURNING task_id
+            """,
+            [int(level), stamp, *source_params],
+        )
+        new = {row[0] for row in c.fetchall()}
+        _move_rooms(c, sql, deltas)
+        if new:
+            rows = [row for row in claimed if row[0] in new]
+            source, source_params = sql.rows(_CLAIMED, rows)
+            result.notifications += _insert_notifications(
+                c, sql, source, source_params, level, stamp
+            )
+            _insert_activity(c, sql, source, source_params, day, level, stamp)
+            target = result.alerted if level == Level.ALERTED else result.flagged
+            if keep_details:
+                names = dict(Room.objects.filter(pk__in=deltas).values_list("pk", "name"))
+                target.extend(
+                    (row[5], names.get(_uuid(row[2]), ""), (day - _date(row[3])).days)
+                    for row in rows
+                )
+            else:
+                target.extend([None] * len(rows))
+    keys = [_uuid(pk) for pk in deltas]
+    transaction.on_commit(lambda: forget_revisions(keys))
+
+
+def _uuid(value):
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _date(value):
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
+
+
+def _move_rooms(c, sql, deltas):
+    """Move each touched room's revision on and its flagged/alerted counts by what the
+    claims changed (never below zero), in one UPDATE."""
+    columns = (("id", "uuid"), ("f", "integer"), ("a", "integer"))
+    source, params = sql.rows(columns, [(pk, f, a) for pk, (f, a) in deltas.items()])
+    c.execute(
+        f"""
+        UPDATE rooms_room SET revision = revision + 1,
+            flagged_count = {sql.greatest("flagged_count + t.f", "0")},
+            alerted_count = {sql.greatest("alerted_count + t.a", "0")}
+        FROM {source}
+        WHERE rooms_room.id = t.id
+        """,
+        params,
     )
 
 
-def _sweep_level(tz_name, day, level, batch_size, result, keep_details):
-    # One scan finds the candidates; each batch re-checks its rows by primary key (a
-    # concurrent sweep may have taken some meanwhile).
-    ids = list(_candidates(tz_name, day, level).order_by("pk").values_list("pk", flat=True))
-    for start in range(0, len(ids), batch_size):
-        rows = list(
-            _candidates(tz_name, day, level)
-            .filter(pk__in=ids[start : start + batch_size])
-            .values("pk", "org_id", "room_id", "milestone_id", "title", "due_date", "owner_id")
+def _insert_notifications(c, sql, source, source_params, level, stamp):
+    """One outbox row per (task, level, due date, channel, recipient), set-based."""
+    columns = (
+        "org_id, room_id, task_id, level, due_date, channel, recipient, recipient_label, "
+        "payload, status, attempts, next_attempt_at, last_error, created_at"
+    )
+
+    def select(channel, recipient, label):
+        return (
+            f"SELECT t.org_id, t.room_id, t.id, {int(level)}, t.due_date, '{channel}', "
+            f"{recipient}, {label}, {sql.empty_json}, 'pending', 0, %s, '', %s FROM {source}"
         )
-        if rows:
-            result.batches += 1
-            _process_batch(rows, day, level, result, keep_details)
+
+    user_recipient = "'user:' || CAST(u.id AS TEXT)"
+    user_label = "substr(COALESCE(NULLIF(u.name, ''), u.email), 1, 250)"
+    owner = " JOIN rooms_room r ON r.id = t.room_id JOIN accounts_user u ON u.id = r.owner_id"
+    # Slack to the room's owner (flagged and alerted).
+    parts = [select("slack", user_recipient, user_label) + owner]
+    if level == Level.ALERTED:
+        # Slack to the organisation's managers (the owner already has theirs).
+        parts.append(
+            select("slack", user_recipient, user_label) + " JOIN rooms_room r ON r.id = t.room_id"
+            f" JOIN accounts_membership m ON m.org_id = t.org_id AND m.role = '{Role.MANAGER}'"
+            " JOIN accounts_user u ON u.id = m.user_id"
+            " WHERE r.owner_id IS NULL OR m.user_id <> r.owner_id"
+        )
+        # Email to the buyer's champion(s) and to the task's owner (once per address).
+        email, label = "lower(s.email)", "substr(s.name, 1, 250)"
+        parts.append(
+            select("email", email, label)
+            + " JOIN stakeholders_stakeholder s ON s.room_id = t.room_id"
+            f" AND s.org_id = t.org_id AND s.role = '{DecisionRole.CHAMPION}' AND s.email <> ''"
+        )
+        parts.append(
+            select("email", email, label)
+            + " JOIN stakeholders_stakeholder s ON s.id = t.owner_id AND s.email <> ''"
+        )
+    c.execute(
+        # (WHERE true: SQLite reads "ON CONFLICT" after a bare FROM as a join.)
+        f"INSERT INTO alerts_notification ({columns}) SELECT * FROM ("
+        + " UNION ALL ".join(parts)
+        + ") AS n WHERE true ON CONFLICT DO NOTHING",
+        [stamp, stamp, *source_params] * len(parts),
+    )
+    return max(c.rowcount, 0)
 
 
-def _process_batch(rows, day, level, result, keep_details):
-    now = timezone.now()
-    ids = [r["pk"] for r in rows]
-    with transaction.atomic():
-        # Claim: only rows still below this level for their current due date change.
-        Task.objects.filter(pk__in=ids).exclude(status=TaskStatus.DONE).exclude(
-            overdue_level__gte=level, overdue_for=F("due_date")
-        ).update(overdue_level=level, overdue_for=F("due_date"))
-        OverdueFlag.objects.bulk_create(
-            [
-                OverdueFlag(
-                    org_id=r["org_id"],
-                    room_id=r["room_id"],
-                    task_id=r["pk"],
-                    level=level,
-                    due_date=r["due_date"],
-                    created_at=now,
-                )
-                for r in rows
-            ],
-            ignore_conflicts=True,
-        )
-        # The flags this sweep created (another sweep may have got there first).
-        mine = set(
-            OverdueFlag.objects.filter(task_id__in=ids, level=level, created_at=now).values_list(
-                "task_id", flat=True
-            )
-        )
-        rows = [r for r in rows if r["pk"] in mine]
-        if not rows:
-            return
-        context = _batch_context(rows, level)
-        notifications = []
-        for r in rows:
-            notifications.extend(_notifications_for(r, day, level, context, now))
-        Notification.objects.bulk_create(notifications, ignore_conflicts=True)
-        result.notifications += len(notifications)
-        touched = {r["room_id"] for r in rows}
-        _log(rows, day, level, now)
-        room_overdue_recount(touched)
-        transaction.on_commit(lambda: forget_revisions(touched))
-    if keep_details:
-        target = result.alerted if level == Level.ALERTED else result.flagged
-        target.extend(
-            (r["title"], context["rooms"][r["room_id"]].name, (day - r["due_date"]).days)
-            for r in rows
-        )
-    elif level == Level.ALERTED:
-        result.alerted.extend([None] * len(rows))
-    else:
-        result.flagged.extend([None] * len(rows))
+def _insert_activity(c, sql, source, source_params, day, level, stamp):
+    verb = ActivityEvent.Verb.ALERTED if level == Level.ALERTED else ActivityEvent.Verb.FLAGGED
+    day_sql, day_param = sql.date(day)
+    days = sql.days_between(day_sql, "t.due_date")
+    c.execute(
+        f"""
+        INSERT INTO rooms_activityevent (org_id, room_id, created_at, actor_kind,
+            actor_user_id, actor_ref, actor_label, verb, target_type, target_id,
+            target_label, target_version, changes, room_revision)
+        SELECT t.org_id, t.room_id, %s, %s, NULL, '', 'mapsite', %s, 'task',
+            {sql.uuid_text("t.id")}, substr(t.title, 1, 250), NULL, {sql.json_late(days)},
+            r.revision
+        FROM {source} JOIN rooms_room r ON r.id = t.room_id
+        """,
+        [stamp, ActorKind.SYSTEM, verb, day_param, *source_params],
+    )
 
 
 def _enqueue_delivery():
@@ -170,167 +357,3 @@ def _enqueue_delivery():
         deliver_due.delay()
     except Exception:  # broker unreachable: beat's next deliver_due run sends them
         log.exception("Could not queue delivery; the next scheduled run will send it")
-
-
-def _batch_context(rows, level):
-    """Everything the messages of one batch need, in a fixed number of queries."""
-    room_ids = {r["room_id"] for r in rows}
-    rooms = {room.pk: room for room in Room.objects.filter(pk__in=room_ids).select_related("owner")}
-    owners = {
-        s.pk: s
-        for s in Stakeholder.objects.filter(pk__in={r["owner_id"] for r in rows if r["owner_id"]})
-    }
-    milestones = {
-        m.pk: m for m in Milestone.objects.filter(pk__in={r["milestone_id"] for r in rows})
-    }
-    context = {
-        "rooms": rooms,
-        "owners": owners,
-        "milestones": milestones,
-        "managers": {},
-        "champions": {},
-        "blocks": {},
-    }
-    if level == Level.ALERTED:
-        for m in Membership.objects.filter(
-            org_id__in={r["org_id"] for r in rows}, role=Role.MANAGER
-        ).select_related("user"):
-            context["managers"].setdefault(m.org_id, []).append(m.user)
-        for s in Stakeholder.objects.filter(
-            room_id__in=room_ids, role=DecisionRole.CHAMPION
-        ).exclude(email=""):
-            context["champions"].setdefault(s.room_id, []).append(s)
-        through = Milestone.depends_on.through
-        for dependent_title, blocked_by in through.objects.filter(
-            to_milestone_id__in=milestones
-        ).values_list("from_milestone__title", "to_milestone_id"):
-            context["blocks"].setdefault(blocked_by, []).append(dependent_title)
-    return context
-
-
-def _notifications_for(r, day, level, context, now):
-    room = context["rooms"][r["room_id"]]
-    days = (day - r["due_date"]).days
-    owner = context["owners"].get(r["owner_id"])
-    milestone = context["milestones"].get(r["milestone_id"])
-    seller_url = settings.SITE_URL + reverse("plans:room", args=[room.pk])
-    who = owner.name if owner else "nobody named yet"
-    key = f"{r['pk']}:{int(level)}:{r['due_date']:%Y-%m-%d}"
-    out = []
-
-    def make(channel, recipient, label, subject, text):
-        return Notification(
-            org_id=r["org_id"],
-            room_id=room.pk,
-            task_id=r["pk"],
-            level=level,
-            channel=channel,
-            recipient=recipient,
-            recipient_label=label,
-            payload={"subject": subject, "text": text},
-            dedupe_key=f"{key}:{channel}:{recipient}"[:200],
-            next_attempt_at=now,
-            created_at=now,
-        )
-
-    if level == Level.FLAGGED:
-        if room.owner_id:
-            out.append(
-                make(
-                    Channel.SLACK,
-                    f"user:{room.owner_id}",
-                    room.owner.display_name,
-                    f"Flagged: {r['title']}",
-                    f"{room.owner.display_name}: “{r['title']}” in {room.buyer_company} "
-                    f"({room.name}) is {days} days overdue (due {r['due_date']:%b %d}). "
-                    f"Owner: {who}. {seller_url}",
-                )
-            )
-        return out
-
-    blocks = ""
-    if milestone is not None:
-        blocks = f"the milestone “{milestone.title}”"
-        after = [f"“{t}”" for t in context["blocks"].get(milestone.pk, [])]
-        if after:
-            blocks += f", and after it {' and '.join(after)}"
-    blocks_text = f", which holds up {blocks}" if blocks else ""
-    slack_people = ([room.owner] if room.owner_id else []) + [
-        u for u in context["managers"].get(r["org_id"], []) if u.pk != room.owner_id
-    ]
-    for user in slack_people:
-        out.append(
-            make(
-                Channel.SLACK,
-                f"user:{user.pk}",
-                user.display_name,
-                f"Alert: {r['title']}",
-                f"{user.display_name}: “{r['title']}” in {room.buyer_company} ({room.name}) is "
-                f"{days} days overdue (due {r['due_date']:%b %d}){blocks_text}. Owner: {who}. "
-                f"Target close {room.target_close_date:%b %d}. {seller_url}",
-            )
-        )
-    emails = {}
-    for person in context["champions"].get(room.pk, []):
-        emails[person.email.lower()] = person
-    if owner is not None and owner.email:
-        emails.setdefault(owner.email.lower(), owner)
-    for address, person in emails.items():
-        is_buyer = person.side == "buyer"
-        link = (settings.SITE_URL + reverse("buyer:room")) if is_buyer else seller_url
-        text = "\n".join(
-            [
-                f"Hello {person.name},",
-                "",
-                f"“{r['title']}” is {days} days late: it was due on {r['due_date']:%A %d %B}.",
-                f"Owner: {who}.",
-                f"It holds up {blocks}." if blocks else "",
-                f"The plan aims to close on {room.target_close_date:%A %d %B}"
-                + (f" ({room.close_reason})." if room.close_reason else "."),
-                "",
-                "See the plan: " + link,
-                "(Use your personal link if the page asks for it.)" if is_buyer else "",
-            ]
-        ).replace("\n\n\n", "\n\n")
-        out.append(
-            make(
-                Channel.EMAIL,
-                address,
-                person.name,
-                f"Overdue: {r['title']} ({days} days late)",
-                text,
-            )
-        )
-    return out
-
-
-def _log(rows, day, level, now):
-    verb = ActivityEvent.Verb.ALERTED if level == Level.ALERTED else ActivityEvent.Verb.FLAGGED
-    revisions = dict(
-        Room.objects.filter(pk__in={r["room_id"] for r in rows}).values_list("pk", "revision")
-    )
-    Room.objects.filter(pk__in=revisions).update(revision=F("revision") + 1)
-    ActivityEvent.objects.bulk_create(
-        [
-            ActivityEvent(
-                org_id=r["org_id"],
-                room_id=r["room_id"],
-                created_at=now,
-                actor_kind=ActorKind.SYSTEM,
-                actor_label="mapsite",
-                verb=verb,
-                target_type="task",
-                target_id=str(r["pk"]),
-                target_label=r["title"][:250],
-                changes={
-                    "late": {
-                        "label": "Days late",
-                        "from": "",
-                        "to": str((day - r["due_date"]).days),
-                    }
-                },
-                room_revision=revisions[r["room_id"]] + 1,
-            )
-            for r in rows
-        ]
-    )

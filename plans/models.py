@@ -159,6 +159,12 @@ class Task(RoomOwned):
                 condition=~models.Q(status="done"),
                 name="task_open_due_idx",
             ),
+            # Recounting a room's flagged and alerted tasks reads only flagged ones.
+            models.Index(
+                fields=["room"],
+                condition=models.Q(overdue_level__gte=3) & ~models.Q(status="done"),
+                name="task_flagged_room_idx",
+            ),
         ]
 
     def __str__(self):

@@ -329,8 +329,9 @@ def milestone_refresh(*, actor, room, milestone_ids):
             )
 
 
-def room_overdue_recount(room_ids):
-    """Recount each room's open flagged and alerted tasks (one UPDATE)."""
+def room_overdue_counts():
+    """``flagged_count`` and ``alerted_count`` of a room as expressions over its open
+    tasks flagged for their current due date (for ``Room.objects…update(**…)``)."""
     flagged = (
         Task.objects.filter(room=OuterRef("pk"), overdue_level__gte=3, overdue_for=F("due_date"))
         .exclude(status=TaskStatus.DONE)
@@ -340,10 +341,15 @@ def room_overdue_recount(room_ids):
     def count(queryset):
         return Coalesce(Subquery(queryset.annotate(n=Count("pk")).values("n")[:1]), 0)
 
-    Room.objects.filter(pk__in=list(room_ids)).update(
-        flagged_count=count(flagged.filter(overdue_level__lt=7)),
-        alerted_count=count(flagged.filter(overdue_level__gte=7)),
-    )
+    return {
+        "flagged_count": count(flagged.filter(overdue_level__lt=7)),
+        "alerted_count": count(flagged.filter(overdue_level__gte=7)),
+    }
+
+
+def room_overdue_recount(room_ids):
+    """Recount each room's open flagged and alerted tasks (one UPDATE)."""
+    Room.objects.filter(pk__in=list(room_ids)).update(**room_overdue_counts())
 
 
 def task_move(*, actor, room, task_id, direction):

@@ -178,8 +178,20 @@ class ActivityEvent(models.Model):
         WON = "won", "marked the deal won:"
         LOST = "lost", "marked the deal lost:"
 
-    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="activity")
+    # Indexes are chosen for a table that grows with every change: the room's own
+    # indexes below lead with the room; org alone is never searched; actor_user only
+    # where set (a deleted user's entries are found through it). org is a copy of the
+    # room's: the room key is the row's database constraint.
+    org = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="activity", db_index=False
+    )
     created_at = models.DateTimeField(default=dj_tz.now)
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
     actor_user = models.ForeignKey(
@@ -188,6 +200,7 @@ class ActivityEvent(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     actor_ref = models.CharField(max_length=64, blank=True)  # a stakeholder's id
     actor_label = models.CharField(max_length=250)
@@ -210,6 +223,11 @@ class ActivityEvent(models.Model):
             models.Index(fields=["room", "room_revision"]),
             models.Index(fields=["room", "-created_at"]),
             models.Index(fields=["target_type", "target_id", "target_version"]),
+            models.Index(
+                fields=["actor_user"],
+                condition=models.Q(actor_user__isnull=False),
+                name="activity_actor_user_idx",
+            ),
         ]
 
     def __str__(self):

@@ -9,6 +9,7 @@ from django.db import connections
 from django.urls import reverse
 
 from accounts.models import Role
+from alerts.messages import render
 from alerts.models import Notification, OverdueFlag
 from alerts.services import sweep_overdue
 from plans.models import Task
@@ -60,7 +61,8 @@ def test_three_days_late_flags_once_and_tells_the_room_owner(task, room):
     assert flags(task) == [3] and len(result.flagged) == 1
     (note,) = Notification.objects.all()
     assert (note.channel, note.recipient) == ("slack", f"user:{room.owner_id}")
-    assert "3 days overdue" in note.payload["text"] and "Review SOC 2" in note.payload["text"]
+    text = render(note, today=day(3)).text
+    assert "3 days overdue" in text and "Review SOC 2" in text
     task.refresh_from_db()
     room.refresh_from_db()
     assert task.overdue_flag == "flagged" and room.flagged_count == 1
@@ -85,7 +87,7 @@ def test_seven_days_late_alerts_once_on_every_channel(task, room, org):
     assert slack == {f"user:{room.owner_id}", f"user:{manager.pk}"}
     emails = {n.recipient: n for n in alerts if n.channel == "email"}
     assert set(emails) == {"maria@acme.example", "priya@acme.example"}
-    text = emails["maria@acme.example"].payload["text"]
+    text = render(emails["maria@acme.example"], today=day(7)).text
     assert "7 days late" in text and "Security review complete" in text
     assert "Contract signed" in text  # what it blocks
     assert "/b/room/" in text and "/b/" + "x" not in text  # the token-free buyer page

@@ -1,5 +1,4 @@
 import datetime
-import itertools
 
 import pytest
 from django.utils import timezone
@@ -8,8 +7,6 @@ from alerts.models import AlertSettings, Channel, Notification
 
 from .backends import FlakySMTPBackend
 from .stub import SlackStub
-
-_keys = itertools.count()
 
 
 @pytest.fixture
@@ -43,7 +40,6 @@ def make_notification(org, channel=Channel.SLACK, **fields):
             "subject": "Alert: Security review",
             "text": "Ann Owner: “Security review” in Acme Corp is 7 days overdue.",
         },
-        "dedupe_key": f"test:{next(_keys)}:{channel}",
         "next_attempt_at": timezone.now(),
     }
     return Notification.objects.create(org=org, channel=channel, **{**defaults, **fields})

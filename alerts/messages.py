@@ -1,0 +1,116 @@
+"""The words of an overdue notification, written when it is sent.
+
+The sweep stores slim outbox rows (task, level, due date, channel, recipient); the
+message is rendered here at delivery time from the task as it is then, and kept in
+``payload`` once sent, so the record shows what went out. A task finished, or moved
+to another date, between the sweep and delivery is not worth a message any more:
+``render`` then says why, and the notification is recorded as not sent.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import reverse
+
+from accounts.models import User
+from plans.models import Milestone, Task, TaskStatus
+from stakeholders.models import Side, Stakeholder
+
+from .models import Channel, Level
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str = ""
+    text: str = ""
+    skip_reason: str = ""
+
+
+TASK_GONE = "The task was deleted before this was sent"
+TASK_DONE = "The task was done before this was sent"
+TASK_MOVED = "The task's due date moved before this was sent"
+
+
+def render(notification, *, today=None):
+    """The message for one overdue notification (or why it should not go out).
+    ``today`` (the room's date by default) counts the days late."""
+    task = (
+        Task.objects.filter(pk=notification.task_id, org_id=notification.org_id)
+        .select_related("room", "room__owner", "owner", "milestone")
+        .first()
+    )
+    if task is None:
+        return Message(skip_reason=TASK_GONE)
+    if task.status == TaskStatus.DONE:
+        return Message(skip_reason=TASK_DONE)
+    if notification.due_date and task.due_date != notification.due_date:
+        return Message(skip_reason=TASK_MOVED)
+    room = task.room
+    days = ((today or room.today()) - task.due_date).days
+    who = task.owner.name if task.owner_id else "nobody named yet"
+    seller_url = settings.SITE_URL + reverse("plans:room", args=[room.pk])
+    due = task.due_date
+
+    if notification.channel == Channel.SLACK:
+        name = _user_name(notification)
+        if notification.level == Level.FLAGGED:
+            return Message(
+                subject=f"Flagged: {task.title}",
+                text=f"{name}: “{task.title}” in {room.buyer_company} ({room.name}) is "
+                f"{days} days overdue (due {due:%b %d}). Owner: {who}. {seller_url}",
+            )
+        blocks = _blocks(task.milestone)
+        return Message(
+            subject=f"Alert: {task.title}",
+            text=f"{name}: “{task.title}” in {room.buyer_company} ({room.name}) is "
+            f"{days} days overdue (due {due:%b %d})"
+            + (f", which holds up {blocks}" if blocks else "")
+            + f". Owner: {who}. Target close {room.target_close_date:%b %d}. {seller_url}",
+        )
+
+    person = Stakeholder.objects.for_room(room).filter(email__iexact=notification.recipient).first()
+    name = person.name if person else notification.recipient_label or notification.recipient
+    is_buyer = person is None or person.side == Side.BUYER
+    link = settings.SITE_URL + reverse("buyer:room") if is_buyer else seller_url
+    blocks = _blocks(task.milestone)
+    lines = [
+        f"Hello {name},",
+        "",
+        f"“{task.title}” is {days} days late: it was due on {due:%A %d %B}.",
+        f"Owner: {who}.",
+    ]
+    if blocks:
+        lines.append(f"It holds up {blocks}.")
+    lines.append(
+        f"The plan aims to close on {room.target_close_date:%A %d %B}"
+        + (f" ({room.close_reason})." if room.close_reason else ".")
+    )
+    lines += ["", "See the plan: " + link]
+    if is_buyer:
+        lines.append("(Use your personal link if the page asks for it.)")
+    return Message(subject=f"Overdue: {task.title} ({days} days late)", text="\n".join(lines))
+
+
+def _user_name(notification):
+    user_id = notification.recipient.removeprefix("user:")
+    if notification.recipient.startswith("user:") and user_id.isdigit():
+        user = User.objects.filter(pk=int(user_id)).first()
+        if user is not None:
+            return user.display_name
+    return notification.recipient_label or "Team"
+
+
+def _blocks(milestone):
+    """'the milestone “A”, and after it “B” and “C”' — what a late task holds up."""
+    if milestone is None:
+        return ""
+    text = f"the milestone “{milestone.title}”"
+    after = [
+        f"“{title}”"
+        for title in Milestone.objects.filter(
+            org_id=milestone.org_id, depends_on=milestone
+        ).values_list("title", flat=True)
+    ]
+    if after:
+        text += f", and after it {' and '.join(after)}"
+    return text
