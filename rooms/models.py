@@ -177,6 +177,7 @@ class ActivityEvent(models.Model):
         REOPENED = "reopened", "reopened"
         WON = "won", "marked the deal won:"
         LOST = "lost", "marked the deal lost:"
+        FIRST_VIEW = "first_view", "opened for the first time:"
 
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="activity")

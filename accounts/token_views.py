@@ -1,0 +1,50 @@
+"""A member's API tokens: list (by name and last use), create (shown once), revoke."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import services
+from .access import member_required
+from .models import ApiToken
+
+
+def _page(request, *, created=None, error="", name="", status=200):
+    tokens = ApiToken.objects.filter(user=request.user, org=request.org).order_by(
+        "revoked_at", "-created_at"
+    )
+    response = render(
+        request,
+        "accounts/api_tokens.html",
+        {"tokens": tokens, "created": created, "error": error, "name": name},
+        status=status,
+    )
+    add_never_cache_headers(response)  # the page may carry a raw token
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def api_tokens(request):
+    if request.method == "GET":
+        return _page(request)
+    name = request.POST.get("name", "")
+    try:
+        token, raw = services.api_token_create(membership=request.membership, name=name)
+    except ValueError as exc:
+        return _page(request, error=str(exc), name=name, status=422)
+    return _page(request, created={"token": token, "raw": raw})
+
+
+@require_POST
+@member_required
+def api_token_revoke(request, pk):
+    try:
+        token = services.api_token_revoke(user=request.user, token_id=pk)
+    except ApiToken.DoesNotExist:
+        from django.http import Http404
+
+        raise Http404("No such token.") from None
+    messages.success(request, f"Token “{token.name}” revoked: it no longer opens the API.")
+    return redirect("accounts:api_tokens")
