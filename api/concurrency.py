@@ -18,6 +18,12 @@ def etag_for(instance):
     return f'"{instance.version}"'
 
 
+def require_if_match(request):
+    value = request.headers.get("If-Match")
+    if value is None or not value.strip():
+        raise PreconditionRequired()
+
+
 def if_match_version(request):
     """The version the client says it read; 428 when it sent no If-Match, 412 when the
     value cannot be one of our ETags (a weak one, ``*``, garbage)."""

@@ -21,7 +21,12 @@ CHANGES = {
 
 
 def add_error_responses(result, generator, request, public):
-    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    for name, component in schemas.items():
+        # Request bodies refuse unknown fields (StrictSerializer): say so.
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
+    schemas["Error"] = ERROR
     ref = {"$ref": "#/components/schemas/Error"}
     for item in result.get("paths", {}).values():
         for method, op in item.items():

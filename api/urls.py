@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
@@ -22,4 +22,5 @@ urlpatterns = [
     ),
     path("docs/", docs.reference, name="docs"),
     *router.urls,
+    re_path(r"", views.not_found),
 ]

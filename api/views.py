@@ -11,7 +11,9 @@ import uuid
 
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.http import JsonResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -42,11 +44,10 @@ from webhooks.models import Delivery, Endpoint
 from webhooks.services import WebhookError, endpoint_create, endpoint_delete
 
 from . import serializers as s
-from .concurrency import etag_for, if_match_version, locked_at_version
+from .concurrency import etag_for, if_match_version, locked_at_version, require_if_match
 from .permissions import IsOrgAdmin, IsOrgMember
 from .throttling import SignInRateThrottle
 
-UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
@@ -57,9 +58,15 @@ IF_MATCH = OpenApiParameter(
 ROOM_FILTER = OpenApiParameter("room", OpenApiTypes.UUID, description="Only this room's rows.")
 
 
+@csrf_exempt
+def not_found(request, *args, **kwargs):
+    """Any other path under the API: a JSON 404, like every API error."""
+    return JsonResponse({"detail": "No such endpoint."}, status=404)
+
+
 def uuid_param(request, name):
     value = request.query_params.get(name)
-    if value in (None, ""):
+    if value is None:
         return None
     try:
         return uuid.UUID(value)
@@ -76,8 +83,27 @@ class OrgViewSet(viewsets.GenericViewSet):
     """Everything a token reaches is in its organisation."""
 
     permission_classes = [IsOrgMember]
-    lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # Query parameters a list accepts; anything else is refused (a misspelt filter
+    # must not quietly return everything).
+    list_filters = ()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        paginated = self.action == "list" or (
+            self.action in {"links", "deliveries"} and request.method == "GET"
+        )
+        allowed = {"page", "page_size", *self.list_filters} if paginated else set()
+        if self.action != "list":
+            allowed -= set(self.list_filters)
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            raise ValidationError({name: ["Unknown query parameter."] for name in unknown})
+        repeated = sorted(
+            k for k in request.query_params if len(request.query_params.getlist(k)) > 1
+        )
+        if repeated:
+            raise ValidationError({name: ["Give this parameter once."] for name in repeated})
 
     @property
     def membership(self):
@@ -114,13 +140,13 @@ class VersionedViewSet(
     def checked_change(self, *, partial=True):
         """(instance, If-Match version, validated data) for a change to one row."""
         instance = self.get_object()
-        version = if_match_version(self.request)
+        require_if_match(self.request)
         data = None
         if partial is not None:
             serializer = self.get_serializer(instance, data=self.request.data, partial=partial)
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
-        return instance, version, data
+        return instance, if_match_version(self.request), data
 
     def lockable(self):
         return self.get_queryset().model.objects.filter(org_id=self.org_id)
@@ -207,6 +233,7 @@ def _milestones_of(org_id, room, ids):
 @extend_schema(tags=["plan"], parameters=[ROOM_FILTER])
 class MilestoneViewSet(mixins.CreateModelMixin, VersionedViewSet):
     serializer_class = s.MilestoneSerializer
+    list_filters = ("room",)
 
     def get_queryset(self):
         queryset = Milestone.objects.filter(org_id=self.org_id).prefetch_related("depends_on")
@@ -295,6 +322,7 @@ def _overdue_filter(queryset, wanted):
 )
 class TaskViewSet(mixins.CreateModelMixin, VersionedViewSet):
     serializer_class = s.TaskSerializer
+    list_filters = ("room", "milestone", "status", "overdue")
 
     def get_queryset(self):
         queryset = Task.objects.filter(org_id=self.org_id).select_related("room", "owner")
@@ -304,12 +332,12 @@ class TaskViewSet(mixins.CreateModelMixin, VersionedViewSet):
             if milestone_id:
                 queryset = queryset.filter(milestone_id=milestone_id)
             wanted = self.request.query_params.get("status")
-            if wanted:
+            if wanted is not None:
                 if wanted not in TaskStatus.values:
                     raise ValidationError({"status": [f"One of {', '.join(TaskStatus.values)}."]})
                 queryset = queryset.filter(status=wanted)
             overdue = self.request.query_params.get("overdue")
-            if overdue:
+            if overdue is not None:
                 if overdue not in ("true", "false"):
                     raise ValidationError({"overdue": ["true or false."]})
                 queryset = _overdue_filter(queryset, overdue == "true")
@@ -361,6 +389,7 @@ class TaskViewSet(mixins.CreateModelMixin, VersionedViewSet):
 @extend_schema(tags=["stakeholders"], parameters=[ROOM_FILTER])
 class StakeholderViewSet(mixins.CreateModelMixin, VersionedViewSet):
     serializer_class = s.StakeholderSerializer
+    list_filters = ("room",)
 
     def get_queryset(self):
         queryset = Stakeholder.objects.filter(org_id=self.org_id)
