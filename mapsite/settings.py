@@ -293,6 +293,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.exceptions.handler",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": True,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "mapsite API",
