@@ -209,14 +209,26 @@ def deliver_due(limit=500):
         .values_list("pk", "endpoint_id")[:limit]
     )
     counts = {}
-    resting = set()
+    resting = {}  # endpoint id -> when it may be tried again
+    waiting = {}
     for delivery_id, endpoint_id in rows:
         if endpoint_id in resting:
-            counts["deferred"] = counts.get("deferred", 0) + 1
+            waiting.setdefault(endpoint_id, []).append(delivery_id)
             continue
         outcome = deliver(delivery_id)
         if outcome == DeliveryStatus.PENDING:
-            resting.add(endpoint_id)
+            resting[endpoint_id] = (
+                Delivery.objects.filter(pk=delivery_id)
+                .values_list("next_attempt_at", flat=True)
+                .first()
+            )
         if outcome is not None:
             counts[outcome] = counts.get(outcome, 0) + 1
+    for endpoint_id, ids in waiting.items():
+        # Wait with the endpoint, without spending an attempt.
+        until = resting[endpoint_id] or now
+        deferred = Delivery.objects.filter(
+            pk__in=ids, status=DeliveryStatus.PENDING, next_attempt_at__lt=until
+        ).update(next_attempt_at=until)
+        counts["deferred"] = counts.get("deferred", 0) + deferred
     return counts

@@ -5,6 +5,8 @@ it, the overdue sweep included), so webhooks read it instead of hooking into eac
 service: an event cannot be forgotten by a new code path that logs its change.
 """
 
+from django.core.exceptions import ValidationError
+
 from plans.models import Milestone, Plan, Task
 from rooms.models import ActivityEvent, Room
 from stakeholders.models import Stakeholder
@@ -143,11 +145,11 @@ OBJECTS = {
 def object_of(event):
     """The event's object as it is now (or what the log remembers of a deleted one)."""
     model, render, related = OBJECTS[event.target_type]
-    instance = (
-        model.objects.select_related(*related)
-        .filter(pk=event.target_id, org_id=event.org_id)
-        .first()
-    )
+    queryset = model.objects.select_related(*related) if related else model.objects.all()
+    try:
+        instance = queryset.filter(pk=event.target_id, org_id=event.org_id).first()
+    except (ValidationError, ValueError):
+        instance = None
     if instance is None:
         return {"id": event.target_id, "label": event.target_label, "deleted": True}
     return render(instance)

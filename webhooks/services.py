@@ -71,6 +71,17 @@ def _relevant(queryset):
     )
 
 
+def _existing(endpoints, since):
+    """(endpoint id, event id) of the deliveries already made for the window. Only a
+    shortcut: a concurrent run may insert more after this read, and the unique
+    constraint (with ``ignore_conflicts``) is what keeps each pair once."""
+    return set(
+        Delivery.objects.filter(event_time__gte=since - timedelta(minutes=1))
+        .filter(endpoint_id__in=[e.pk for e in endpoints])
+        .values_list("endpoint_id", "event_id")
+    )
+
+
 def dispatch(*, now=None, window=None):
     """Create the missing deliveries for events of the last ``window``. Returns how many
     rows were inserted (at most; a concurrent run may have made some)."""
@@ -100,11 +111,7 @@ def dispatch(*, now=None, window=None):
             "actor_label",
         )
     )
-    existing = set(
-        Delivery.objects.filter(event_time__gte=since - timedelta(minutes=1))
-        .filter(endpoint_id__in=[e.pk for e in endpoints])
-        .values_list("endpoint_id", "event_id")
-    )
+    existing = _existing(endpoints, since)
     wanted = []
     for event in events:
         event_type = event_type_of(event)
