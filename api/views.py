@@ -15,7 +15,12 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -230,7 +235,8 @@ def _milestones_of(org_id, room, ids):
     return found
 
 
-@extend_schema(tags=["plan"], parameters=[ROOM_FILTER])
+@extend_schema(tags=["plan"])
+@extend_schema_view(list=extend_schema(parameters=[ROOM_FILTER]))
 class MilestoneViewSet(mixins.CreateModelMixin, VersionedViewSet):
     serializer_class = s.MilestoneSerializer
     list_filters = ("room",)
@@ -309,16 +315,21 @@ def _overdue_filter(queryset, wanted):
     return queryset.filter(late) if wanted else queryset.exclude(late)
 
 
-@extend_schema(
-    tags=["plan"],
-    parameters=[
-        ROOM_FILTER,
-        OpenApiParameter("milestone", OpenApiTypes.UUID, description="Only this milestone's."),
-        OpenApiParameter("status", OpenApiTypes.STR, enum=TaskStatus.values),
-        OpenApiParameter(
-            "overdue", OpenApiTypes.STR, enum=["true", "false"], description="Open and late."
-        ),
-    ],
+@extend_schema(tags=["plan"])
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            ROOM_FILTER,
+            OpenApiParameter("milestone", OpenApiTypes.UUID, description="Only this milestone's."),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=TaskStatus.values),
+            OpenApiParameter(
+                "overdue",
+                OpenApiTypes.STR,
+                enum=["true", "false"],
+                description="Open and past their due date in the room's timezone.",
+            ),
+        ]
+    )
 )
 class TaskViewSet(mixins.CreateModelMixin, VersionedViewSet):
     serializer_class = s.TaskSerializer
@@ -386,7 +397,8 @@ class TaskViewSet(mixins.CreateModelMixin, VersionedViewSet):
 # --- stakeholders and their links --------------------------------------------------------
 
 
-@extend_schema(tags=["stakeholders"], parameters=[ROOM_FILTER])
+@extend_schema(tags=["stakeholders"])
+@extend_schema_view(list=extend_schema(parameters=[ROOM_FILTER]))
 class StakeholderViewSet(mixins.CreateModelMixin, VersionedViewSet):
     serializer_class = s.StakeholderSerializer
     list_filters = ("room",)

@@ -300,10 +300,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "v1",
     "DESCRIPTION": (
         "Rooms, their mutual action plans and stakeholders, for integrations and CRMs. "
-        "Authenticate with `Authorization: Token <token>`. Objects with a `version` "
-        'carry `ETag: "<version>"`; PATCH and DELETE need `If-Match` with it (428 when '
-        "missing, 412 when stale; nothing is written). Unknown fields are refused (400). "
-        "See docs/API.md for webhooks and a worked example."
+        "Authenticate with the header Authorization: Token <token>. Objects with a "
+        'version carry ETag: "<version>"; PATCH and DELETE need If-Match with it (428 '
+        "when missing, 412 when stale; nothing is written). Unknown fields and query "
+        "parameters are refused (400). Webhooks, signatures and a worked example: "
+        "docs/API.md."
     ),
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
