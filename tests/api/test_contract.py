@@ -315,3 +315,27 @@ def test_schema_and_reference_page(client):
     assert "/api/v1/tasks/{id}/" in html and "If-Match" in html
     assert "<script" not in html.split("</header>", 1)[1].split("<footer", 1)[0]
     assert "cdn" not in html.lower()
+
+
+def test_a_token_is_bound_to_one_organisation_and_goes_with_the_membership(
+    client, owner, org, other_org, room
+):
+    from accounts.models import Membership
+    from accounts.services import membership_remove
+    from tests.factories import PASSWORD, RoomFactory
+
+    Membership.objects.create(user=owner, org=other_org)
+    theirs = RoomFactory(org=other_org, owner=owner)
+    response = client.post(
+        "/api/v1/auth/token/",
+        {"email": owner.email, "password": PASSWORD, "organization": str(other_org.pk)},
+        content_type="application/json",
+    )
+    token = response.json()["token"]
+    auth = {"HTTP_AUTHORIZATION": f"Token {token}"}
+    ids = [r["id"] for r in client.get("/api/v1/rooms/", **auth).json()["results"]]
+    assert ids == [str(theirs.pk)]  # that organisation's rooms only
+    assert client.get(f"/api/v1/rooms/{room.pk}/", **auth).status_code == 404
+    membership_remove(membership=Membership.objects.get(user=owner, org=other_org))
+    assert client.get("/api/v1/rooms/", **auth).status_code == 401
+    assert not ApiToken.objects.filter(org=other_org).exists()
