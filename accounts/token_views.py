@@ -24,17 +24,27 @@ def _page(request, *, created=None, error="", name="", status=200):
     return response
 
 
+# The new token waits in the session for the page that shows it, once (post, redirect,
+# get: reloading the page never creates a second token).
+CREATED_KEY = "api_token_created"
+
+
 @require_http_methods(["GET", "POST"])
 @member_required
 def api_tokens(request):
     if request.method == "GET":
-        return _page(request)
+        created = request.session.pop(CREATED_KEY, None)
+        if created:
+            token = ApiToken.objects.filter(pk=created["id"], user=request.user).first()
+            created = {"token": token, "raw": created["raw"]} if token else None
+        return _page(request, created=created)
     name = request.POST.get("name", "")
     try:
         token, raw = services.api_token_create(membership=request.membership, name=name)
     except ValueError as exc:
         return _page(request, error=str(exc), name=name, status=422)
-    return _page(request, created={"token": token, "raw": raw})
+    request.session[CREATED_KEY] = {"id": str(token.pk), "raw": raw}
+    return redirect("accounts:api_tokens")
 
 
 @require_POST

@@ -14,6 +14,7 @@ from . import services
 from .models import Delivery, Endpoint, EventType
 
 ADMINS = [Role.ADMIN]
+CREATED_KEY = "webhook_endpoint_created"
 DELIVERIES_SHOWN = 50
 
 
@@ -45,7 +46,11 @@ def _page(request, *, created=None, error="", form=None, status=200):
 @member_required(roles=ADMINS)
 def webhooks_page(request):
     if request.method == "GET":
-        return _page(request)
+        created = request.session.pop(CREATED_KEY, None)
+        if created:
+            endpoint = Endpoint.objects.filter(pk=created["id"], org_id=request.org.pk).first()
+            created = {"endpoint": endpoint, "secret": created["secret"]} if endpoint else None
+        return _page(request, created=created)
     form = {
         "url": request.POST.get("url", "").strip(),
         "events": request.POST.getlist("events"),
@@ -55,7 +60,9 @@ def webhooks_page(request):
         endpoint, secret = services.endpoint_create(membership=request.membership, **form)
     except services.WebhookError as exc:
         return _page(request, error=str(exc), form=form, status=422)
-    return _page(request, created={"endpoint": endpoint, "secret": secret})
+    # Shown once by the page the redirect leads to (reloading it adds nothing).
+    request.session[CREATED_KEY] = {"id": str(endpoint.pk), "secret": secret}
+    return redirect("webhooks:settings")
 
 
 @require_POST

@@ -20,9 +20,12 @@ def test_admin_adds_an_endpoint_and_sees_its_secret_once(admin_client, org, rece
     page = reverse("webhooks:settings")
     assert admin_client.get(page).status_code == 200
     response = admin_client.post(
-        page, {"url": receiver.url, "events": ["task.completed", "room.won"], "description": "CRM"}
+        page,
+        {"url": receiver.url, "events": ["task.completed", "room.won"], "description": "CRM"},
+        follow=True,
     )
     assert response.status_code == 200
+    assert response.redirect_chain == [(page, 302)]
     endpoint = Endpoint.objects.get(org=org)
     assert endpoint.events == ["task.completed", "room.won"]
     html = response.content.decode()
@@ -93,8 +96,8 @@ def test_endpoint_deleted_from_the_page(admin_client, endpoint):
 
 def test_api_tokens_page(owner_client, owner, org, member):
     page = reverse("accounts:api_tokens")
-    response = owner_client.post(page, {"name": "Salesforce sync"})
-    assert response.status_code == 200
+    response = owner_client.post(page, {"name": "Salesforce sync"}, follow=True)
+    assert response.status_code == 200 and response.redirect_chain == [(page, 302)]
     token = ApiToken.objects.get(user=owner)
     html = response.content.decode()
     raw = html.split('id="new-token" type="text" value="', 1)[1].split('"', 1)[0]
