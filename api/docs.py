@@ -111,7 +111,6 @@ def operations():
                     ],
                     "body": _fields(doc, body["schema"]) if "schema" in body else [],
                     "responses": responses,
-                    "auth": bool(op.get("security", [{}]) != [{}] and op.get("security", True)),
                 }
             )
     return doc, groups
