@@ -209,3 +209,16 @@ def test_two_dispatch_runs_at_once_make_one_delivery(endpoint, plan, owner, monk
     monkeypatch.setattr(services, "_existing", lambda endpoints, since: set())
     assert dispatch() == 2  # tried
     assert Delivery.objects.count() == 2  # but the database kept one of each
+
+
+def test_beat_runs_the_dispatch_every_minute(endpoint, receiver, plan, owner):
+    """The safety net: beat's task dispatches and sends, whatever triggers were lost."""
+    from mapsite.celery import app
+    from webhooks.tasks import dispatch as dispatch_task
+
+    entry = app.conf.beat_schedule["dispatch-webhooks"]
+    assert entry["task"] == dispatch_task.name and entry["schedule"] == 60
+    complete(plan["task"], Actor(user=owner))
+    result = dispatch_task.run()
+    assert result["created"] == 2 and result["delivered"] == 2
+    assert len(receiver.accepted) == 2
