@@ -11,8 +11,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("accounts", "0002_api_tokens"),
-        ("rooms", "0007_first_view_verb"),
+        ("accounts", "0001_initial"),
+        ("rooms", "0006_outcome_and_milestone_status"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
