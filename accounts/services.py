@@ -177,3 +177,64 @@ def membership_remove(*, membership):
         if membership.role == Role.ADMIN and not _other_admins_exist(membership):
             raise LastAdminError(membership.org_id)
         membership.delete()
+
+
+# --- API tokens ------------------------------------------------------------------------
+
+API_TOKEN_PREFIX = "msk_"
+# A token's last use is written at most this often (a request is not a write).
+API_TOKEN_TOUCH_SECONDS = 60
+
+
+def api_token_create(*, membership, name):
+    """A new API token for a member in their organisation. Returns (token, raw); the
+    raw token exists only in this return value and on the page that shows it once."""
+    from .models import ApiToken
+
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("Give the token a name, e.g. the integration that will use it.")
+    raw = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        membership=membership,
+        org_id=membership.org_id,
+        user_id=membership.user_id,
+        name=name[:100],
+        prefix=raw[:10],
+        token_hash=hash_token(raw),
+    )
+    return token, raw
+
+
+def api_token_revoke(*, user, token_id):
+    """Revoke one of the user's own tokens; ``ApiToken.DoesNotExist`` for anyone else's."""
+    from .models import ApiToken
+
+    token = ApiToken.objects.get(pk=token_id, user=user)
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    token.refresh_from_db()
+    return token
+
+
+def api_token_authenticate(raw):
+    """The active token a raw string names (membership, user and org loaded), or None.
+    Records its use, at most once a minute."""
+    from .models import ApiToken
+
+    if not isinstance(raw, str) or not raw.startswith(API_TOKEN_PREFIX) or len(raw) > 100:
+        return None
+    token = (
+        ApiToken.objects.active()
+        .select_related("membership", "membership__org", "user")
+        .filter(token_hash=hash_token(raw))
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > (
+        API_TOKEN_TOUCH_SECONDS
+    ):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import token_views, views
 
 app_name = "accounts"
 
@@ -36,6 +36,8 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("api-tokens/", token_views.api_tokens, name="api_tokens"),
+    path("api-tokens/<uuid:pk>/revoke/", token_views.api_token_revoke, name="api_token_revoke"),
     path("switch-org/", views.switch_org, name="switch_org"),
     path("no-organisation/", views.no_org, name="no_org"),
 ]

@@ -22,6 +22,12 @@ app.conf.beat_schedule = {
         "task": "alerts.tasks.deliver_due",
         "schedule": 60,
     },
+    # Webhooks: re-reads the recent activity log (each commit also triggers a run),
+    # creates missing deliveries and sends what is due, retries included.
+    "dispatch-webhooks": {
+        "task": "webhooks.tasks.dispatch",
+        "schedule": 60,
+    },
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17),

@@ -80,11 +80,15 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "rest_framework",
+    "drf_spectacular",
     "accounts",
     "rooms",
     "stakeholders",
     "plans",
     "alerts",
+    "webhooks",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -276,3 +280,46 @@ ALERT_SWEEP_MINUTES = int(env("ALERT_SWEEP_MINUTES", "15"))
 ALERT_MAX_ATTEMPTS = int(env("ALERT_MAX_ATTEMPTS", "6"))
 ALERT_RETRY_BASE_SECONDS = int(env("ALERT_RETRY_BASE_SECONDS", "30"))
 ALERT_HTTP_TIMEOUT = float(env("ALERT_HTTP_TIMEOUT", "10"))
+
+# --- REST API and webhooks ------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsOrgMember"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.handler",
+    "UNAUTHENTICATED_USER": None,
+    "COERCE_DECIMAL_TO_STRING": True,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "mapsite API",
+    "VERSION": "v1",
+    "DESCRIPTION": (
+        "Rooms, their mutual action plans and stakeholders, for integrations and CRMs. "
+        "Authenticate with the header Authorization: Token <token>. Objects with a "
+        'version carry ETag: "<version>"; PATCH and DELETE need If-Match with it (428 '
+        "when missing, 412 when stale; nothing is written). Unknown fields and query "
+        "parameters are refused (400). Webhooks, signatures and a worked example: "
+        "docs/API.md."
+    ),
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_error_responses",
+    ],
+    "DISABLE_ERRORS_AND_WARNINGS": True,
+}
+# Requests per token (and per client address before signing in).
+API_THROTTLE_RATE = env("API_THROTTLE_RATE", "600/min")
+API_SIGNIN_RATE = env("API_SIGNIN_RATE", "10/min")
+# Outgoing webhooks: how far back each dispatch run re-reads the activity log (an
+# entry committed later than this after its time is not sent), and delivery retries.
+WEBHOOK_DISPATCH_WINDOW_MINUTES = int(env("WEBHOOK_DISPATCH_WINDOW_MINUTES", "60"))
+WEBHOOK_MAX_ATTEMPTS = int(env("WEBHOOK_MAX_ATTEMPTS", "8"))
+WEBHOOK_HTTP_TIMEOUT = float(env("WEBHOOK_HTTP_TIMEOUT", "10"))

@@ -21,5 +21,7 @@ urlpatterns = [
     path("rooms/<uuid:room_id>/alerts/", room_alerts, name="room_alerts"),
     path("b/", include("plans.buyer_urls")),
     path("settings/alerts/", include("alerts.urls")),
+    path("settings/webhooks/", include("webhooks.urls")),
+    path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

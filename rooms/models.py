@@ -177,6 +177,7 @@ class ActivityEvent(models.Model):
         REOPENED = "reopened", "reopened"
         WON = "won", "marked the deal won:"
         LOST = "lost", "marked the deal lost:"
+        FIRST_VIEW = "first_view", "opened for the first time:"
 
     # Indexes are chosen for a table that grows with every change: the room's own
     # indexes below lead with the room; org alone is never searched; actor_user only

@@ -410,3 +410,13 @@ def room_reopen(*, actor, membership, room_id):
             changes={"outcome": {"label": "Outcome", "from": before, "to": "Open"}},
         )
     return room
+
+
+def room_delete(*, actor, membership, room_id):
+    """Delete a deal room with everything in it (plan, people, links, activity).
+    ``Room.DoesNotExist`` for a room outside the member's organisation."""
+    with transaction.atomic():
+        room = Room.objects.for_membership(membership).select_for_update().get(pk=room_id)
+        room.delete()
+    transaction.on_commit(lambda: forget_revisions([room_id]))
+    return room

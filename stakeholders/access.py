@@ -251,7 +251,7 @@ def view_record(access, *, kind, label="", request=None):
         .values_list("created_at", flat=True)
         .first()
     )
-    return ViewEvent.objects.create(
+    view = ViewEvent.objects.create(
         org_id=access.room.org_id,
         room=access.room,
         stakeholder=access.stakeholder,
@@ -260,6 +260,17 @@ def view_record(access, *, kind, label="", request=None):
         target_label=label[:250],
         starts_visit=last is None or now - last > VISIT_GAP,
     )
+    if last is None:
+        # Their first look at the room: logged once, like any other change (webhooks
+        # read it from the log).
+        activity_record(
+            room=access.room,
+            actor=Actor(stakeholder=access.stakeholder),
+            verb=ActivityEvent.Verb.FIRST_VIEW,
+            target=access.stakeholder,
+            target_label=access.room.name,
+        )
+    return view
 
 
 def link_refresh_request(*, token, email):
