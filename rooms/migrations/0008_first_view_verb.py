@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("rooms", "0006_outcome_and_milestone_status"),
+        ("rooms", "0007_slim_outbox"),
     ]
 
     operations = [
