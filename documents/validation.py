@@ -154,7 +154,9 @@ def inspect_upload(upload, *, max_bytes=None):
             content_type = _text_type(data, extension)
     if content_type == PDF and not head.startswith(b"%PDF-"):
         raise UploadRejected("This PDF does not start like a PDF; save it again and retry.")
-    if MARKUP.search(data[:SNIFF_BYTES]):
+    # (Office files are zip archives whose structure was checked above; their own XML
+    # parts may sit uncompressed near the start, and "PK" first is no page to a browser.)
+    if content_type not in OOXML_MAIN_PART.values() and MARKUP.search(data[:SNIFF_BYTES]):
         raise UploadRejected(
             "This file holds web-page markup (HTML or script) at its start and could be "
             "mistaken for a web page; it is not accepted."
