@@ -307,7 +307,7 @@ def test_views_per_person_and_the_contradiction_signal(owner_client, room, plan,
     assert "Maria Lopez · 1×" in html
 
 
-# --- tenancy and scope ------------------------------------------------------------------------------
+# --- tenancy and scope ---------------------------------------------------------------
 
 
 def test_another_rooms_document_is_404_under_my_room(owner_client, room, org):
