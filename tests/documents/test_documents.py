@@ -449,3 +449,20 @@ def test_seller_deletes_a_document_and_its_file(
     assert not path.exists()
     assert not Document.objects.exists()
     assert ActivityEvent.objects.filter(verb=ActivityEvent.Verb.DELETED).exists()
+
+
+def test_the_demo_room_has_documents_and_shows_the_signal(owner_client):
+    from django.core.management import call_command
+
+    from documents.selectors import contradictions, seller_documents
+    from rooms.models import Room
+
+    call_command("seed_demo")
+    call_command("seed_demo")  # idempotent
+    room = Room.objects.get(buyer_company="Acme Corp")
+    documents = seller_documents(room)
+    assert sorted(d.name for d in documents) == [
+        "Evaluation summary.pdf",
+        "Northwind security pack.pdf",
+    ]
+    assert [d.name for d in contradictions(documents)] == ["Evaluation summary.pdf"]
