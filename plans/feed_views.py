@@ -1,8 +1,7 @@
 """The per-stakeholder calendar feed, polled by calendar apps at /cal/<token>.ics."""
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.utils import timezone
-from django.views.decorators.http import require_GET
 
 from stakeholders.buyer_views import not_found
 from stakeholders.calendar import ICS_CONTENT_TYPE, feed_find
@@ -12,12 +11,17 @@ from stakeholders.throttle import guessing_blocked, record_miss
 from .calendar import stakeholder_feed_ics
 
 
-@require_GET
+def _quiet(response):
+    response._has_been_logged = True  # noqa: SLF001 - Django's own flag; the path holds a token
+    return response
+
+
 def calendar_feed(request, token):
+    if request.method not in ("GET", "HEAD"):
+        # Not require_GET: its refusal would log the path, and so the token.
+        return _quiet(HttpResponseNotAllowed(["GET", "HEAD"]))
     if guessing_blocked(request):
-        response = HttpResponse("Too many unknown addresses; wait a few minutes.", status=429)
-        response._has_been_logged = True  # noqa: SLF001 - the path holds a token
-        return response
+        return _quiet(HttpResponse("Too many unknown addresses; wait a few minutes.", status=429))
     feed = feed_find(token)
     if feed is None:
         record_miss(request)
@@ -29,5 +33,4 @@ def calendar_feed(request, token):
     response["Cache-Control"] = "private, max-age=0, no-cache"
     response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response._has_been_logged = True  # noqa: SLF001 - Django's own flag; the path holds a token
-    return response
+    return _quiet(response)

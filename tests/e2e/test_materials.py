@@ -108,6 +108,22 @@ def test_buyer_downloads_pdf_and_ics_and_shares_documents(browser, live_server, 
         assert body.startswith(b"%PDF-")
         assert DocumentView.objects.filter(stakeholder__name="Maria Lopez").count() == 1
 
+        # Their own calendar feed, from the buyer page.
+        buyer.goto(f"{live_server.url}/b/room/")
+        buyer.get_by_role("button", name="Subscribe to your dates in your calendar").click()
+        feed = buyer.get_by_label("Your calendar feed address").input_value()
+        buyer.screenshot(path="/tmp/wt8-buyer-feed.png")
+        assert "/cal/" in feed and feed.endswith(".ics")
+        feed_response = buyer.request.get(feed)
+        assert feed_response.status == 200
+        uids = [
+            str(e["UID"]) for e in icalendar.Calendar.from_ical(feed_response.body()).walk("VEVENT")
+        ]
+        assert any(uid.startswith("task-") for uid in uids)
+
+        seller.goto(room_url + "documents/")
+        expect(seller.get_by_role("heading", name="Documents")).to_be_visible()
+        seller.screenshot(path="/tmp/wt8-seller-documents-page.png", full_page=True)
         seller.goto(room_url)
         documents = seller.locator("#documents")
         expect(documents).to_contain_text("answers.csv")

@@ -271,3 +271,13 @@ def test_milestone_without_date_is_left_out(slot, maria):
     body = Client().get(f"/cal/{token}.ics").content.decode()
     assert str(undated.pk) not in body
     assert Milestone.objects.filter(pk=undated.pk).exists()
+
+
+def test_feed_answers_head_refuses_posts_and_never_logs_its_token(slot, maria, caplog):
+    _, token = calendar.feed_issue(actor=Actor(), room=slot, stakeholder=maria)
+    url = f"/cal/{token}.ics"
+    with caplog.at_level("DEBUG", logger="django.request"):
+        assert Client().head(url).status_code == 200
+        assert Client().post(url).status_code == 405
+        assert Client().get(f"/cal/{'B' * 43}.ics").status_code == 404
+    assert token not in caplog.text and "B" * 43 not in caplog.text
