@@ -1,6 +1,8 @@
 """The room's documents for the seller's team: the list (with who opened what and the
 contradiction signal), uploads, downloads and deletion."""
 
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -64,9 +66,11 @@ def upload(request, room_id):
     room = room_for_member(request.membership, room_id)
     milestone = None
     if request.POST.get("milestone"):
-        milestone = get_object_or_404(
-            Milestone.objects.for_room(room), pk=request.POST["milestone"]
-        )
+        try:
+            milestone_id = uuid.UUID(request.POST["milestone"])
+        except ValueError:
+            raise Http404("No such milestone.") from None
+        milestone = get_object_or_404(Milestone.objects.for_room(room), pk=milestone_id)
     errors = upload_errors(request)
     if not errors:
         try:

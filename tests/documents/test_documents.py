@@ -466,3 +466,18 @@ def test_the_demo_room_has_documents_and_shows_the_signal(owner_client):
         "Northwind security pack.pdf",
     ]
     assert [d.name for d in contradictions(documents)] == ["Evaluation summary.pdf"]
+
+
+@pytest.mark.parametrize("value", ["not-a-uuid", "00000000-0000-0000-0000-000000000000"])
+def test_a_bad_or_foreign_milestone_is_404(owner_client, room, value):
+    response = seller_upload(owner_client, room, "notes.txt", b"x", milestone=value)
+    assert response.status_code == 404
+    assert not Document.objects.exists()
+
+
+def test_another_rooms_milestone_is_404(owner_client, room, org):
+    other = PlanFactory(room=RoomFactory(org=org), org=org)
+    foreign = MilestoneFactory(plan=other)
+    response = seller_upload(owner_client, room, "notes.txt", b"x", milestone=foreign.pk)
+    assert response.status_code == 404
+    assert not Document.objects.exists()
