@@ -41,9 +41,8 @@ def _context(room, **extra):
 
 def _answer(request, room, *, status=200, errors=()):
     if request.htmx:
-        return render(
-            request, f"{TEMPLATE}#section", _context(room, errors=list(errors)), status=status
-        )
+        context = _context(room, errors=list(errors), oob=True)
+        return render(request, f"{TEMPLATE}#section", context, status=status)
     if errors:
         for error in errors:
             messages.error(request, error)
@@ -56,7 +55,8 @@ def _answer(request, room, *, status=200, errors=()):
 def section(request, room_id):
     room = room_for_member(request.membership, room_id)
     if request.htmx:
-        return render(request, f"{TEMPLATE}#section", _context(room))
+        # Also refreshes the signals at the top of the room page (out of band).
+        return render(request, f"{TEMPLATE}#section", _context(room, oob=True))
     return render(request, TEMPLATE, _context(room))
 
 

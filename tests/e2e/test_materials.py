@@ -46,6 +46,8 @@ def test_buyer_downloads_pdf_and_ics_and_shares_documents(browser, live_server, 
         documents = seller.locator("#documents")
         expect(documents.locator("table.documents")).to_be_visible()
         expect(documents).to_contain_text("is marked done, but nobody at Acme Corp has opened")
+        # The same signal near the top of the room page, where nobody can miss it.
+        expect(seller.locator("#doc-signals")).to_contain_text("Technical validation complete")
         seller.screenshot(path="/tmp/wt8-seller-room.png", full_page=True)
         documents.screenshot(path="/tmp/wt8-seller-documents.png")
         name, pdf = download(seller, seller.get_by_role("link", name="Download PDF"))
@@ -129,6 +131,7 @@ def test_buyer_downloads_pdf_and_ics_and_shares_documents(browser, live_server, 
         expect(documents).to_contain_text("answers.csv")
         expect(documents).to_contain_text("Maria Lopez · 1×")
         expect(documents).not_to_contain_text("is marked done, but nobody")
+        expect(seller.locator("#doc-signals")).to_be_empty()
         assert Document.objects.count() == 3
     finally:
         seller_ctx.close()
