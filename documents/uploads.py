@@ -7,6 +7,10 @@ from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 
 
 class SizeLimitUploadHandler(FileUploadHandler):
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.limit = settings.DOCUMENT_MAX_BYTES
+
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):  # noqa: N803
         self.limit = settings.DOCUMENT_MAX_BYTES
         self.request.upload_too_large = False

@@ -481,3 +481,12 @@ def test_another_rooms_milestone_is_404(owner_client, room, org):
     response = seller_upload(owner_client, room, "notes.txt", b"x", milestone=foreign.pk)
     assert response.status_code == 404
     assert not Document.objects.exists()
+
+
+def test_a_non_ascii_name_downloads_under_its_own_name(owner_client, room):
+    seller_upload(owner_client, room, "Präsentation Q3.pptx", ooxml_bytes("ppt/presentation.xml"))
+    document = Document.objects.get()
+    response = owner_client.get(reverse("documents:download", args=[room.pk, document.pk]))
+    assert response["Content-Disposition"].startswith("attachment; filename*=utf-8''")
+    assert "Pr%C3%A4sentation%20Q3.pptx" in response["Content-Disposition"]
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
