@@ -14,13 +14,17 @@ from django.urls import reverse
 from .services import RoomReadOnly
 
 
-def read_only_response(request, exc, *, back_url, template="rooms/read_only.html"):
+def read_only_response(
+    request, exc, *, back_url, template="rooms/read_only.html", message=None, context=None
+):
+    message = message or str(exc)
     if getattr(request, "htmx", False):
-        messages.error(request, str(exc))
-        response = HttpResponse(str(exc), status=409, content_type="text/plain; charset=utf-8")
+        messages.error(request, message)
+        response = HttpResponse(message, status=409, content_type="text/plain; charset=utf-8")
         response["HX-Refresh"] = "true"
         return response
-    return render(request, template, {"message": str(exc), "back_url": back_url}, status=409)
+    context = {"message": message, "back_url": back_url, **(context or {})}
+    return render(request, template, context, status=409)
 
 
 class RoomReadOnlyMiddleware:

@@ -94,9 +94,20 @@ def buyer_required(view):
             # Not Django's generic page: a buyer's 404 carries the buyer headers too.
             return not_found(request, quiet=False)
         except RoomReadOnly as exc:
+            room = access.room
+            ask = room.owner.display_name if room.owner else room.org.name
+            message = (
+                "This deal is closed, so the plan is read-only: nothing was changed. "
+                f"Ask {ask} if you think that is a mistake."
+            )
             return protect(
                 read_only_response(
-                    request, exc, back_url=reverse("buyer:room"), template="buyer/read_only.html"
+                    request,
+                    exc,
+                    back_url=reverse("buyer:room"),
+                    template="buyer/read_only.html",
+                    message=message,
+                    context={"room": room},
                 )
             )
         return protect(response)

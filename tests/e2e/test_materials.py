@@ -163,3 +163,59 @@ def test_lost_is_read_only_until_reopened_then_won_and_handed_over(page, live_se
     expect(page.locator("#plan input[value='Onboarding kick-off']")).to_be_visible()
     page.screenshot(path="/tmp/wt8-handed-over.png", full_page=False)
     assert Room.objects.get().outcome == Outcome.HANDED_OVER
+
+
+def test_a_page_opened_before_the_deal_was_lost_gets_a_clear_refusal(browser, live_server):
+    """Without JavaScript: the seller's and the buyer's stale forms post after the deal
+    was marked lost; both get the 409 page with the reason and a way back."""
+    from accounts.models import Membership
+    from plans.models import Task
+    from rooms.services import Actor, room_close
+    from stakeholders import access
+    from stakeholders.models import Stakeholder
+
+    call_command("seed_demo")
+    room = Room.objects.get()
+    maria = Stakeholder.objects.get(name="Maria Lopez")
+    _, token = access.link_issue(actor=Actor(), room=room, stakeholder=maria)
+    seller_ctx = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1200, "height": 700}
+    )
+    buyer_ctx = browser.new_context(
+        java_script_enabled=False, viewport={"width": 900, "height": 700}
+    )
+    try:
+        seller = seller_ctx.new_page()
+        sign_in(seller, live_server.url)
+        seller.goto(f"{live_server.url}/rooms/{room.pk}/")
+        buyer = buyer_ctx.new_page()
+        buyer.goto(f"{live_server.url}/b/{token}/")
+        task = Task.objects.get(title="Present business case to the CFO")
+
+        owner = Membership.objects.get(user=room.owner)
+        room_close(
+            actor=Actor(user=room.owner),
+            membership=owner,
+            room_id=room.pk,
+            outcome="lost",
+            reason="Budget moved to next year",
+        )
+
+        seller.get_by_label("New milestone").fill("Too late")
+        seller.get_by_role("button", name="Add milestone").click()
+        expect(seller.get_by_role("heading", name="Not saved")).to_be_visible()
+        expect(seller.get_by_text("This deal was marked lost")).to_be_visible()
+        seller.screenshot(path="/tmp/wt8-read-only-seller.png")
+        seller.get_by_role("link", name="Back to the room").click()
+        expect(seller.get_by_text("This room is read-only")).to_be_visible()
+
+        card = buyer.locator(f"#task-{task.pk}")
+        card.get_by_label("Notes").fill("Too late")
+        card.get_by_role("button", name="Save").click()
+        expect(buyer.get_by_role("heading", name="Not saved")).to_be_visible()
+        expect(buyer.get_by_text("Ask Sarah Kim if you think that is a mistake")).to_be_visible()
+        buyer.screenshot(path="/tmp/wt8-read-only-buyer.png")
+        assert not Task.objects.filter(notes="Too late").exists()
+    finally:
+        seller_ctx.close()
+        buyer_ctx.close()
