@@ -12,6 +12,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# The PDF export (WeasyPrint) lays text out with Pango and subsets fonts with HarfBuzz.
+# Its fonts are bundled in static/fonts; nothing is fetched while rendering.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+       libharfbuzz-subset0 \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, so this layer is rebuilt only when pyproject.toml changes.
 # `pip install .` installs the pinned dependencies only; the code runs from /app.
 COPY pyproject.toml ./

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from alerts.room_views import room_alerts
+from plans.feed_views import calendar_feed
 
 
 def healthz(request):
@@ -19,7 +20,10 @@ urlpatterns = [
     path("rooms/<uuid:room_id>/", include("plans.urls")),
     path("rooms/<uuid:room_id>/stakeholders/", include("stakeholders.urls")),
     path("rooms/<uuid:room_id>/alerts/", room_alerts, name="room_alerts"),
+    path("rooms/<uuid:room_id>/documents/", include("documents.urls")),
+    path("b/room/documents/", include("documents.buyer_urls")),
     path("b/", include("plans.buyer_urls")),
+    path("cal/<str:token>.ics", calendar_feed, name="calendar_feed"),
     path("settings/alerts/", include("alerts.urls")),
     path("settings/webhooks/", include("webhooks.urls")),
     path("api/v1/", include("api.urls")),

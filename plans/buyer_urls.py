@@ -17,6 +17,9 @@ urlpatterns = [
     path("room/milestones/<uuid:pk>/tasks/add/", views.task_add, name="task_add"),
     path("room/milestones/add/", views.milestone_add, name="milestone_add"),
     path("room/agree/", views.agree, name="agree"),
+    path("room/plan.pdf", views.pdf, name="pdf"),
+    path("room/review.ics", views.review_ics, name="review_ics"),
+    path("room/calendar-feed/", views.feed_issue, name="feed_issue"),
     path("leave/", entry.leave, name="leave"),
     # Last: anything else under /b/ is a token (checked strictly before any lookup).
     path("<str:token>/", entry.open_link, name="open"),

@@ -1,5 +1,6 @@
 """The buyer's room: what a buyer stakeholder sees and does through their link."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -9,9 +10,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from rooms.inline import form_errors, inline_save, respond
 from rooms.services import Actor
+from stakeholders import calendar
 from stakeholders.access import view_record
 from stakeholders.buyer_views import buyer_required
-from stakeholders.models import ViewEvent
+from stakeholders.models import Stakeholder, ViewEvent
 
 from . import services
 from .forms import BuyerMilestoneAddForm, BuyerTaskAddForm, BuyerTaskForm
@@ -178,3 +180,48 @@ def agree(request):
     except Plan.DoesNotExist:
         messages.error(request, "There is no plan to agree to yet.")
     return redirect("buyer:room")
+
+
+@require_GET
+@buyer_required
+def pdf(request):
+    from .pdf import buyer_pdf_context, pdf_filename, render_pdf  # loads the renderer
+
+    context = buyer_pdf_context(buyer_room(request.buyer))
+    response = HttpResponse(render_pdf(context), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{pdf_filename(request.buyer.room)}"'
+    return response
+
+
+@require_GET
+@buyer_required
+def review_ics(request):
+    room = request.buyer.room
+    body = calendar.review_ics(
+        room,
+        list(Stakeholder.objects.for_room(room)),
+        url=settings.SITE_URL + reverse("buyer:room"),
+    )
+    if body is None:
+        raise Http404("No weekly review is scheduled yet.")
+    response = HttpResponse(body, content_type=calendar.ICS_CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="weekly-review.ics"'
+    return response
+
+
+@require_POST
+@buyer_required
+def feed_issue(request):
+    """The buyer's own calendar feed: a new address (any earlier one stops working),
+    shown once on this page."""
+    access = request.buyer
+    _, token = calendar.feed_issue(
+        actor=Actor(stakeholder=access.stakeholder),
+        room=access.room,
+        stakeholder=access.stakeholder,
+    )
+    return render(
+        request,
+        "buyer/calendar_feed.html",
+        {"room": access.room, "me": access.stakeholder, "feed_url": calendar.feed_url(token)},
+    )

@@ -241,3 +241,81 @@ ENTERPRISE = PlanTemplateSpec(
 )
 
 BUILTIN_TEMPLATES = {t.slug: t for t in (LIGHT, STANDARD, ENTERPRISE)}
+
+
+# --- onboarding, appended when a won deal is handed over to Customer Success ----------
+
+
+def schedule_forward(start: datetime.date, days_after: int) -> datetime.date:
+    """``start`` plus the offset; a Saturday or Sunday becomes the Monday after."""
+    day = start + datetime.timedelta(days=days_after)
+    if day.weekday() >= 5:
+        day += datetime.timedelta(days=7 - day.weekday())
+    return day
+
+
+@dataclass(frozen=True)
+class OnboardingTask:
+    title: str
+    days_after_signature: int
+    side: str  # "buyer" | "seller"; seller-side tasks go to the Customer Success owner
+
+
+@dataclass(frozen=True)
+class OnboardingMilestone:
+    title: str
+    days_after_signature: int
+    lead_side: str
+    track: str
+    completion_condition: str
+    tasks: tuple[OnboardingTask, ...]
+
+
+OT = OnboardingTask
+ONBOARDING = (
+    OnboardingMilestone(
+        "Onboarding kick-off",
+        7,
+        "seller",
+        "business",
+        "Kick-off held; success criteria and owners confirmed in writing",
+        (
+            OT("Schedule the kick-off with both teams", 2, "seller"),
+            OT("Confirm success criteria and the go-live date", 7, "buyer"),
+        ),
+    ),
+    OnboardingMilestone(
+        "Integration",
+        28,
+        "buyer",
+        "technical",
+        "Integration runs end to end in the customer's environment",
+        (
+            OT("Provision accounts and single sign-on", 10, "buyer"),
+            OT("Connect the integrations and migrate data", 24, "seller"),
+            OT("Customer verifies the data end to end", 28, "buyer"),
+        ),
+    ),
+    OnboardingMilestone(
+        "Training",
+        42,
+        "seller",
+        "business",
+        "Every named user trained; attendance list shared",
+        (
+            OT("Train the administrators", 35, "seller"),
+            OT("Train the end users", 42, "seller"),
+        ),
+    ),
+    OnboardingMilestone(
+        "Go-live",
+        56,
+        "buyer",
+        "business",
+        "Go-live sign-off from the executive sponsor",
+        (
+            OT("Go-live readiness review", 52, "seller"),
+            OT("Go-live sign-off", 56, "buyer"),
+        ),
+    ),
+)

@@ -1,15 +1,21 @@
 """The room page and its plan editor (htmx partials of the same template)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import member_required
+from accounts.models import Membership
 from rooms.inline import form_errors, inline_save, respond
+from rooms.models import Outcome
 from rooms.selectors import room_for_member
-from rooms.services import Actor
+from rooms.services import Actor, OutcomeError, room_close, room_reopen
+from stakeholders import calendar
+from stakeholders.models import Stakeholder
 
 from . import services
 from .forms import (
@@ -47,6 +53,9 @@ def room_page(request, room_id):
     context = room_plan(room) | {
         "templates": BUILTIN_TEMPLATES.values(),
         "live_ticket": seller_ticket(request.user.pk, room.pk),
+        "org_members": Membership.objects.filter(org_id=room.org_id)
+        .select_related("user")
+        .order_by("user__name", "user__email"),
     }
     part = request.GET.get("part")
     if request.htmx and part in PARTS:
@@ -371,4 +380,98 @@ def comment_add(request, room_id, pk):
             "draft": request.POST.get("body", "") if errors else "",
         },
         status=status,
+    )
+
+
+# --- outcome: won, lost, reopen, hand-off ------------------------------------------------
+
+
+@require_POST
+@member_required
+def outcome_save(request, room_id):
+    """Mark the deal won or lost (a reason is required for lost), or reopen it."""
+    room = room_for_member(request.membership, room_id)
+    action = request.POST.get("action", "")
+    try:
+        if action == "reopen":
+            room_reopen(actor=_actor(request), membership=request.membership, room_id=room.pk)
+            messages.success(request, "The deal is open again; its history is kept.")
+        elif action in (Outcome.WON, Outcome.LOST):
+            room_close(
+                actor=_actor(request),
+                membership=request.membership,
+                room_id=room.pk,
+                outcome=action,
+                reason=request.POST.get("reason", ""),
+            )
+            if action == Outcome.WON:
+                messages.success(request, "Marked won. Hand it over to Customer Success below.")
+            else:
+                messages.success(request, "Marked lost. The room is now read-only.")
+        else:
+            messages.error(request, "Choose won, lost or reopen.")
+    except OutcomeError as exc:
+        messages.error(request, str(exc))
+    return redirect(_room_url(room) + "#outcome")
+
+
+@require_POST
+@member_required
+def handover(request, room_id):
+    room = room_for_member(request.membership, room_id)
+    try:
+        services.room_handover(
+            actor=_actor(request),
+            membership=request.membership,
+            room_id=room.pk,
+            cs_owner_id=_int_or_none(request.POST.get("cs_owner")),
+        )
+    except OutcomeError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, "Handed over: the onboarding plan is appended below, dated from signature."
+        )
+    return redirect(_room_url(room) + "#outcome")
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- taking the plan out of the room: PDF and the weekly review ----------------------
+
+
+def download(body, *, content_type, filename):
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+@member_required
+def room_pdf(request, room_id):
+    from .pdf import pdf_filename, render_pdf, seller_pdf_context  # loads the renderer
+
+    room = room_for_member(request.membership, room_id)
+    context = seller_pdf_context(room_plan(room), room=room)
+    return download(
+        render_pdf(context), content_type="application/pdf", filename=pdf_filename(room)
+    )
+
+
+@require_GET
+@member_required
+def review_ics(request, room_id):
+    room = room_for_member(request.membership, room_id)
+    people = list(Stakeholder.objects.for_room(room))
+    body = calendar.review_ics(room, people, url=settings.SITE_URL + _room_url(room))
+    if body is None:
+        raise Http404("This room has no weekly review slot yet.")
+    return download(
+        body, content_type=calendar.ICS_CONTENT_TYPE, filename=calendar.review_filename(room)
     )

@@ -79,6 +79,17 @@ class Room(models.Model):
     outcome_reason = models.CharField(
         "reason for the outcome", max_length=500, blank=True, editable=False
     )
+    # Hand-off of a won deal to Customer Success (set by plans.services.room_handover).
+    cs_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cs_rooms",
+        verbose_name="Customer Success owner",
+        editable=False,
+    )
+    handed_over_at = models.DateTimeField("handed over", null=True, blank=True, editable=False)
     goal = models.TextField(
         "shared goal",
         blank=True,
@@ -117,6 +128,17 @@ class Room(models.Model):
     @property
     def is_open(self):
         return self.outcome == Outcome.OPEN
+
+    @property
+    def is_read_only(self):
+        """A lost deal is kept as it was: nothing in it changes until it is reopened."""
+        return self.outcome == Outcome.LOST
+
+    def signature_date(self):
+        """The day the deal was won (in the room's timezone), or today if not closed."""
+        if self.closed_at is None:
+            return self.today()
+        return self.closed_at.astimezone(self.tzinfo).date()
 
     @property
     def tzinfo(self):
@@ -178,6 +200,10 @@ class ActivityEvent(models.Model):
         WON = "won", "marked the deal won:"
         LOST = "lost", "marked the deal lost:"
         FIRST_VIEW = "first_view", "opened for the first time:"
+        HANDED_OVER = "handed_over", "handed the deal over to Customer Success:"
+        UPLOADED = "uploaded", "uploaded"
+        FEED_ISSUED = "feed_issued", "issued a calendar feed to"
+        FEED_REVOKED = "feed_revoked", "revoked the calendar feed of"
 
     # Indexes are chosen for a table that grows with every change: the room's own
     # indexes below lead with the room; org alone is never searched; actor_user only

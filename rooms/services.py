@@ -113,10 +113,39 @@ def forget_revisions(room_ids):
     cache.delete_many([revision_hint_key(pk) for pk in room_ids])
 
 
-def room_touch(room_id):
-    """Move the room's revision on; viewers learn from it that something changed."""
-    Room.objects.filter(pk=room_id).update(revision=F("revision") + 1)
+class RoomReadOnly(Exception):  # noqa: N818 - a refusal, not a crash
+    """The room is closed as lost: its content is kept as it was."""
+
+    def __init__(self, room_id=None):
+        super().__init__(
+            "This deal was marked lost, so the room is read-only. "
+            "A member of the seller's team can reopen it to make changes."
+        )
+        self.room_id = room_id
+
+
+def room_touch(room_id, *, allow_read_only=False):
+    """Move the room's revision on; viewers learn from it that something changed.
+
+    Every write to a room's content calls this inside its transaction, so this is where
+    a lost (read-only) room refuses: the conditional UPDATE moves nothing and the
+    caller's transaction rolls back with ``RoomReadOnly``. Closing and reopening pass
+    ``allow_read_only``.
+    """
+    rooms = Room.objects.filter(pk=room_id)
+    if not allow_read_only:
+        rooms = rooms.exclude(outcome=Outcome.LOST)
+    if not rooms.update(revision=F("revision") + 1):
+        if Room.objects.filter(pk=room_id).exists():
+            raise RoomReadOnly(room_id)
+        raise Room.DoesNotExist
     transaction.on_commit(lambda: forget_revisions([room_id]))
+
+
+def room_writable(room):
+    """Refuse early (before any work) when the room is read-only."""
+    if Room.objects.filter(pk=room.pk, outcome=Outcome.LOST).exists():
+        raise RoomReadOnly(room.pk)
 
 
 def _current_revision(room_id):
@@ -368,7 +397,7 @@ def room_close(*, actor, membership, room_id, outcome, reason=""):
         )
         if not claimed:
             raise OutcomeError(f"This deal is already {room.get_outcome_display().lower()}.")
-        room_touch(room.pk)
+        room_touch(room.pk, allow_read_only=True)
         room.refresh_from_db()
         activity_record(
             room=room,
@@ -399,7 +428,7 @@ def room_reopen(*, actor, membership, room_id):
             updated_at=now,
         ):
             raise OutcomeError("Only a deal marked won or lost can be reopened.")
-        room_touch(room.pk)
+        room_touch(room.pk, allow_read_only=True)
         room.refresh_from_db()
         activity_record(
             room=room,

@@ -24,7 +24,7 @@ from accounts.models import hash_token
 from rooms.models import ActivityEvent
 from rooms.services import Actor, activity_record
 
-from .models import AccessLink, Side, ViewEvent
+from .models import AccessLink, Side, Stakeholder, ViewEvent
 
 SESSION_KEY = "buyer_link"
 LINK_HINT_TTL = 30  # seconds a live poll may trust a cached "this link is active"
@@ -66,6 +66,8 @@ def link_issue(*, actor, room, stakeholder, days=None, revoke_others=False):
         raise ValidationError("Pick a person from this room.")
     if stakeholder.side != Side.BUYER:
         raise ValidationError("Links are for the buyer's people; your team signs in.")
+    if room.is_read_only:
+        raise ValidationError("This deal was marked lost: reopen it before inviting anyone.")
     days = settings.BUYER_LINK_TTL_DAYS if days is None else days
     if not 1 <= days <= 365:
         raise ValidationError("A link lasts between 1 and 365 days.")
@@ -158,12 +160,24 @@ def link_send(*, room, stakeholder, url, sender_name, reply_to=None, note=""):
         "",
         "If the link has expired, open it anyway and ask for a fresh one.",
     ]
-    EmailMessage(
+    from .calendar import review_ics  # the calendar module builds on this one
+
+    invite = review_ics(room, list(Stakeholder.objects.for_room(room)))
+    if invite is not None:
+        lines += [
+            "",
+            f"The weekly review ({room.review_slot_label}) is attached: "
+            "open it to add it to your calendar.",
+        ]
+    message = EmailMessage(
         subject=f"Your link to the {room.buyer_company} plan",
         body="\n".join(lines),
         to=[stakeholder.email],
         reply_to=[reply_to] if reply_to else [],
-    ).send()
+    )
+    if invite is not None:
+        message.attach("weekly-review.ics", invite.decode(), "text/calendar")
+    message.send()
 
 
 def link_revoke(*, actor, room, link_id, stakeholder=None):
@@ -278,7 +292,7 @@ def link_refresh_request(*, token, email):
     stakeholder's own and the link expired (not revoked). Returns whether one was sent;
     the caller must say the same thing either way."""
     link = link_find(token)
-    if link is None or link.state != "expired":
+    if link is None or link.state != "expired" or link.room.is_read_only:
         return False
     person = link.stakeholder
     if not person.email or person.email.strip().lower() != (email or "").strip().lower():

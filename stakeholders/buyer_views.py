@@ -5,7 +5,11 @@ from functools import wraps
 
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
+
+from rooms.middleware import read_only_response
+from rooms.services import RoomReadOnly
 
 from .access import (
     LinkGone,
@@ -40,7 +44,9 @@ def protect(response, *, quiet=False):
     response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "no-store"
-    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    # A download sets its own, stricter policy (a sandbox); everything else gets this one.
+    if "Content-Security-Policy" not in response:
+        response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     if quiet:
         response._has_been_logged = True  # noqa: SLF001 - Django's own flag
     return response
@@ -87,6 +93,23 @@ def buyer_required(view):
         except Http404:
             # Not Django's generic page: a buyer's 404 carries the buyer headers too.
             return not_found(request, quiet=False)
+        except RoomReadOnly as exc:
+            room = access.room
+            ask = room.owner.display_name if room.owner else room.org.name
+            message = (
+                "This deal is closed, so the plan is read-only: nothing was changed. "
+                f"Ask {ask} if you think that is a mistake."
+            )
+            return protect(
+                read_only_response(
+                    request,
+                    exc,
+                    back_url=reverse("buyer:room"),
+                    template="buyer/read_only.html",
+                    message=message,
+                    context={"room": room},
+                )
+            )
         return protect(response)
 
     return wrapper

@@ -18,10 +18,10 @@ from rooms.selectors import room_for_member
 from rooms.services import Actor, StaleWrite
 
 from . import access as access_services
-from . import services
+from . import calendar, services
 from .access import engagement_for
 from .forms import LinkIssueForm, ScopeForm, StakeholderAddForm, StakeholderForm
-from .models import TEMPLATE_CHOICES, AccessLink, Stakeholder, ViewEvent
+from .models import TEMPLATE_CHOICES, AccessLink, CalendarFeed, Stakeholder, ViewEvent
 from .selectors import people_of
 
 SECTION = "stakeholders/_section.html"
@@ -129,11 +129,13 @@ def _person(request, room_id, pk):
 
 def _access_page(request, room, person, *, status=200, **extra):
     links = list(AccessLink.objects.filter(stakeholder=person, org_id=room.org_id))
+    feeds = list(CalendarFeed.objects.filter(stakeholder=person, org_id=room.org_id)[:10])
     views = list(ViewEvent.objects.filter(stakeholder=person, org_id=room.org_id)[:30])
     context = {
         "room": room,
         "person": person,
         "links": links,
+        "feeds": feeds,
         "views": views,
         "engagement": engagement_for(room).get(person.pk),
         "default_days": settings.BUYER_LINK_TTL_DAYS,
@@ -214,3 +216,25 @@ def scope_save(request, room_id, pk):
     else:
         messages.success(request, f"{person.name} now sees: {form.instance.get_scope_display()}.")
     return redirect("stakeholders:access", room_id=room.pk, pk=person.pk)
+
+
+@require_POST
+@member_required
+def feed_issue(request, room_id, pk):
+    room, person = _person(request, room_id, pk)
+    _, token = calendar.feed_issue(actor=Actor(user=request.user), room=room, stakeholder=person)
+    return _access_page(request, room, person, new_feed_url=calendar.feed_url(token))
+
+
+@require_POST
+@member_required
+def feed_revoke(request, room_id, pk, feed_id):
+    room, person = _person(request, room_id, pk)
+    try:
+        calendar.feed_revoke(
+            actor=Actor(user=request.user), room=room, feed_id=feed_id, stakeholder=person
+        )
+    except CalendarFeed.DoesNotExist:
+        raise Http404("No such feed.") from None
+    messages.success(request, f"Calendar feed revoked: {person.name}'s calendar stops updating.")
+    return redirect(reverse("stakeholders:access", args=[room.pk, person.pk]) + "#calendar-feed")

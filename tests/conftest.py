@@ -18,6 +18,12 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # Uploaded documents go to a folder of the test's own, never the data directory.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     # The cache is shared across processes (a folder or Redis): start each test clean.
     from django.core.cache import cache

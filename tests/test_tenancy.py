@@ -1,11 +1,17 @@
 """Every room URL, tried by the room's owner, a member of the same organisation and an
 outsider (an admin of another organisation). Outsiders get 404 and change nothing."""
 
+import datetime
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from documents.models import Document
+from documents.services import document_upload
 from plans.models import Task
 from rooms.models import ActivityEvent
+from rooms.services import Actor
 from tests.conftest import login
 from tests.factories import (
     DecisionCriterionFactory,
@@ -21,8 +27,20 @@ pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
 
 
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def a_document(room):
+    upload = SimpleUploadedFile("notes.txt", b"meeting notes")
+    return document_upload(actor=Actor.system(), room=room, upload=upload)
+
+
 @pytest.fixture
 def objects(room):
+    room.review_weekday, room.review_time = 1, datetime.time(10, 0)
+    room.save()
     plan = PlanFactory(room=room, org=room.org)
     milestone = MilestoneFactory(plan=plan)
     return {
@@ -32,6 +50,7 @@ def objects(room):
         "criterion": DecisionCriterionFactory(plan=plan),
         "risk": RiskFactory(plan=plan),
         "stakeholder": StakeholderFactory(room=room),
+        "document": a_document(room),
     }
 
 
@@ -59,6 +78,14 @@ ROUTES = [
     ("post", "stakeholders:add", None, {"name": "Ann Lee", "side": "buyer", "role": "other"}),
     ("post", "stakeholders:save", "stakeholder", {"_field": "title", "title": "x", "version": 1}),
     ("post", "stakeholders:delete", "stakeholder", {}),
+    ("post", "stakeholders:feed_issue", "stakeholder", {}),
+    ("get", "plans:pdf", None, None),
+    ("get", "plans:review_ics", None, None),
+    ("post", "plans:outcome", None, {"action": "won"}),
+    ("post", "plans:handover", None, {"cs_owner": ""}),
+    ("get", "documents:section", None, None),
+    ("get", "documents:download", "document", None),
+    ("post", "documents:delete", "document", {}),
 ]
 
 
@@ -105,11 +132,22 @@ def test_foreign_object_ids_under_ones_own_room_are_404(owner, objects, method, 
         "criterion": DecisionCriterionFactory(plan=foreign_plan),
         "risk": RiskFactory(plan=foreign_plan),
         "stakeholder": StakeholderFactory(room=foreign_room),
+        "document": a_document(foreign_room),
     }
     url = reverse(name, args=[objects["room"].pk, foreign[target].pk])
     response = call(login(owner), method, url, data)
     assert response.status_code == 404
     assert Task.objects.filter(pk=foreign["task"].pk).exists()
+    assert Document.objects.filter(pk=foreign["document"].pk).exists()
+
+
+def test_uploads_reach_only_ones_own_rooms(owner, outsider, objects):
+    url = reverse("documents:upload", args=[objects["room"].pk])
+    response = login(outsider).post(url, {"file": SimpleUploadedFile("x.txt", b"x")}, **HX)
+    assert response.status_code == 404
+    response = login(owner).post(url, {"file": SimpleUploadedFile("x.txt", b"x")}, **HX)
+    assert response.status_code == 200
+    assert Document.objects.filter(room=objects["room"]).count() == 2
 
 
 def test_room_list_shows_only_the_members_organisation(owner, outsider, room):

@@ -5,6 +5,8 @@ Re-running keeps everything as it is and prints the demo sign-in again.
 
 import datetime
 
+from django.apps import apps
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -32,6 +34,9 @@ class Command(BaseCommand):
             with transaction.atomic():
                 self._create()
             self.stdout.write(self.style.SUCCESS("Demo organisation Northwind Software created."))
+        if apps.is_installed("documents"):
+            # Shared documents live in an app above this one: run its own step, by name.
+            call_command("seed_demo_documents", stdout=self.stdout)
         self.stdout.write(f"Demo seller:  {DEMO_EMAIL}  /  password: {DEMO_PASSWORD}")
         self.stdout.write(f"Demo manager: {MANAGER_EMAIL}  /  password: {DEMO_PASSWORD}")
 
