@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "stakeholders",
     "plans",
     "alerts",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ from .forms import (
     TaskAddForm,
     TaskForm,
 )
+from .health import room_signals
 from .live import SESSION_LABEL, seller_ticket
 from .models import DecisionCriterion, Milestone, Plan, Risk, Task
 from .selectors import annotate_task, milestone_in_context, room_plan, task_in_context
@@ -47,6 +48,7 @@ def room_page(request, room_id):
     context = room_plan(room) | {
         "templates": BUILTIN_TEMPLATES.values(),
         "live_ticket": seller_ticket(request.user.pk, room.pk),
+        "signals": room_signals(room),
     }
     part = request.GET.get("part")
     if request.htmx and part in PARTS:

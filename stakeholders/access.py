@@ -25,6 +25,7 @@ from rooms.models import ActivityEvent
 from rooms.services import Actor, activity_record
 
 from .models import AccessLink, Side, ViewEvent
+from .services import room_buyer_activity
 
 SESSION_KEY = "buyer_link"
 LINK_HINT_TTL = 30  # seconds a live poll may trust a cached "this link is active"
@@ -251,7 +252,7 @@ def view_record(access, *, kind, label="", request=None):
         .values_list("created_at", flat=True)
         .first()
     )
-    return ViewEvent.objects.create(
+    event = ViewEvent.objects.create(
         org_id=access.room.org_id,
         room=access.room,
         stakeholder=access.stakeholder,
@@ -259,7 +260,10 @@ def view_record(access, *, kind, label="", request=None):
         kind=kind,
         target_label=label[:250],
         starts_visit=last is None or now - last > VISIT_GAP,
+        created_at=now,
     )
+    room_buyer_activity(room_id=access.room.pk, stakeholder=access.stakeholder, at=now)
+    return event
 
 
 def link_refresh_request(*, token, email):
