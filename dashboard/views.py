@@ -85,7 +85,10 @@ def dashboard(request):
         "now": now,
     }
     if request.htmx and request.headers.get("HX-Target") == "dashboard-table":
-        return render(request, f"{PAGE}#table", context)
+        response = render(request, f"{PAGE}#table", context)
+        # The address bar shows the state as used: no empty fields, no ignored ones.
+        response["HX-Push-Url"] = f"{request.path}?{_query(state, page=page.number)}"
+        return response
     scope_key = "org" if sees_whole_org(membership) else f"rep:{membership.user_id}"
     all_rooms = scope_all_rooms(membership)
     context["kpis"] = _kpi_cards(kpis_for(membership, all_rooms, scope_key=scope_key, now=now))

@@ -101,6 +101,7 @@ class RoomSignals:
     has_map: bool
     plan_agreed_at: datetime | None
     last_buyer_interaction_at: datetime | None
+    days_since_buyer_interaction: int | None
     last_buyer_contribution_at: datetime | None
     buyer_milestones_completed: int
     buyer_milestones_total: int
@@ -176,6 +177,7 @@ def signals_of(room, *, blocker=None, now=None):
         has_map=bool(room.has_plan),
         plan_agreed_at=room.plan_agreed_at,
         last_buyer_interaction_at=room.last_buyer_activity_at,
+        days_since_buyer_interaction=_days(now, room.last_buyer_activity_at),
         last_buyer_contribution_at=room.last_buyer_contribution_at,
         buyer_milestones_completed=room.buyer_milestones_done,
         buyer_milestones_total=room.buyer_milestones_total,
