@@ -263,3 +263,20 @@ def test_first_page_query_budget_is_constant(member_client, org, owner):
 
 def test_nav_links_the_dashboard(owner_client):
     assert f'href="{URL}"' in owner_client.get(reverse("rooms:list")).content.decode()
+
+
+def test_room_header_shows_the_map_signals(owner_client, room):
+    b = Builder(room)
+    ann = b.person("Ann Lee")
+    m = b.milestone()
+    task = b.task(m, "Send the security questionnaire", owner=ann, due=days(-2))
+    b.view(ann)
+    html = owner_client.get(reverse("plans:room", args=[room.pk])).content.decode()
+    strip = html[
+        html.index('class="signals"') : html.index("</section>", html.index('class="signals"'))
+    ]
+    assert "Send the security questionnaire" in strip and "Ann Lee" in strip
+    assert f'href="#task-{task.pk}"' in strip
+    assert "0 of 1 done" in strip and "today" in strip
+    assert "Seller-only plan" in strip and "Approver dark" in strip
+    assert 'class="health health-' in strip
