@@ -61,7 +61,7 @@ def compute(rooms, *, now):
     aggregates = {}
     for i, t in enumerate(points):
         aggregates[f"open{i}"] = Count("pk", filter=_open_at(t))
-        aggregates[f"agreed{i}"] = Count("pk", filter=_open_at(t) & Q(plan__agreed_at__lte=t))
+        aggregates[f"agreed{i}"] = Count("pk", filter=_open_at(t) & Q(plan_agreed_at__lte=t))
     coverage_counts = alive.aggregate(**aggregates)
 
     tasks = Task.objects.filter(
@@ -79,7 +79,7 @@ def compute(rooms, *, now):
             outcome__in=[Outcome.WON, Outcome.LOST],
             closed_at__gt=first - WINDOW,
             closed_at__lte=now,
-        ).values_list("closed_at", "outcome", "last_buyer_contribution_at", "plan__created_at")
+        ).values_list("closed_at", "outcome", "last_buyer_contribution_at", "plan_started_at")
     )
 
     series = {"coverage": [], "completion": [], "win_engaged": [], "win_other": [], "days": []}

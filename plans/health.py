@@ -10,16 +10,7 @@ same formula as SQL, for lists that sort and filter on it; tests hold the two eq
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import (
-    BooleanField,
-    Case,
-    ExpressionWrapper,
-    F,
-    IntegerField,
-    Q,
-    Value,
-    When,
-)
+from django.db.models import Case, ExpressionWrapper, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from rooms.models import Room
@@ -72,8 +63,10 @@ BADGE_HELP = {
     "overdue": "Tasks 3+ days overdue (flagged) or 7+ days (alerted)",
 }
 
-# What a read of the signals needs from the room row (plus its plan, joined).
+# What a read of the signals needs from the room row.
 SIGNAL_FIELDS = (
+    "plan_started_at",
+    "plan_agreed_at",
     "buyer_tasks_total",
     "buyer_tasks_done",
     "seller_tasks_total",
@@ -138,14 +131,6 @@ class RoomSignals:
         return explain(self.contributions, self.health_score)
 
 
-def with_plan(queryset):
-    """Annotate rooms with what the signals need from their plan (a LEFT JOIN)."""
-    return queryset.annotate(
-        has_plan=ExpressionWrapper(Q(plan__id__isnull=False), output_field=BooleanField()),
-        plan_agreed_at=F("plan__agreed_at"),
-    )
-
-
 def blocker_id(room, today=None):
     """The current blocker: the earliest open task if it is past due (it is then the
     earliest overdue task), otherwise the earliest blocked task."""
@@ -156,12 +141,11 @@ def blocker_id(room, today=None):
 
 
 def room_signals(room, *, now=None):
-    """The MAP signals of one room, read fresh (2 queries: the room's signal columns with
-    its plan, and the blocker task with its owner)."""
-    row = with_plan(Room.objects.filter(pk=room.pk, org_id=room.org_id)).only(
-        "timezone", *SIGNAL_FIELDS
+    """The MAP signals of one room, read fresh (2 queries: the room's signal columns, and
+    the blocker task with its owner)."""
+    fresh = Room.objects.only("org_id", "timezone", *SIGNAL_FIELDS).get(
+        pk=room.pk, org_id=room.org_id
     )
-    fresh = row.get()
     task_id = blocker_id(fresh)
     blocker = None
     if task_id is not None:
@@ -170,7 +154,7 @@ def room_signals(room, *, now=None):
 
 
 def signals_of(room, *, blocker=None, now=None):
-    """Signals from a room annotated by ``with_plan`` (no queries)."""
+    """Signals from a room's columns (no queries)."""
     now = now or timezone.now()
     score, contributions = health(room, now=now)
     return RoomSignals(
@@ -229,7 +213,7 @@ def badges_of(room, *, now):
 
 
 def health(room, *, now):
-    """(score, [(label, points), ...]) for a room annotated by ``with_plan``."""
+    """(score, [(label, points), ...]) from a room's columns."""
     parts = []
     has_map = bool(room.has_plan)
     parts.append(("MAP exists", W_MAP) if has_map else ("No MAP yet", 0))
@@ -300,14 +284,14 @@ def _points(condition, points):
 
 
 def health_expression(now):
-    """The health score as an SQL expression over a room and its plan (LEFT JOIN)."""
-    has_plan = Q(plan__id__isnull=False)
+    """The health score as an SQL expression over a room's columns."""
+    has_plan = Q(plan_started_at__isnull=False)
     recent = now - timedelta(days=RECENT_DAYS)
     recent_some = now - timedelta(days=RECENT_SOME_DAYS)
     zombie_before = now - timedelta(days=ZOMBIE_DAYS)
     return ExpressionWrapper(
         _points(has_plan, W_MAP)
-        + _points(Q(plan__agreed_at__isnull=False), W_AGREED)
+        + _points(Q(plan_agreed_at__isnull=False), W_AGREED)
         + _points(Q(last_buyer_contribution_at__isnull=False), W_CO_CREATED)
         + _points(Q(approver_opened_at__isnull=False), W_APPROVER)
         + Case(
@@ -330,7 +314,7 @@ def health_expression(now):
 
 def badge_filter(badge, now):
     """The rooms showing a badge, as a filter (same definitions as ``badges_of``)."""
-    has_plan = Q(plan__id__isnull=False)
+    has_plan = Q(plan_started_at__isnull=False)
     return {
         "seller_only": has_plan & Q(last_buyer_contribution_at__isnull=True),
         "vague": Q(vague_milestones__gt=0),

@@ -368,11 +368,12 @@ def _count(queryset):
 
 
 def room_plan_recount(room_ids):
-    """Recount the plan signals each room carries for the dashboard (one UPDATE):
-    buyer- and seller-side tasks done/total (a task's side is its owner's), buyer-led
-    milestones done/total, milestones without a completion condition, the last
-    milestone completion, the earliest open and earliest blocked task, and when the
-    number of done tasks last changed. Call it after any write that can move them."""
+    """Recount the plan signals each room carries for the dashboard (one UPDATE): the
+    plan's start and agreement, buyer- and seller-side tasks done/total (a task's side
+    is its owner's), buyer-led milestones done/total, milestones without a completion
+    condition, the last milestone completion, the earliest open and earliest blocked
+    task, and when the number of done tasks last changed. Call it after any write
+    that can move them."""
     tasks = Task.objects.filter(room=OuterRef("pk")).values("room")
     buyer = Q(owner__side=Side.BUYER) | Q(owner__isnull=True, side=Side.BUYER)
     seller = Q(owner__side=Side.SELLER) | Q(owner__isnull=True, side=Side.SELLER)
@@ -385,7 +386,10 @@ def room_plan_recount(room_ids):
     )
     done_now = _count(tasks.filter(done))
     now = timezone.now()
+    plan = Plan.objects.filter(room=OuterRef("pk"))
     Room.objects.filter(pk__in=list(room_ids)).update(
+        plan_started_at=Subquery(plan.values("created_at")[:1]),
+        plan_agreed_at=Subquery(plan.values("agreed_at")[:1]),
         buyer_tasks_total=_count(tasks.filter(buyer)),
         buyer_tasks_done=_count(tasks.filter(buyer & done)),
         seller_tasks_total=_count(tasks.filter(seller)),
@@ -406,7 +410,7 @@ def room_plan_recount(room_ids):
         blocked_due_date=Subquery(blocked.values("due_date")[:1]),
         # Reads the old counts (SQL evaluates every right-hand side before assigning).
         completion_changed_at=Case(
-            When(~Exists(Plan.objects.filter(room=OuterRef("pk"))), then=Value(None)),
+            When(~Exists(plan), then=Value(None)),
             When(completion_changed_at__isnull=True, then=Value(now)),
             When(
                 Exact(F("buyer_tasks_done") + F("seller_tasks_done"), done_now),
@@ -631,6 +635,7 @@ def plan_agree(*, access):
             version=F("version") + 1,
             updated_at=now,
         )
+        Room.objects.filter(pk=room.pk).update(plan_agreed_at=now)
         Task.objects.for_room(room).update(agreed_due_date=F("due_date"))
         Milestone.objects.for_room(room).update(agreed_target_date=F("target_date"))
         room_touch(room.pk)

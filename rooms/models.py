@@ -105,6 +105,9 @@ class Room(models.Model):
     # change what they count (plans.services.room_plan_recount,
     # stakeholders.services.room_people_recount, the buyer actions), so a list of
     # rooms never reads tasks. See docs/DASHBOARD.md.
+    # Copies of the plan's start and the buyer's last agreement, so lists need no join.
+    plan_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    plan_agreed_at = models.DateTimeField(null=True, blank=True, editable=False)
     buyer_tasks_total = models.PositiveIntegerField(default=0, editable=False)
     buyer_tasks_done = models.PositiveIntegerField(default=0, editable=False)
     seller_tasks_total = models.PositiveIntegerField(default=0, editable=False)
@@ -145,6 +148,10 @@ class Room(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.buyer_company})"
+
+    @property
+    def has_plan(self):
+        return self.plan_started_at is not None
 
     @property
     def is_open(self):

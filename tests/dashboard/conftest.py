@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from plans import services as plan_services
-from plans.models import Milestone, MilestoneStatus, Task, TaskStatus
+from plans.models import Milestone, MilestoneStatus, Plan, Task, TaskStatus
 from rooms.models import Room
 from rooms.services import Actor
 from stakeholders.access import BuyerAccess, link_issue, view_record
@@ -35,7 +35,10 @@ def expected_columns(room):
     approvers = list(Stakeholder.objects.for_room(room).filter(APPROVER))
     views = ViewEvent.objects.filter(room=room, stakeholder__in=approvers)
     done_ms = [m for m in milestones if m.status == MilestoneStatus.DONE]
+    plan = Plan.objects.filter(room=room).first()
     return {
+        "plan_started_at": plan.created_at if plan else None,
+        "plan_agreed_at": plan.agreed_at if plan else None,
         "buyer_tasks_total": sum(side(t) == Side.BUYER for t in tasks),
         "buyer_tasks_done": sum(side(t) == Side.BUYER and t.is_done for t in tasks),
         "seller_tasks_total": sum(side(t) == Side.SELLER for t in tasks),

@@ -604,3 +604,5 @@ class Pipeline:
                 self.buyer_acts(room, actor, boss, days_ago=closed_ago + 10, agree=True)
             reason = "" if outcome == Outcome.WON else "Budget moved to next fiscal year"
             self.close(room, actor, outcome, days_ago=closed_ago, reason=reason)
+        # The rooms' copies of their plans' (moved back) start and agreement times.
+        plan_services.room_plan_recount(Room.objects.values_list("pk", flat=True))
