@@ -284,7 +284,7 @@ SCENARIOS = [
     ("health: at risk", "/dashboard/?health=at_risk"),
     ("owner + stage + value range", "/dashboard/?owner={rep}&stage=proposal&min_value=100000"),
     ("search 'Buyer 12'", "/dashboard/?q=Buyer+12"),
-    ("page 100 (rows 4,951-5,000)", "/dashboard/?page=100"),
+    ("page 100 (rows 4,951-5,000; not a first page)", "/dashboard/?page=100"),
 ]
 
 
@@ -356,13 +356,16 @@ def main():
             f"baseline, bare paginated room list ({BASELINE}): "
             f"{1000 * base:.1f} ms median, {base_queries} queries"
         )
-        print(f"{'dashboard first page (50 rows)':44} {'median':>9} {'ratio':>6} {'queries':>8}")
+        print(f"{'dashboard (50 rows a page)':50} {'median':>9} {'ratio':>6} {'queries':>8}")
         worst = 0
         for label, median, n_queries in results:
             ratio = median / base
-            worst = max(worst, ratio) if "cold" not in label else worst
-            print(f"{label:44} {1000 * median:7.1f} ms {ratio:6.2f} {n_queries:8}")
-        print(f"worst ratio with KPIs cached ({cache_seconds} s): {worst:.2f} (target <= 3.0)")
+            if "cold" not in label and "page 100" not in label:
+                worst = max(worst, ratio)
+            print(f"{label:50} {1000 * median:7.1f} ms {ratio:6.2f} {n_queries:8}")
+        print(
+            f"worst first-page ratio, KPIs cached ({cache_seconds} s): {worst:.2f} (target <= 3.0)"
+        )
     finally:
         from django.db import connections
 

@@ -64,8 +64,9 @@ def compute(rooms, *, now):
         aggregates[f"agreed{i}"] = Count("pk", filter=_open_at(t) & Q(plan_agreed_at__lte=t))
     coverage_counts = alive.aggregate(**aggregates)
 
+    # Only tasks already due can count at any point.
     tasks = Task.objects.filter(
-        room__in=alive.values("pk"), created_at__lte=now, due_date__isnull=False
+        room__in=alive.values("pk"), created_at__lte=now, due_date__lte=now.date()
     )
     task_aggregates = {}
     for i, t in enumerate(points):
