@@ -343,13 +343,6 @@ class Command(BaseCommand):
             mitigation="Book the presentation slot now; prepare a 10-minute recorded walkthrough",
             owner=maria,
         )
-        # Maria opened her link a few days ago; David (the CFO) has not.
-        link, _ = link_issue(actor=actor, room=room, stakeholder=maria)
-        view_record(BuyerAccess(link), kind=ViewEvent.Kind.ROOM, label="the room")
-        _backdate_views(room, days=3)
-        Room.objects.filter(pk=room.pk).update(
-            last_buyer_activity_at=timezone.now() - datetime.timedelta(days=3)
-        )
         Pipeline(membership=membership, rep_membership=rep_membership).create()
 
 
