@@ -178,3 +178,34 @@ def test_recount_command_repairs_columns(build, room):
     Room.objects.filter(pk=room.pk).update(buyer_tasks_total=99, next_due_task_id=None)
     call_command("recount_room_signals")
     check(room)
+
+
+def test_admin_edits_keep_the_columns_right(build, room):
+    from django.urls import reverse
+
+    from tests.conftest import login
+    from tests.factories import UserFactory
+
+    m = build.milestone()
+    task = build.task(m, due=days(3))
+    task.refresh_from_db()
+    client = login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:plans_task_change", args=[task.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(
+        {
+            "org": room.org_id,
+            "room": room.pk,
+            "plan": task.plan_id,
+            "milestone": task.milestone_id,
+            "status": "blocked",
+            "side": "buyer",
+            "order": 0,
+            "owner": "",
+        }
+    )
+    data.pop("completed_at", None)
+    assert client.post(url, data).status_code == 302
+    check(room)
+    assert actual_columns(room)["blocked_task_id"] == task.pk
