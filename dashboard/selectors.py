@@ -179,7 +179,7 @@ def dashboard_rooms(membership, state, *, now, today):
         rooms = rooms.filter(value__lte=high)
     if band := state.get("health"):
         low_score, high_score = BANDS[band]
-        rooms = rooms.filter(health__gte=low_score, health__lte=high_score)
+        rooms = rooms.filter(health__range=(low_score, high_score))  # one BETWEEN
     if badge := state.get("badge"):
         rooms = rooms.filter(badge_filter(badge, now))
     sort = state.get("sort", DEFAULT_SORT)

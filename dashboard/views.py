@@ -9,6 +9,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from accounts.access import member_required
@@ -86,13 +87,17 @@ def dashboard(request):
     }
     if request.htmx and request.headers.get("HX-Target") == "dashboard-table":
         response = render(request, f"{PAGE}#table", context)
+        # The same URL answers a fragment or the page: caches must keep them apart.
+        patch_vary_headers(response, ["HX-Request", "HX-Target"])
         # The address bar shows the state as used: no empty fields, no ignored ones.
         response["HX-Push-Url"] = f"{request.path}?{_query(state, page=page.number)}"
         return response
     scope_key = "org" if sees_whole_org(membership) else f"rep:{membership.user_id}"
     all_rooms = scope_all_rooms(membership)
     context["kpis"] = _kpi_cards(kpis_for(membership, all_rooms, scope_key=scope_key, now=now))
-    return render(request, PAGE, context)
+    response = render(request, PAGE, context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
 
 
 def _last(values):

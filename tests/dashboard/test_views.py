@@ -191,6 +191,7 @@ def test_htmx_filter_change_answers_with_the_table_only(member_client, rooms):
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="dashboard-table"')
     assert "<html" not in html and "kpis" not in html
+    assert "HX-Request" in response["Vary"]  # never served from cache for the page
     assert names(response) == ["Alpha"]
 
 
