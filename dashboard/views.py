@@ -78,7 +78,6 @@ def dashboard(request):
         "page": page,
         "rows": rows,
         "columns": columns,
-        "query": _query(state),
         "page_query": _query(state, page=None),
         "export_query": _query(state, sort=sort),
         "filtered": bool(set(state) - {"sort"}),
@@ -98,10 +97,6 @@ def dashboard(request):
     response = render(request, PAGE, context)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
-
-
-def _last(values):
-    return next((v for v in reversed(values) if v is not None), None)
 
 
 def _kpi_cards(kpis):
