@@ -81,6 +81,9 @@ def row_html(row):
         f'<td class="col-deal"><a href="{reverse("plans:room", args=[room.pk])}" '
         f'class="deal-link">{escape(room.name)}</a>'
         f'<div class="muted small">{escape(room.buyer_company)}</div>{badges}</td>'
+        f'<td><span class="health health-{sig.health_band}" title="{escape(sig.health_explained)}" '
+        f'tabindex="0" aria-label="Health {sig.health_score} of 100, {sig.health_band_label}">'
+        f"{sig.health_score}</span></td>"
         f"<td>{owner}</td>"
         f'<td class="num">{escape(money(room.value, room.currency))}</td>'
         f"<td>{escape(room.get_stage_display())}</td>"
@@ -89,8 +92,5 @@ def row_html(row):
         f'<td class="nowrap">{overdue}</td>'
         f'<td class="col-blocker">{blocker}</td>'
         f'<td class="nowrap">{activity}</td>'
-        f'<td><span class="health health-{sig.health_band}" title="{escape(sig.health_explained)}" '
-        f'tabindex="0" aria-label="Health {sig.health_score} of 100, {sig.health_band_label}">'
-        f"{sig.health_score}</span></td>"
         "</tr>"
     )

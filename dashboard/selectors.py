@@ -64,6 +64,7 @@ def _stage_rank():
 # sort key -> (label, expression or field name); "-key" sorts descending.
 COLUMNS = {
     "deal": "Deal",
+    "health": "Health",
     "owner": "Owner",
     "value": "Value",
     "stage": "Stage",
@@ -73,7 +74,6 @@ COLUMNS = {
     "overdue": "Overdue",
     "blocker": "Current blocker",
     "activity": "Last buyer activity",
-    "health": "Health",
 }
 DEFAULT_SORT = "health"
 
@@ -116,7 +116,7 @@ class DashboardFilters(forms.Form):
     badge = forms.ChoiceField(
         required=False, choices=[("", "Any badge"), *BADGES.items()], label="Badge"
     )
-    sort = forms.CharField(required=False, max_length=20)
+    sort = forms.CharField(required=False, max_length=20, label="Sort")
 
     def __init__(self, data, *, owners):
         super().__init__(data)

@@ -81,6 +81,11 @@ def dashboard(request):
         "page_query": _query(state, page=None),
         "export_query": _query(state, sort=sort),
         "filtered": bool(set(state) - {"sort"}),
+        "filter_errors": [
+            (str(form.fields[name].label) if name in form.fields else "", error)
+            for name, errors in (form.errors.items() if form.is_bound else [])
+            for error in errors
+        ],
         "org_wide": sees_whole_org(membership),
         "now": now,
     }
