@@ -433,8 +433,9 @@ class Pipeline:
         tasks = []
         for index, (title, milestone, side_owner, due) in enumerate(
             [
-                ("Kick-off and success criteria", milestones[0], seller, -12),
-                ("Sandbox with sample data", milestones[0], champion, -6),
+                # Due dates follow the plan's age, so the KPI history has points.
+                ("Kick-off and success criteria", milestones[0], seller, -(days_ago * 3 // 4)),
+                ("Sandbox with sample data", milestones[0], champion, -(days_ago // 3)),
                 ("Security questionnaire", milestones[1], champion, 6),
                 ("Order form sent", milestones[2], seller, 14),
             ]
