@@ -14,23 +14,30 @@ point T:
 - Median days from plan to close: over the rooms closed in the 12 weeks up to T that
   had a plan, the median of (closed - plan created) in days.
 
-Three queries (rooms, tasks, closed rooms), kept for a few minutes in the shared cache
-per scope: the figures move by the week, and reading them costs a scan of the scope's
-tasks.
+Three queries (rooms, tasks, closed rooms), kept in the shared cache per scope and
+refreshed in the background when older than 5 minutes: the figures move by the week,
+and reading them costs a scan of the scope's tasks.
 """
 
+import logging
 import statistics
 from datetime import UTC, timedelta
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from plans.models import Task
-from rooms.models import Outcome
+from rooms.models import Outcome, Room
+
+log = logging.getLogger(__name__)
 
 WEEKS = 12
 WINDOW = timedelta(weeks=12)
-CACHE_SECONDS = 300
+FRESH_SECONDS = 300  # served as is
+KEEP_SECONDS = 6 * 3600  # served while a worker recomputes it
+REFRESH_LOCK_SECONDS = 120
 
 
 def week_points(now):
@@ -116,12 +123,51 @@ def _win_rate(rows):
     return _ratio(won, len(rows))
 
 
-def kpis_for(membership, rooms, *, scope_key, now):
-    """``compute`` through the shared cache, per organisation and scope."""
-    key = f"dashboard:kpis:{membership.org_id}:{scope_key}"
+def cache_key(org_id, owner_id=None):
+    return f"dashboard:kpis:{org_id}:{owner_id or 'org'}"
+
+
+def kpis_for(*, org_id, owner_id=None, now):
+    """The KPIs of an organisation (or of one rep's rooms), through the shared cache.
+
+    Stale-while-revalidate: a value younger than FRESH_SECONDS is served as it is; an
+    older one is served too while a worker recomputes it (one refresh at a time per
+    scope), so only a scope nobody looked at for KEEP_SECONDS pays the computation in
+    the request."""
+    key = cache_key(org_id, owner_id)
     found = cache.get(key)
     if found is not None:
-        return found
-    value = compute(rooms, now=now)
-    cache.set(key, value, CACHE_SECONDS)
+        computed_at, value = found
+        if (now - computed_at).total_seconds() > FRESH_SECONDS:
+            _refresh_later(org_id, owner_id)
+        return value
+    return refresh(org_id=org_id, owner_id=owner_id, now=now)
+
+
+def scope_of(org_id, owner_id=None):
+    rooms = Room.objects.filter(org_id=org_id)
+    return rooms.filter(owner_id=owner_id) if owner_id else rooms
+
+
+def refresh(*, org_id, owner_id=None, now=None):
+    """Compute a scope's KPIs now and keep them in the shared cache."""
+    now = now or timezone.now()
+    value = compute(scope_of(org_id, owner_id), now=now)
+    cache.set(cache_key(org_id, owner_id), (now, value), KEEP_SECONDS)
+    cache.delete(cache_key(org_id, owner_id) + ":refreshing")
     return value
+
+
+def _refresh_later(org_id, owner_id):
+    if not cache.add(cache_key(org_id, owner_id) + ":refreshing", 1, REFRESH_LOCK_SECONDS):
+        return  # a refresh is already queued or running
+
+    def enqueue():
+        from .tasks import refresh_kpis
+
+        try:
+            refresh_kpis.delay(str(org_id), owner_id)
+        except Exception:  # no broker: the stale value stays; retried once the lock expires
+            log.exception("Could not queue a KPI refresh for %s", org_id)
+
+    transaction.on_commit(enqueue)

@@ -24,7 +24,6 @@ from .selectors import (
     dashboard_rooms,
     owners_for,
     rows_of,
-    scope_all_rooms,
     sees_whole_org,
 )
 
@@ -96,9 +95,8 @@ def dashboard(request):
         # The address bar shows the state as used: no empty fields, no ignored ones.
         response["HX-Push-Url"] = f"{request.path}?{_query(state, page=page.number)}"
         return response
-    scope_key = "org" if sees_whole_org(membership) else f"rep:{membership.user_id}"
-    all_rooms = scope_all_rooms(membership)
-    context["kpis"] = _kpi_cards(kpis_for(membership, all_rooms, scope_key=scope_key, now=now))
+    owner_id = None if sees_whole_org(membership) else membership.user_id
+    context["kpis"] = _kpi_cards(kpis_for(org_id=membership.org_id, owner_id=owner_id, now=now))
     response = render(request, PAGE, context)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response

@@ -127,3 +127,44 @@ def test_kpis_of_an_empty_scope(org):
     k = compute(Room.objects.filter(org=org), now=NOW)
     assert k["series"]["coverage"] == [None] * 12
     assert k["series"]["win_engaged"] == [None] * 12
+
+
+def test_kpis_are_cached_and_refreshed_in_the_background_when_stale(
+    org, owner, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from dashboard import kpis
+    from dashboard.tasks import refresh_kpis
+
+    now = timezone.now()  # the worker stamps its refresh with the real clock
+    RoomFactory(org=org, owner=owner, created_at=now - datetime.timedelta(days=30))
+    with django_assert_num_queries(3):  # computed in the request the first time
+        first = kpis.kpis_for(org_id=org.pk, now=now)
+    assert first["open_now"] == 1
+
+    RoomFactory(org=org, owner=owner, created_at=now - datetime.timedelta(days=2))
+    with django_assert_num_queries(0), django_capture_on_commit_callbacks() as queued:
+        fresh = kpis.kpis_for(org_id=org.pk, now=now + datetime.timedelta(minutes=4))
+    assert fresh["open_now"] == 1 and queued == []  # fresh enough: served as is
+
+    later = now + datetime.timedelta(minutes=6)
+    with django_assert_num_queries(0), django_capture_on_commit_callbacks() as queued:
+        stale = kpis.kpis_for(org_id=org.pk, now=later)
+        again = kpis.kpis_for(org_id=org.pk, now=later)
+    assert stale["open_now"] == 1 and again["open_now"] == 1  # served while refreshed
+    assert len(queued) == 1  # one refresh queued, not one per request
+
+    refresh_kpis(str(org.pk))  # what the worker runs
+    assert kpis.kpis_for(org_id=org.pk, now=timezone.now())["open_now"] == 2
+    assert cache.get(kpis.cache_key(org.pk) + ":refreshing") is None
+
+
+def test_a_reps_kpis_cover_only_their_rooms(org, owner, member):
+    from dashboard import kpis
+
+    RoomFactory(org=org, owner=owner, created_at=ago(30))
+    RoomFactory(org=org, owner=member, created_at=ago(30))
+    assert kpis.kpis_for(org_id=org.pk, owner_id=owner.pk, now=NOW)["open_now"] == 1
+    assert kpis.kpis_for(org_id=org.pk, now=NOW)["open_now"] == 2
