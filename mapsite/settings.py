@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "documents",
     "webhooks",
     "api",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

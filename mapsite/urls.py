@@ -17,6 +17,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="rooms:list", permanent=False), name="home"),
     path("accounts/", include("accounts.urls")),
     path("rooms/", include("rooms.urls")),
+    path("dashboard/", include("dashboard.urls")),
     path("rooms/<uuid:room_id>/", include("plans.urls")),
     path("rooms/<uuid:room_id>/stakeholders/", include("stakeholders.urls")),
     path("rooms/<uuid:room_id>/alerts/", room_alerts, name="room_alerts"),

@@ -4,8 +4,9 @@ room's revision and lands in the activity log."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery
+from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from accounts.models import Membership
@@ -20,7 +21,7 @@ from rooms.services import (
     versioned_update,
 )
 from stakeholders.models import DecisionRole, Side, Stakeholder
-from stakeholders.services import stakeholder_create
+from stakeholders.services import room_buyer_activity, stakeholder_create
 
 from .models import (
     Comment,
@@ -69,6 +70,7 @@ def plan_start(*, actor, room, template_slug):
                 else "an empty plan"
             ),
         )
+    room_plan_recount([room.pk])
     return plan
 
 
@@ -132,7 +134,9 @@ def milestone_create(*, actor, room, plan, title, **fields):
         order=_next_order(Milestone.objects.for_room(room)),
         **fields,
     )
-    return versioned_create(actor=actor, room=room, instance=milestone)
+    milestone = versioned_create(actor=actor, room=room, instance=milestone)
+    room_plan_recount([room.pk])
+    return milestone
 
 
 def milestone_update(*, actor, room, milestone_id, base_version, changes, depends_on=None):
@@ -141,7 +145,7 @@ def milestone_update(*, actor, room, milestone_id, base_version, changes, depend
         ids = {m.pk for m in depends_on}
         _check_dependencies(room, milestone_id, ids)
         m2m["depends_on"] = ids
-    return versioned_update(
+    milestone = versioned_update(
         actor=actor,
         room=room,
         queryset=Milestone.objects.for_room(room),
@@ -150,6 +154,9 @@ def milestone_update(*, actor, room, milestone_id, base_version, changes, depend
         changes=changes,
         m2m=m2m,
     )
+    if {"completion_condition", "lead_side"} & set(changes):
+        room_plan_recount([room.pk])
+    return milestone
 
 
 def _check_dependencies(room, milestone_id, ids):
@@ -180,6 +187,7 @@ def milestone_delete(*, actor, room, milestone_id):
         actor=actor, room=room, queryset=Milestone.objects.for_room(room), pk=milestone_id
     )
     room_overdue_recount([room.pk])  # its tasks went with it
+    room_plan_recount([room.pk])
 
 
 def milestone_move(*, actor, room, milestone_id, direction):
@@ -211,6 +219,7 @@ def task_create(*, actor, room, milestone, title, owner=None, due_date=None, **f
     )
     task = versioned_create(actor=actor, room=room, instance=task)
     milestone_refresh(actor=actor, room=room, milestone_ids=[task.milestone_id])
+    room_plan_recount([room.pk])
     return task
 
 
@@ -254,6 +263,8 @@ def task_update(*, actor, room, task_id, base_version, changes):
         milestone_refresh(
             actor=actor, room=room, milestone_ids=milestones_before | {task.milestone_id}
         )
+    if PLAN_SIGNAL_FIELDS & set(changes):
+        room_plan_recount([room.pk])
     return task
 
 
@@ -263,6 +274,7 @@ def task_delete(*, actor, room, task_id):
     versioned_delete(actor=actor, room=room, queryset=queryset, pk=task_id)
     room_overdue_recount([room.pk])
     milestone_refresh(actor=actor, room=room, milestone_ids=milestone_ids)
+    room_plan_recount([room.pk])
 
 
 def milestone_status_for(total, done, started):
@@ -354,6 +366,68 @@ def room_overdue_counts():
 def room_overdue_recount(room_ids):
     """Recount each room's open flagged and alerted tasks (one UPDATE)."""
     Room.objects.filter(pk__in=list(room_ids)).update(**room_overdue_counts())
+
+
+# Task fields the room's plan signals depend on (see room_plan_recount).
+PLAN_SIGNAL_FIELDS = frozenset({"status", "due_date", "owner", "side", "milestone"})
+
+
+def _count(queryset):
+    return Coalesce(Subquery(queryset.annotate(n=Count("pk")).values("n")[:1]), 0)
+
+
+def room_plan_recount(room_ids):
+    """Recount the plan signals each room carries for the dashboard (one UPDATE): the
+    plan's start and agreement, buyer- and seller-side tasks done/total (a task's side
+    is its owner's), buyer-led milestones done/total, milestones without a completion
+    condition, the last milestone completion, the earliest open and earliest blocked
+    task, and when the number of done tasks last changed. Call it after any write
+    that can move them."""
+    tasks = Task.objects.filter(room=OuterRef("pk")).values("room")
+    buyer = Q(owner__side=Side.BUYER) | Q(owner__isnull=True, side=Side.BUYER)
+    seller = Q(owner__side=Side.SELLER) | Q(owner__isnull=True, side=Side.SELLER)
+    done = Q(status=TaskStatus.DONE)
+    milestones = Milestone.objects.filter(room=OuterRef("pk")).values("room")
+    open_tasks = Task.objects.filter(room=OuterRef("pk")).exclude(status=TaskStatus.DONE)
+    next_due = open_tasks.filter(due_date__isnull=False).order_by("due_date", "created_at", "pk")
+    blocked = open_tasks.filter(status=TaskStatus.BLOCKED).order_by(
+        F("due_date").asc(nulls_last=True), "created_at", "pk"
+    )
+    done_now = _count(tasks.filter(done))
+    now = timezone.now()
+    plan = Plan.objects.filter(room=OuterRef("pk"))
+    Room.objects.filter(pk__in=list(room_ids)).update(
+        plan_started_at=Subquery(plan.values("created_at")[:1]),
+        plan_agreed_at=Subquery(plan.values("agreed_at")[:1]),
+        buyer_tasks_total=_count(tasks.filter(buyer)),
+        buyer_tasks_done=_count(tasks.filter(buyer & done)),
+        seller_tasks_total=_count(tasks.filter(seller)),
+        seller_tasks_done=_count(tasks.filter(seller & done)),
+        buyer_milestones_total=_count(milestones.filter(lead_side=Side.BUYER)),
+        buyer_milestones_done=_count(
+            milestones.filter(lead_side=Side.BUYER, status=MilestoneStatus.DONE)
+        ),
+        vague_milestones=_count(milestones.filter(completion_condition="")),
+        last_milestone_completed_at=Subquery(
+            milestones.filter(status=MilestoneStatus.DONE)
+            .annotate(last=Max("completed_at"))
+            .values("last")[:1]
+        ),
+        next_due_task_id=Subquery(next_due.values("pk")[:1]),
+        next_due_date=Subquery(next_due.values("due_date")[:1]),
+        blocked_task_id=Subquery(blocked.values("pk")[:1]),
+        blocked_due_date=Subquery(blocked.values("due_date")[:1]),
+        # Reads the old counts (SQL evaluates every right-hand side before assigning).
+        completion_changed_at=Case(
+            When(~Exists(plan), then=Value(None)),
+            When(completion_changed_at__isnull=True, then=Value(now)),
+            When(
+                Exact(F("buyer_tasks_done") + F("seller_tasks_done"), done_now),
+                then=F("completion_changed_at"),
+            ),
+            default=Value(now),
+        ),
+    )
 
 
 def task_move(*, actor, room, task_id, direction):
@@ -475,13 +549,15 @@ def buyer_task_update(*, access, task_id, base_version, changes):
         raise ValidationError("This is a task of the seller's team; only they update it.")
     if set(changes) - BUYER_TASK_FIELDS:
         raise ValidationError("You can update the status, notes and evidence of your tasks.")
-    return task_update(
+    task = task_update(
         actor=Actor(stakeholder=stakeholder),
         room=room,
         task_id=task.pk,
         base_version=base_version,
         changes=changes,
     )
+    room_buyer_activity(room_id=room.pk, stakeholder=stakeholder, contributed=True)
+    return task
 
 
 def buyer_task_create(*, access, milestone_id, title, owner=None, due_date=None):
@@ -492,7 +568,7 @@ def buyer_task_create(*, access, milestone_id, title, owner=None, due_date=None)
     owner = owner or stakeholder
     if owner.room_id != room.pk or owner.side != Side.BUYER:
         raise ValidationError({"owner": "Pick a person on your side."})
-    return task_create(
+    task = task_create(
         actor=Actor(stakeholder=stakeholder),
         room=room,
         milestone=milestone,
@@ -500,13 +576,15 @@ def buyer_task_create(*, access, milestone_id, title, owner=None, due_date=None)
         owner=owner,
         due_date=due_date,
     )
+    room_buyer_activity(room_id=room.pk, stakeholder=stakeholder, contributed=True)
+    return task
 
 
 def buyer_milestone_create(*, access, title, target_date=None):
     """Co-creation: a buyer adds a decision point their side leads, in their track."""
     stakeholder, room = access.stakeholder, access.room
     plan = Plan.objects.get(room=room, org_id=room.org_id)
-    return milestone_create(
+    milestone = milestone_create(
         actor=Actor(stakeholder=stakeholder),
         room=room,
         plan=plan,
@@ -515,6 +593,8 @@ def buyer_milestone_create(*, access, title, target_date=None):
         lead_side=Side.BUYER,
         track=stakeholder.track,
     )
+    room_buyer_activity(room_id=room.pk, stakeholder=stakeholder, contributed=True)
+    return milestone
 
 
 def comment_create(*, actor, room, task, body):
@@ -545,6 +625,8 @@ def comment_create(*, actor, room, task, body):
             target=task,
             changes={"comment": {"label": "Comment", "from": "", "to": body[:300]}},
         )
+        if actor.stakeholder is not None:
+            room_buyer_activity(room_id=room.pk, stakeholder=actor.stakeholder, contributed=True)
     return comment
 
 
@@ -562,6 +644,7 @@ def plan_agree(*, access):
             version=F("version") + 1,
             updated_at=now,
         )
+        Room.objects.filter(pk=room.pk).update(plan_agreed_at=now)
         Task.objects.for_room(room).update(agreed_due_date=F("due_date"))
         Milestone.objects.for_room(room).update(agreed_target_date=F("target_date"))
         room_touch(room.pk)
@@ -572,6 +655,7 @@ def plan_agree(*, access):
             target=plan,
             target_label="the plan",
         )
+        room_buyer_activity(room_id=room.pk, stakeholder=stakeholder, contributed=True, at=now)
     plan.refresh_from_db()
     return plan
 

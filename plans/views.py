@@ -26,6 +26,7 @@ from .forms import (
     TaskAddForm,
     TaskForm,
 )
+from .health import room_signals
 from .live import SESSION_LABEL, seller_ticket
 from .models import DecisionCriterion, Milestone, Plan, Risk, Task
 from .selectors import annotate_task, milestone_in_context, room_plan, task_in_context
@@ -56,6 +57,7 @@ def room_page(request, room_id):
         "org_members": Membership.objects.filter(org_id=room.org_id)
         .select_related("user")
         .order_by("user__name", "user__email"),
+        "signals": room_signals(room),
     }
     part = request.GET.get("part")
     if request.htmx and part in PARTS:

@@ -112,6 +112,38 @@ class Room(models.Model):
     # and the overdue sweep), so lists can highlight rooms without reading tasks.
     flagged_count = models.PositiveIntegerField(default=0, editable=False)
     alerted_count = models.PositiveIntegerField(default=0, editable=False)
+    # The MAP signals the dashboard sorts and filters on, kept by the services that
+    # change what they count (plans.services.room_plan_recount,
+    # stakeholders.services.room_people_recount, the buyer actions), so a list of
+    # rooms never reads tasks. See docs/DASHBOARD.md.
+    # Copies of the plan's start and the buyer's last agreement, so lists need no join.
+    plan_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    plan_agreed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    buyer_tasks_total = models.PositiveIntegerField(default=0, editable=False)
+    buyer_tasks_done = models.PositiveIntegerField(default=0, editable=False)
+    seller_tasks_total = models.PositiveIntegerField(default=0, editable=False)
+    seller_tasks_done = models.PositiveIntegerField(default=0, editable=False)
+    buyer_milestones_total = models.PositiveIntegerField(default=0, editable=False)
+    buyer_milestones_done = models.PositiveIntegerField(default=0, editable=False)
+    # Milestones without a completion condition ("vague completion").
+    vague_milestones = models.PositiveIntegerField(default=0, editable=False)
+    last_milestone_completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the number of done tasks last changed (or the plan started): "zombie" after 21 days.
+    completion_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The earliest open task by due date, and the earliest blocked task: the current
+    # blocker is the first if it is past due, else the second (decided when read).
+    next_due_task_id = models.UUIDField(null=True, blank=True, editable=False)
+    next_due_date = models.DateField(null=True, blank=True, editable=False)
+    blocked_task_id = models.UUIDField(null=True, blank=True, editable=False)
+    blocked_due_date = models.DateField(null=True, blank=True, editable=False)
+    # Buyers: the last time any buyer stakeholder looked or acted, and the last time one
+    # edited, commented or agreed (never: a seller-only plan).
+    last_buyer_activity_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_buyer_contribution_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Buyer-side people with approval authority (or the economic buyer), and when the
+    # first of them opened the room (never: "approver dark").
+    approver_count = models.PositiveIntegerField(default=0, editable=False)
+    approver_opened_at = models.DateTimeField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=dj_tz.now)
     updated_at = models.DateTimeField(default=dj_tz.now)
@@ -120,10 +152,17 @@ class Room(models.Model):
 
     class Meta:
         ordering = ["target_close_date", "name"]
-        indexes = [models.Index(fields=["org", "outcome", "target_close_date"])]
+        indexes = [
+            models.Index(fields=["org", "outcome", "target_close_date"]),
+            models.Index(fields=["org", "outcome", "closed_at"]),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.buyer_company})"
+
+    @property
+    def has_plan(self):
+        return self.plan_started_at is not None
 
     @property
     def is_open(self):

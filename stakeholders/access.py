@@ -25,6 +25,7 @@ from rooms.models import ActivityEvent
 from rooms.services import Actor, activity_record
 
 from .models import AccessLink, Side, Stakeholder, ViewEvent
+from .services import room_buyer_activity
 
 SESSION_KEY = "buyer_link"
 LINK_HINT_TTL = 30  # seconds a live poll may trust a cached "this link is active"
@@ -273,6 +274,7 @@ def view_record(access, *, kind, label="", request=None):
         kind=kind,
         target_label=label[:250],
         starts_visit=last is None or now - last > VISIT_GAP,
+        created_at=now,
     )
     if last is None:
         # Their first look at the room: logged once, like any other change (webhooks
@@ -284,6 +286,7 @@ def view_record(access, *, kind, label="", request=None):
             target=access.stakeholder,
             target_label=access.room.name,
         )
+    room_buyer_activity(room_id=access.room.pk, stakeholder=access.stakeholder, at=now)
     return view
 
 

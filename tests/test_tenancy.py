@@ -155,6 +155,19 @@ def test_room_list_shows_only_the_members_organisation(owner, outsider, room):
     assert room.name not in login(outsider).get(reverse("rooms:list")).content.decode()
 
 
+@pytest.mark.parametrize("name", ["dashboard:index", "dashboard:export"])
+def test_dashboard_and_its_export_show_only_the_members_organisation(owner, outsider, room, name):
+    def body(user):
+        response = login(user).get(reverse(name))
+        assert response.status_code == 200
+        if response.streaming:
+            return b"".join(response.streaming_content).decode()
+        return response.content.decode()
+
+    assert room.name in body(owner)
+    assert room.name not in body(outsider)
+
+
 def test_signed_out_visitors_are_sent_to_sign_in(objects):
     from django.test import Client
 

@@ -28,6 +28,24 @@ def test_demo_data_is_created_once_with_the_promised_shape(capsys):
     assert sum(t.days_overdue(today) > 0 for t in tasks) == 2
     assert all(t.owner_id for t in tasks)
 
+    rooms, tasks = Room.objects.count(), Task.objects.count()
     call_command("seed_demo")  # again: nothing new, nothing lost
-    assert Room.objects.count() == 1 and Task.objects.count() == 12
-    assert Membership.objects.filter(org=org).count() == 2
+    assert Room.objects.count() == rooms and Task.objects.count() == tasks
+    assert Membership.objects.filter(org=org).count() == 3
+
+
+def test_demo_pipeline_shows_every_failure_pattern_and_closed_deals():
+    from plans.health import room_signals
+
+    call_command("seed_demo")
+    org = Organization.objects.get(name="Northwind Software")
+    rooms = Room.objects.filter(org=org)
+    open_rooms = [r for r in rooms if r.outcome == "open"]
+    badges = set()
+    for room in open_rooms:
+        badges |= set(room_signals(room).badges)
+    assert badges == {"seller_only", "vague", "approver_dark", "zombie", "overdue"}
+    closed = [r for r in rooms if r.outcome != "open"]
+    assert {r.outcome for r in closed} == {"won", "lost"}
+    engaged = {r.last_buyer_contribution_at is not None for r in closed}
+    assert engaged == {True, False}
