@@ -31,6 +31,9 @@ def download(page, locator):
     return d.suggested_filename, open(d.path(), "rb").read()
 
 
+DEMO_ROOM = "Acme Corp — Finance automation"
+
+
 def test_buyer_downloads_pdf_and_ics_and_shares_documents(browser, live_server, settings):
     settings.SITE_URL = live_server.url
     call_command("seed_demo")
@@ -148,7 +151,7 @@ def test_lost_is_read_only_until_reopened_then_won_and_handed_over(page, live_se
     expect(page.get_by_text("This room is read-only")).to_be_visible()
     expect(page.locator("#plan input[name=title]").first).to_be_disabled()
     page.screenshot(path="/tmp/wt8-lost.png", full_page=False)
-    assert Room.objects.get().outcome == Outcome.LOST
+    assert Room.objects.get(name=DEMO_ROOM).outcome == Outcome.LOST
 
     page.get_by_role("button", name="Reopen the deal").click()
     expect(page.get_by_text("The deal is open again")).to_be_visible()
@@ -162,7 +165,7 @@ def test_lost_is_read_only_until_reopened_then_won_and_handed_over(page, live_se
     expect(page.locator("#plan")).to_contain_text("")
     expect(page.locator("#plan input[value='Onboarding kick-off']")).to_be_visible()
     page.screenshot(path="/tmp/wt8-handed-over.png", full_page=False)
-    assert Room.objects.get().outcome == Outcome.HANDED_OVER
+    assert Room.objects.get(name=DEMO_ROOM).outcome == Outcome.HANDED_OVER
 
 
 def test_a_page_opened_before_the_deal_was_lost_gets_a_clear_refusal(browser, live_server):
@@ -175,7 +178,7 @@ def test_a_page_opened_before_the_deal_was_lost_gets_a_clear_refusal(browser, li
     from stakeholders.models import Stakeholder
 
     call_command("seed_demo")
-    room = Room.objects.get()
+    room = Room.objects.get(name=DEMO_ROOM)
     maria = Stakeholder.objects.get(name="Maria Lopez")
     _, token = access.link_issue(actor=Actor(), room=room, stakeholder=maria)
     seller_ctx = browser.new_context(
