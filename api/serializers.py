@@ -346,6 +346,45 @@ class IssuedLinkSerializer(serializers.Serializer):
 # --- sign-in -------------------------------------------------------------------------
 
 
+class BlockerSerializer(serializers.Serializer):
+    task = serializers.CharField(help_text="The task's id.")
+    owner = serializers.CharField(allow_null=True, help_text="Its owner's stakeholder id.")
+
+
+class SignalsSerializer(serializers.Serializer):
+    """The MAP signals a CRM reads (plans.health.room_signals)."""
+
+    has_map = serializers.BooleanField(help_text="The room's plan was started.")
+    last_buyer_interaction_at = serializers.DateTimeField(
+        allow_null=True, help_text="When anyone on the buyer's side last opened or changed it."
+    )
+    buyer_milestones_completed = serializers.IntegerField()
+    buyer_milestones_total = serializers.IntegerField()
+    current_blocker = BlockerSerializer(
+        allow_null=True, help_text="The earliest overdue or blocked open task, or null."
+    )
+    days_since_last_milestone_completion = serializers.IntegerField(allow_null=True)
+    health_score = serializers.IntegerField(help_text="0–100; docs/DASHBOARD.md explains it.")
+
+    @staticmethod
+    def of(signals):
+        blocker = signals.current_blocker
+        return {
+            "has_map": signals.has_map,
+            "last_buyer_interaction_at": signals.last_buyer_interaction_at,
+            "buyer_milestones_completed": signals.buyer_milestones_completed,
+            "buyer_milestones_total": signals.buyer_milestones_total,
+            "current_blocker": None
+            if blocker is None
+            else {
+                "task": str(blocker.pk),
+                "owner": str(blocker.owner_id) if blocker.owner_id else None,
+            },
+            "days_since_last_milestone_completion": signals.days_since_last_milestone_completion,
+            "health_score": signals.health_score,
+        }
+
+
 class TokenRequestSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=200, trim_whitespace=False)

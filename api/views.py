@@ -30,6 +30,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Membership, Role
 from accounts.services import api_token_create
+from plans.health import room_signals
 from plans.models import Milestone, Plan, Task, TaskStatus
 from plans.services import (
     milestone_create,
@@ -210,6 +211,15 @@ class RoomViewSet(mixins.CreateModelMixin, VersionedViewSet):
                         reason=reason,
                     )
         return self.answer(room)
+
+    @extend_schema(responses=s.SignalsSerializer)
+    @action(detail=True, methods=["get"], url_path="signals")
+    def signals(self, request, pk=None):
+        """The room's MAP signals: has a plan, last buyer interaction, buyer-led
+        milestones done/total, the current blocker and its owner, days since the last
+        milestone was completed, the health score."""
+        room = self.get_object()
+        return Response(s.SignalsSerializer(s.SignalsSerializer.of(room_signals(room))).data)
 
     @extend_schema(parameters=[IF_MATCH])
     def destroy(self, request, *args, **kwargs):

@@ -176,7 +176,9 @@ else:
     CELERY_PROCESSED_DIR = DATA_DIR / "celery" / "processed"
     for _d in (CELERY_QUEUE_DIR, CELERY_PROCESSED_DIR):
         _d.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    # The host means nothing to the filesystem transport; naming one keeps kombu from
+    # warning about it on every message.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_QUEUE_DIR),
         "data_folder_out": str(CELERY_QUEUE_DIR),

@@ -1,6 +1,7 @@
 """The API's contract, as an integrator sees it: fields, ETag/If-Match, validation, and
 writes through the same services as the pages (activity log, room revision)."""
 
+import datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -8,7 +9,9 @@ from django.test import Client
 
 from accounts.models import ApiToken
 from plans.models import Milestone, MilestoneStatus, Plan, Task
+from plans.services import room_plan_recount, task_update
 from rooms.models import ActivityEvent, Room
+from rooms.services import Actor
 from stakeholders.models import AccessLink
 
 pytestmark = pytest.mark.django_db
@@ -339,3 +342,53 @@ def test_a_token_is_bound_to_one_organisation_and_goes_with_the_membership(
     membership_remove(membership=Membership.objects.get(user=owner, org=other_org))
     assert client.get("/api/v1/rooms/", **auth).status_code == 401
     assert not ApiToken.objects.filter(org=other_org).exists()
+
+
+def test_signals_read_what_the_room_shows(api, owner, plan_objects):
+    """A CRM reads the MAP signals; they follow the plan as it changes."""
+    room, task = plan_objects["room"], plan_objects["task"]
+    room_plan_recount([room.pk])  # the plan was made by a factory, not the services
+    url = f"/api/v1/rooms/{room.pk}/signals/"
+    body = api.get(url).json()
+    assert set(body) == {
+        "has_map",
+        "last_buyer_interaction_at",
+        "buyer_milestones_completed",
+        "buyer_milestones_total",
+        "current_blocker",
+        "days_since_last_milestone_completion",
+        "health_score",
+    }
+    assert body["has_map"] is True
+    assert (body["buyer_milestones_completed"], body["buyer_milestones_total"]) == (0, 1)
+    assert body["days_since_last_milestone_completion"] is None
+    assert 0 <= body["health_score"] <= 100
+
+    # A late task is the blocker, named with its owner.
+    task_update(
+        actor=Actor(user=owner),
+        room=room,
+        task_id=task.pk,
+        base_version=task.version,
+        changes={"due_date": datetime.date.today() - datetime.timedelta(days=4)},
+    )
+    body = api.get(url).json()
+    assert body["current_blocker"] == {"task": str(task.pk), "owner": str(task.owner_id)}
+
+    # Done: the buyer-led milestone completes, nothing blocks.
+    task.refresh_from_db()
+    task_update(
+        actor=Actor(user=owner),
+        room=room,
+        task_id=task.pk,
+        base_version=task.version,
+        changes={"status": "done"},
+    )
+    body = api.get(url).json()
+    assert body["current_blocker"] is None
+    assert (body["buyer_milestones_completed"], body["buyer_milestones_total"]) == (1, 1)
+    assert body["days_since_last_milestone_completion"] == 0
+
+
+def test_signals_of_another_organisations_room_are_404(outsider_api, room):
+    assert outsider_api.get(f"/api/v1/rooms/{room.pk}/signals/").status_code == 404
