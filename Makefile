@@ -68,6 +68,7 @@ run: $(STAMP)
 	$(VENV_PY) manage.py migrate --noinput
 	$(VENV_PY) manage.py collectstatic --noinput --verbosity 0
 	$(VENV_PY) manage.py seed_demo
+	$(VENV_PY) manage.py recount_room_signals
 	$(VENV_PY) manage.py scan_overdue
 	exec $(VENV_PY) -m mapsite.run
 

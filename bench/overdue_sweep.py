@@ -84,9 +84,12 @@ def populate(n_tasks, n_flag, n_alert, per_room=100):
             INSERT INTO rooms_room (id, org_id, owner_id, name, buyer_company, value, currency,
                 stage, outcome, target_close_date, close_reason, goal, timezone,
                 review_duration_minutes, revision, flagged_count, alerted_count, version,
-                created_at, updated_at, outcome_reason)
+                created_at, updated_at, outcome_reason, buyer_tasks_total, buyer_tasks_done,
+                seller_tasks_total, seller_tasks_done, buyer_milestones_total,
+                buyer_milestones_done, vague_milestones, approver_count)
             SELECT md5('room' || g)::uuid, %s, %s, 'Deal ' || g, 'Buyer ' || g, 1000, 'USD',
-                'evaluation', 'open', %s, '', '', 'UTC', 30, 0, 0, 0, 1, now(), now(), ''
+                'evaluation', 'open', %s, '', '', 'UTC', 30, 0, 0, 0, 1, now(), now(), '',
+                0, 0, 0, 0, 0, 0, 0, 0
             FROM generate_series(1, %s) g
             """,
             [org.pk, owner.pk, TODAY + datetime.timedelta(days=30), rooms],
