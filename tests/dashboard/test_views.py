@@ -281,3 +281,22 @@ def test_room_header_shows_the_map_signals(owner_client, room):
     assert "0 of 1 done" in strip and "today" in strip
     assert "Seller-only plan" in strip and "Approver dark" in strip
     assert 'class="health health-' in strip
+
+
+def test_names_from_users_are_escaped_in_the_rows(member_client, org, owner):
+    """The rows are built in Python: every value a person typed is escaped."""
+    room = RoomFactory(
+        org=org,
+        owner=owner,
+        name='<script>alert("deal")</script>',
+        buyer_company="<img src=x onerror=alert(1)>",
+    )
+    b = Builder(room)
+    person = b.person('<b onmouseover="x">Ann</b>')
+    m = b.milestone()
+    b.task(m, owner=person, due=days(-4), title="<svg onload=alert(2)>")
+    html = member_client.get(URL).content.decode()
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "<svg onload" not in html and '<b onmouseover="x">' not in html
+    assert "&lt;script&gt;alert(&quot;deal&quot;)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
