@@ -109,20 +109,24 @@ def webhook_url_problem(url):
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Slack answers webhooks directly; a redirect is reported, never followed."""
+    """Webhooks (Slack's, an organisation's) answer directly; a redirect is reported as
+    the answer, never followed."""
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         return None
 
 
-def _opener(host):
+def http_opener(host):
+    """A urllib opener for outgoing webhooks: never follows redirects, and bypasses any
+    proxy from the environment for this machine's own addresses."""
     if is_loopback(host):
         # A proxy from the environment must not swallow requests to this machine.
         return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
     return urllib.request.build_opener(_NoRedirect)
 
 
-def _retry_after_seconds(value):
+def retry_after_seconds(value):
+    """Seconds a Retry-After header asks for (delta-seconds or an HTTP date), or None."""
     if not value:
         return None
     value = value.strip()
@@ -155,7 +159,7 @@ def post_to_slack(url, text, *, timeout=None):
         method="POST",
     )
     try:
-        with _opener(urlsplit(url).hostname).open(request, timeout=timeout) as response:
+        with http_opener(urlsplit(url).hostname).open(request, timeout=timeout) as response:
             response.read(1024)
     except urllib.error.HTTPError as exc:
         code = exc.code
@@ -170,7 +174,7 @@ def post_to_slack(url, text, *, timeout=None):
             raise DeliveryError(
                 message,
                 retryable=True,
-                retry_after=_retry_after_seconds(exc.headers.get("Retry-After")),
+                retry_after=retry_after_seconds(exc.headers.get("Retry-After")),
             ) from None
         if 300 <= code < 400:
             message = f"Slack answered HTTP {code} (a redirect; check the webhook URL)"

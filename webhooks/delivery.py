@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from alerts.delivery import is_loopback, retry_delay, webhook_url_problem
+from alerts.delivery import http_opener, retry_after_seconds, retry_delay, webhook_url_problem
 
 from .models import Delivery, DeliveryStatus
 
@@ -65,28 +65,6 @@ def verify(secret, header, body, *, tolerance=300, now=None):
     return hmac.compare_digest(sign(secret, timestamp, body), parts.get("v1", ""))
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is reported as the endpoint's answer, never followed."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-def _opener(host):
-    if is_loopback(host):
-        # A proxy from the environment must not swallow requests to this machine.
-        return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
-    return urllib.request.build_opener(_NoRedirect)
-
-
-def _retry_after_seconds(value):
-    """Retry-After in seconds (only the delta-seconds form; a date is ignored)."""
-    try:
-        return max(0.0, float((value or "").strip()))
-    except ValueError:
-        return None
-
-
 class SendError(Exception):
     def __init__(self, message, *, retryable=True, retry_after=None, code=None):
         super().__init__(message)
@@ -118,7 +96,9 @@ def post(delivery):
     )
     timeout = settings.WEBHOOK_HTTP_TIMEOUT
     try:
-        with _opener(urlsplit(endpoint.url).hostname).open(request, timeout=timeout) as response:
+        with http_opener(urlsplit(endpoint.url).hostname).open(
+            request, timeout=timeout
+        ) as response:
             response.read(1024)
             return response.status
     except urllib.error.HTTPError as exc:
@@ -134,7 +114,7 @@ def post(delivery):
         raise SendError(
             message,
             retryable=retryable,
-            retry_after=_retry_after_seconds(exc.headers.get("Retry-After")),
+            retry_after=retry_after_seconds(exc.headers.get("Retry-After")),
             code=code,
         ) from None
     except urllib.error.URLError as exc:
