@@ -28,6 +28,12 @@ from .forms import (
     SignupForm,
 )
 from .models import Invitation, Membership, Role, User, hash_token
+from .throttle import (
+    PASSWORD_RESET_BY_CLIENT,
+    SIGN_IN_BY_CLIENT,
+    SIGN_IN_BY_EMAIL,
+    client_address,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +89,56 @@ def signup(request):
     return render(request, "accounts/signup.html", {"form": form})
 
 
+def _wait_text(seconds):
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
+
+
+def _too_many(view, request, message, retry_after, form):
+    """The page again, unsent, with why (429 and Retry-After)."""
+    response = view.render_to_response(view.get_context_data(form=form, refused=message))
+    response.status_code = 429
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
 class LoginView(auth_views.LoginView):
+    """Sign-in; wrong passwords are counted per email and per client address (in the
+    shared cache), and past the limit the form is refused for the rest of the window
+    without checking the password."""
+
     template_name = "accounts/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        email = (request.POST.get("username") or "").strip()
+        address = client_address(request)
+        limits = [(SIGN_IN_BY_CLIENT, address)] + ([(SIGN_IN_BY_EMAIL, email)] if email else [])
+        blocked = [limiter.retry_after(key) for limiter, key in limits if limiter.blocked(key)]
+        if blocked:
+            wait = max(blocked)
+            form = self.authentication_form(request, initial={"username": email})
+            return _too_many(
+                self,
+                request,
+                f"Too many failed sign-ins. Try again in {_wait_text(wait)}, or reset your "
+                "password.",
+                wait,
+                form,
+            )
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        email = (self.request.POST.get("username") or "").strip()
+        SIGN_IN_BY_CLIENT.hit(client_address(self.request))
+        if email:
+            SIGN_IN_BY_EMAIL.hit(email)
+        return super().form_invalid(form)
+
+    def form_valid(self, form):
+        SIGN_IN_BY_EMAIL.clear(form.get_user().email)
+        return super().form_valid(form)
 
 
 class LogoutView(auth_views.LogoutView):
@@ -102,7 +154,23 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
 
+    def post(self, request, *args, **kwargs):
+        # Each request sends an email: counted per client address, whatever the address
+        # asked for (the answer never tells whether an account exists).
+        address = client_address(request)
+        if PASSWORD_RESET_BY_CLIENT.blocked(address):
+            wait = PASSWORD_RESET_BY_CLIENT.retry_after(address)
+            return _too_many(
+                self,
+                request,
+                f"Too many reset requests from here. Try again in {_wait_text(wait)}.",
+                wait,
+                self.form_class(),
+            )
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form):
+        PASSWORD_RESET_BY_CLIENT.hit(client_address(self.request))
         # Links in emails are built from SITE_URL, never from the request's Host.
         self.extra_email_context = {"site_url": settings.SITE_URL}
         return super().form_valid(form)

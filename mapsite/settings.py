@@ -297,6 +297,13 @@ INVITATION_TTL_DAYS = 14
 # Buyer links: default lifetime, and how many unknown tokens one client address may try
 # in a window before it is refused (429).
 BUYER_LINK_TTL_DAYS = int(env("BUYER_LINK_TTL_DAYS", "90"))
+# Wrong passwords: per email tried and per client address, in a window (seconds).
+SIGN_IN_FAILURE_LIMIT = int(env("SIGN_IN_FAILURE_LIMIT", "10"))
+SIGN_IN_CLIENT_LIMIT = int(env("SIGN_IN_CLIENT_LIMIT", "50"))
+SIGN_IN_WINDOW = int(env("SIGN_IN_WINDOW", "900"))
+# Password reset emails asked for per client address, in a window (seconds).
+PASSWORD_RESET_LIMIT = int(env("PASSWORD_RESET_LIMIT", "5"))
+PASSWORD_RESET_WINDOW = int(env("PASSWORD_RESET_WINDOW", "3600"))
 BUYER_LINK_MISS_LIMIT = int(env("BUYER_LINK_MISS_LIMIT", "20"))
 BUYER_LINK_MISS_WINDOW = int(env("BUYER_LINK_MISS_WINDOW", "600"))
 # How many reverse proxies sit in front of the app (their X-Forwarded-For entries are
