@@ -30,3 +30,5 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "mapsite.errors.page_not_found"
