@@ -5,14 +5,13 @@ Flags and notifications are records of what happened: read-only, except that fai
 """
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.admin import OrgScopedAdmin
 
+from . import delivery
 from .forms import AlertSettingsForm
-from .models import AlertSettings, Notification, OverdueFlag, Status
-from .tasks import enqueue_notification
+from .models import AlertSettings, Notification, OverdueFlag
 
 
 class AlertSettingsAdminForm(AlertSettingsForm):
@@ -70,18 +69,7 @@ class OverdueFlagAdmin(ReadOnlyAdmin):
     description="Retry the selected failed or not sent notifications", permissions=["change"]
 )
 def retry_notifications(modeladmin, request, queryset):
-    ids = list(
-        queryset.filter(status__in=[Status.FAILED, Status.SKIPPED]).values_list("pk", flat=True)
-    )
-    count = Notification.objects.filter(
-        pk__in=ids, status__in=[Status.FAILED, Status.SKIPPED]
-    ).update(status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error="")
-
-    def enqueue():
-        for pk in ids:
-            enqueue_notification(pk)
-
-    transaction.on_commit(enqueue)
+    count = sum(delivery.retry(n) for n in queryset.select_related(None).only("pk"))
     modeladmin.message_user(
         request, f"{count} notification(s) queued to be sent again.", messages.SUCCESS
     )

@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Role
+from alerts import delivery
 from alerts.models import AlertSettings, Notification, Status
 from tests.factories import MembershipFactory, UserFactory
 
@@ -54,10 +55,8 @@ def test_another_orgs_notification_is_out_of_reach(staff_client, other_org):
 
 
 def test_retry_action(
-    staff_client, org, other_org, monkeypatch, django_capture_on_commit_callbacks
+    staff_client, org, other_org, slack_settings, slack_stub, django_capture_on_commit_callbacks
 ):
-    queued = []
-    monkeypatch.setattr("alerts.tasks.deliver_notification.delay", queued.append)
     failed = make_notification(org, status=Status.FAILED, attempts=6, last_error="HTTP 500")
     sent = make_notification(org, status=Status.SENT, attempts=1)
     theirs = make_notification(other_org, status=Status.FAILED, attempts=6)
@@ -72,9 +71,13 @@ def test_retry_action(
         )
 
     assert response.status_code == 302
-    assert queued == [failed.pk]
     statuses = dict(Notification.objects.values_list("pk", "status"))
     assert statuses == {failed.pk: Status.PENDING, sent.pk: Status.SENT, theirs.pk: Status.FAILED}
+    # What the worker and beat run: the retried one goes out, once, with fresh attempts.
+    delivery.deliver_due()
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts, failed.last_error) == (Status.SENT, 1, "")
+    assert len(slack_stub.delivered) == 1
 
 
 def test_alert_settings_admin_validates_the_webhook(staff_client, org):
