@@ -115,6 +115,12 @@ class Membership(models.Model):
     def can_manage_members(self):
         return self.role in (Role.ADMIN, Role.MANAGER)
 
+    @property
+    def sees_whole_org(self):
+        """Managers and admins oversee every deal of the organisation (the dashboard,
+        deleting another rep's room); reps their own."""
+        return self.role in (Role.ADMIN, Role.MANAGER)
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()

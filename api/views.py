@@ -23,12 +23,12 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Membership, Role
+from accounts.models import Membership
 from accounts.services import api_token_create
 from plans.health import room_signals
 from plans.models import Milestone, Plan, Task, TaskStatus
@@ -224,12 +224,9 @@ class RoomViewSet(mixins.CreateModelMixin, VersionedViewSet):
     @extend_schema(parameters=[IF_MATCH])
     def destroy(self, request, *args, **kwargs):
         room, version, _ = self.checked_change(partial=None)
-        membership = self.membership
-        if room.owner_id != request.user.pk and membership.role not in (Role.ADMIN, Role.MANAGER):
-            raise PermissionDenied("Only the room's owner, managers and admins delete a room.")
         with transaction.atomic():
             locked_at_version(self.lockable(), room.pk, version)
-            room_delete(actor=self.actor, membership=membership, room_id=room.pk)
+            room_delete(actor=self.actor, membership=self.membership, room_id=room.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

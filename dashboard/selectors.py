@@ -8,7 +8,7 @@ from functools import cached_property
 from django import forms
 from django.db.models import Case, F, IntegerField, Q, Value, When
 
-from accounts.models import Membership, Role
+from accounts.models import Membership
 from plans.health import (
     BADGES,
     BAND_LABELS,
@@ -24,18 +24,13 @@ from rooms.models import Outcome, Room, Stage
 from .rendering import row_html
 
 PAGE_SIZE = 50
-ORG_WIDE = {Role.MANAGER, Role.ADMIN}
-
-
-def sees_whole_org(membership):
-    return membership.role in ORG_WIDE
 
 
 def scope_all_rooms(membership):
     """Rooms a member sees here, open or closed: the organisation's for managers and
     admins, their own for reps."""
     rooms = Room.objects.for_membership(membership)
-    if not sees_whole_org(membership):
+    if not membership.sees_whole_org:
         rooms = rooms.filter(owner_id=membership.user_id)
     return rooms
 
@@ -153,7 +148,7 @@ class DashboardFilters(forms.Form):
 
 def owners_for(membership):
     """Members whose rooms a manager can filter on (one query); nobody for a rep."""
-    if not sees_whole_org(membership):
+    if not membership.sees_whole_org:
         return []
     members = Membership.objects.filter(org_id=membership.org_id).select_related("user")
     return sorted((m.user for m in members), key=lambda u: u.display_name.lower())
@@ -169,7 +164,7 @@ def dashboard_rooms(membership, state, *, now, today):
     )
     if q := state.get("q", "").strip():
         rooms = rooms.filter(Q(name__icontains=q) | Q(buyer_company__icontains=q))
-    if (owner := state.get("owner")) is not None and sees_whole_org(membership):
+    if (owner := state.get("owner")) is not None and membership.sees_whole_org:
         rooms = rooms.filter(owner_id=owner)
     if stage := state.get("stage"):
         rooms = rooms.filter(stage=stage)

@@ -24,7 +24,6 @@ from .selectors import (
     dashboard_rooms,
     owners_for,
     rows_of,
-    sees_whole_org,
 )
 
 PAGE = "dashboard/index.html"
@@ -85,7 +84,7 @@ def dashboard(request):
             for name, errors in (form.errors.items() if form.is_bound else [])
             for error in errors
         ],
-        "org_wide": sees_whole_org(membership),
+        "org_wide": membership.sees_whole_org,
         "now": now,
     }
     if request.htmx and request.headers.get("HX-Target") == "dashboard-table":
@@ -95,7 +94,7 @@ def dashboard(request):
         # The address bar shows the state as used: no empty fields, no ignored ones.
         response["HX-Push-Url"] = f"{request.path}?{_query(state, page=page.number)}"
         return response
-    owner_id = None if sees_whole_org(membership) else membership.user_id
+    owner_id = None if membership.sees_whole_org else membership.user_id
     context["kpis"] = _kpi_cards(kpis_for(org_id=membership.org_id, owner_id=owner_id, now=now))
     response = render(request, PAGE, context)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -442,10 +443,13 @@ def room_reopen(*, actor, membership, room_id):
 
 
 def room_delete(*, actor, membership, room_id):
-    """Delete a deal room with everything in it (plan, people, links, activity).
-    ``Room.DoesNotExist`` for a room outside the member's organisation."""
+    """Delete a deal room with everything in it (plan, people, links, activity): its
+    owner, managers and admins may. ``Room.DoesNotExist`` for a room outside the
+    member's organisation, ``PermissionDenied`` for another rep's room."""
     with transaction.atomic():
         room = Room.objects.for_membership(membership).select_for_update().get(pk=room_id)
+        if room.owner_id != membership.user_id and not membership.sees_whole_org:
+            raise PermissionDenied("Only the room's owner, managers and admins delete a room.")
         room.delete()
     transaction.on_commit(lambda: forget_revisions([room_id]))
     return room

@@ -7,12 +7,13 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, Role
 from plans.models import Milestone, MilestoneStatus, Plan, Task
 from plans.services import room_plan_recount, task_update
 from rooms.models import ActivityEvent, Room
 from rooms.services import Actor
 from stakeholders.models import AccessLink
+from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -250,6 +251,10 @@ def test_delete_a_room_needs_if_match_and_the_owner_or_a_manager(api, room, memb
     url = f"/api/v1/rooms/{room.pk}/"
     assert api.delete(url).status_code == 428
     assert api.delete(url, HTTP_IF_MATCH='"5"').status_code == 412
+    other_rep = MembershipFactory(org=org, role=Role.REP).user
+    refused = api_client_for(other_rep, org).delete(url, HTTP_IF_MATCH='"1"')
+    assert refused.status_code == 403 and "owner, managers and admins" in refused.json()["detail"]
+    assert Room.objects.filter(pk=room.pk).exists()
     assert api_client_for(member, org).delete(url, HTTP_IF_MATCH='"1"').status_code == 204
     assert not Room.objects.filter(pk=room.pk).exists()
 
