@@ -308,20 +308,6 @@ class MilestoneViewSet(mixins.CreateModelMixin, VersionedViewSet):
 # --- tasks -----------------------------------------------------------------------------
 
 
-def _overdue_filter(queryset, wanted):
-    """Open tasks past their due date in their room's timezone (one query for the
-    timezones in play, whatever the page size)."""
-    from django.db.models import Q
-
-    zones = set(queryset.values_list("room__timezone", flat=True).distinct())
-    late = Q(pk__in=[])
-    for zone in zones:
-        today = Room(timezone=zone).today()
-        late |= Q(room__timezone=zone, due_date__lt=today)
-    late &= ~Q(status=TaskStatus.DONE) & Q(due_date__isnull=False)
-    return queryset.filter(late) if wanted else queryset.exclude(late)
-
-
 @extend_schema(tags=["plan"])
 @extend_schema_view(
     list=extend_schema(
@@ -358,7 +344,7 @@ class TaskViewSet(mixins.CreateModelMixin, VersionedViewSet):
             if overdue is not None:
                 if overdue not in ("true", "false"):
                     raise ValidationError({"overdue": ["true or false."]})
-                queryset = _overdue_filter(queryset, overdue == "true")
+                queryset = queryset.overdue(late=overdue == "true")
         return queryset.order_by("room_id", "milestone__order", "order", "created_at")
 
     def create(self, request, *args, **kwargs):
@@ -367,8 +353,6 @@ class TaskViewSet(mixins.CreateModelMixin, VersionedViewSet):
         data = dict(serializer.validated_data)
         data.pop("room", None)
         milestone = data.pop("milestone")
-        if data.get("status") == TaskStatus.DONE:
-            data["completed_at"] = timezone.now()
         task = task_create(
             actor=self.actor,
             room=milestone.room,

@@ -39,6 +39,16 @@ class RoomScopedQuerySet(models.QuerySet):
 
 
 class TaskQuerySet(RoomScopedQuerySet):
+    def overdue(self, late=True):
+        """Open tasks past their due date in their room's timezone (``late=False``: the
+        others). One query finds the timezones in play."""
+        zones = set(self.values_list("room__timezone", flat=True).distinct())
+        past_due = models.Q(pk__in=[])
+        for zone in zones:
+            past_due |= models.Q(room__timezone=zone, due_date__lt=Room(timezone=zone).today())
+        past_due &= ~models.Q(status=TaskStatus.DONE) & models.Q(due_date__isnull=False)
+        return self.filter(past_due) if late else self.exclude(past_due)
+
     def visible_to(self, stakeholder):
         """What a buyer stakeholder may see: everything, or their track's tasks and
         the tasks they own."""

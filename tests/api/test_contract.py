@@ -13,7 +13,7 @@ from plans.services import room_plan_recount, task_update
 from rooms.models import ActivityEvent, Room
 from rooms.services import Actor
 from stakeholders.models import AccessLink
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -397,3 +397,23 @@ def test_signals_read_what_the_room_shows(api, owner, plan_objects):
 
 def test_signals_of_another_organisations_room_are_404(outsider_api, room):
     assert outsider_api.get(f"/api/v1/rooms/{room.pk}/signals/").status_code == 404
+
+
+def test_the_overdue_filter_lists_open_tasks_past_due_in_their_rooms_timezone(api, plan_objects):
+    milestone = plan_objects["milestone"]
+    today = plan_objects["room"].today()
+    late = plan_objects["task"]
+    Task.objects.filter(pk=late.pk).update(due_date=today - datetime.timedelta(days=2))
+    done = TaskFactory(milestone=milestone, due_date=today - datetime.timedelta(days=5))
+    Task.objects.filter(pk=done.pk).update(status="done")
+    due_today = TaskFactory(milestone=milestone, due_date=today)
+    undated = TaskFactory(milestone=milestone, due_date=None)
+    Task.objects.filter(pk=undated.pk).update(due_date=None)
+
+    def ids(flag):
+        body = api.get(f"/api/v1/tasks/?overdue={flag}").json()
+        return {row["id"] for row in body["results"]}
+
+    assert ids("true") == {str(late.pk)}
+    assert ids("false") == {str(done.pk), str(due_today.pk), str(undated.pk)}
+    assert api.get("/api/v1/tasks/?overdue=yes").status_code == 400

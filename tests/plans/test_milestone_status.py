@@ -89,3 +89,11 @@ def test_a_concurrent_title_edit_still_merges(room, owner, milestone):
     )
     assert updated.title == "Security review signed off"
     assert updated.status == MilestoneStatus.DONE
+
+
+def test_a_task_created_done_is_stamped_and_completes_its_milestone(room, owner, milestone):
+    task = services.task_create(
+        actor=Actor(user=owner), room=room, milestone=milestone, title="Signed", status="done"
+    )
+    assert task.completed_at is not None
+    assert Milestone.objects.get(pk=milestone.pk).status == MilestoneStatus.DONE
