@@ -20,6 +20,7 @@ from .forms import BuyerMilestoneAddForm, BuyerTaskAddForm, BuyerTaskForm
 from .live import buyer_ticket
 from .models import Milestone, Plan, Task
 from .selectors import annotate_task, buyer_room
+from .views import download
 
 PAGE = "buyer/room.html"
 
@@ -188,9 +189,11 @@ def pdf(request):
     from .pdf import buyer_pdf_context, pdf_filename, render_pdf  # loads the renderer
 
     context = buyer_pdf_context(buyer_room(request.buyer))
-    response = HttpResponse(render_pdf(context), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{pdf_filename(request.buyer.room)}"'
-    return response
+    return download(
+        render_pdf(context),
+        content_type="application/pdf",
+        filename=pdf_filename(request.buyer.room),
+    )
 
 
 @require_GET
@@ -204,9 +207,9 @@ def review_ics(request):
     )
     if body is None:
         raise Http404("No weekly review is scheduled yet.")
-    response = HttpResponse(body, content_type=calendar.ICS_CONTENT_TYPE)
-    response["Content-Disposition"] = 'attachment; filename="weekly-review.ics"'
-    return response
+    return download(
+        body, content_type=calendar.ICS_CONTENT_TYPE, filename=calendar.review_filename(room)
+    )
 
 
 @require_POST
