@@ -18,50 +18,24 @@ the notifications queued per second.
 
 import argparse
 import datetime
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DB_URL = os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mapsite_sweep_bench"
-)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import pgdb  # noqa: E402
+
+DB_URL = pgdb.database_url("mapsite_sweep_bench")
 TODAY = datetime.date(2026, 11, 23)
 
 
-def admin_url():
-    return urlparse(DB_URL)._replace(path="/postgres").geturl()
-
-
 def recreate(drop_only=False):
-    import psycopg
-
-    name = urlparse(DB_URL).path.lstrip("/")
-    with psycopg.connect(admin_url(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{name}"')
+    pgdb.recreate(DB_URL, drop_only=drop_only)
 
 
 def setup(data_dir):
-    os.environ.update(
-        DATABASE_URL=DB_URL,
-        REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
-        MAPSITE_DATA_DIR=str(data_dir),
-        DJANGO_SETTINGS_MODULE="mapsite.settings",
-        CELERY_TASK_ALWAYS_EAGER="false",
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, check=True
-    )
-    import django
-
-    django.setup()
+    pgdb.setup(DB_URL, data_dir)
 
 
 def populate(n_tasks, n_flag, n_alert, per_room=100):
