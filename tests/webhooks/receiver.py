@@ -9,10 +9,10 @@ answered 401 and recorded with ``verified=False``."""
 import hashlib
 import hmac
 import json
-import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.http_stub import ScriptedServer
 
 
 def verify_signature(secret, header, body, tolerance=300):
@@ -42,57 +42,20 @@ class Received:
         return json.loads(self.body)
 
 
-class Receiver:
+class Receiver(ScriptedServer):
+    path = "/hooks/mapsite"
+
     def __init__(self):
+        super().__init__()
         self.secret = None
-        self.requests = []
-        self._script = []
-        self._lock = threading.Lock()
-        receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                verified = receiver.secret is not None and verify_signature(
-                    receiver.secret, self.headers.get("Mapsite-Signature", ""), body
-                )
-                status = receiver._next() if verified else 401
-                with receiver._lock:
-                    receiver.requests.append(Received(dict(self.headers), body, status, verified))
-                text = b"ok" if status < 300 else b"nope"
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(text)))
-                self.end_headers()
-                self.wfile.write(text)
-
-            def log_message(self, format, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/mapsite"
-        self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    def answer(self, handler, body):
+        verified = self.secret is not None and verify_signature(
+            self.secret, handler.headers.get("Mapsite-Signature", ""), body
         )
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def script(self, *answers):
-        with self._lock:
-            self._script.extend(answers)
-
-    def _next(self):
-        with self._lock:
-            return self._script.pop(0) if self._script else 200
+        status = self.next_answer() if verified else 401
+        self.record(Received(dict(handler.headers), body, status, verified))
+        return status, {}, "ok" if status < 300 else "nope"
 
     @property
     def accepted(self):
