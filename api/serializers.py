@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from plans.models import Milestone, Task
 from plans.templates_builtin import BUILTIN_TEMPLATES
-from rooms.models import Outcome, Room
+from rooms.models import Outcome, Room, clean_currency, go_live_problem
 from stakeholders.models import AccessLink, Stakeholder
 from webhooks.models import Delivery, Endpoint, EventType
 
@@ -124,19 +124,15 @@ class RoomSerializer(StrictModelSerializer):
         return hasattr(room, "plan")
 
     def validate_currency(self, value):
-        value = (value or "").strip().upper()
-        if len(value) != 3 or not value.isalpha() or not value.isascii():
-            raise serializers.ValidationError("Use a three-letter currency code, e.g. USD.")
-        return value
+        return clean_currency(value)
 
     def validate(self, attrs):
         instance = self.instance
         close = attrs.get("target_close_date", getattr(instance, "target_close_date", None))
         live = attrs.get("go_live_date", getattr(instance, "go_live_date", None))
-        if close and live and live < close:
-            raise serializers.ValidationError(
-                {"go_live_date": ["Go-live comes after the target close date."]}
-            )
+        problem = go_live_problem(close, live)
+        if problem:
+            raise serializers.ValidationError({"go_live_date": [problem]})
         if instance is not None and "template" in attrs:
             raise serializers.ValidationError({"template": ["Only when creating a room."]})
         outcome = attrs.get("outcome")

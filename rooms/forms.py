@@ -2,7 +2,7 @@ import datetime
 
 from django import forms
 
-from .models import Room
+from .models import Room, clean_currency, go_live_problem
 
 EARLIEST = datetime.date(2000, 1, 1)
 LATEST = datetime.date(2100, 12, 31)
@@ -63,16 +63,14 @@ class RoomForm(PlausibleDatesMixin, forms.ModelForm):
         }
 
     def clean_currency(self):
-        value = (self.cleaned_data.get("currency") or "").strip().upper()
-        if len(value) != 3 or not value.isalpha():
-            raise forms.ValidationError("Use a three-letter currency code, e.g. USD or EUR.")
-        return value
+        return clean_currency(self.cleaned_data.get("currency"))
 
     def clean(self):
         cleaned = super().clean()
         close = cleaned.get("target_close_date", self.instance.target_close_date)
         live = cleaned.get("go_live_date", self.instance.go_live_date)
-        if close and live and live < close:
+        problem = go_live_problem(close, live)
+        if problem:
             field = "go_live_date" if "go_live_date" in self.fields else "target_close_date"
-            self.add_error(field, "Go-live comes after the target close date.")
+            self.add_error(field, problem)
         return cleaned

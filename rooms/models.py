@@ -3,6 +3,7 @@ import zoneinfo
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone as dj_tz
@@ -36,6 +37,21 @@ class Weekday(models.IntegerChoices):
     FRIDAY = 4, "Friday"
     SATURDAY = 5, "Saturday"
     SUNDAY = 6, "Sunday"
+
+
+def clean_currency(value):
+    """A three-letter currency code, upper-cased; ValidationError otherwise."""
+    value = (value or "").strip().upper()
+    if len(value) != 3 or not value.isalpha() or not value.isascii():
+        raise ValidationError("Use a three-letter currency code, e.g. USD or EUR.")
+    return value
+
+
+def go_live_problem(target_close_date, go_live_date):
+    """Why these dates don't go together, or None."""
+    if target_close_date and go_live_date and go_live_date < target_close_date:
+        return "Go-live comes after the target close date."
+    return None
 
 
 class RoomQuerySet(models.QuerySet):
