@@ -11,7 +11,7 @@ from rest_framework import serializers
 from plans.models import Milestone, Task
 from plans.templates_builtin import BUILTIN_TEMPLATES
 from rooms.models import Outcome, Room, clean_currency, go_live_problem
-from stakeholders.models import AccessLink, Stakeholder
+from stakeholders.models import AccessLink, Stakeholder, clean_person_name
 from webhooks.models import Delivery, Endpoint, EventType
 
 EARLIEST = datetime.date(2000, 1, 1)
@@ -295,6 +295,9 @@ class StakeholderSerializer(StrictModelSerializer):
             "version",
         ]
         read_only_fields = ["version"]
+
+    def validate_name(self, value):
+        return clean_person_name(value)
 
     def get_fields(self):
         fields = super().get_fields()

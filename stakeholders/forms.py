@@ -1,7 +1,7 @@
 from django import forms
 from django.conf import settings
 
-from .models import Stakeholder
+from .models import Stakeholder, clean_person_name
 
 
 class StakeholderForm(forms.ModelForm):
@@ -24,10 +24,7 @@ class StakeholderForm(forms.ModelForm):
         self.room = room
 
     def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        if name.lower() in {"tbd", "tba", "legal", "security", "procurement", "it", "?"}:
-            raise forms.ValidationError("Name a person, not a team or a placeholder.")
-        return name
+        return clean_person_name(self.cleaned_data["name"])
 
 
 class StakeholderAddForm(StakeholderForm):

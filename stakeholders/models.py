@@ -1,10 +1,21 @@
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from accounts.models import Organization
 from rooms.models import Room
+
+PLACEHOLDER_NAMES = frozenset({"tbd", "tba", "legal", "security", "procurement", "it", "?"})
+
+
+def clean_person_name(value):
+    """A stakeholder is a named person, never a team or a placeholder ("TBD", "legal")."""
+    name = (value or "").strip()
+    if name.lower() in PLACEHOLDER_NAMES:
+        raise ValidationError("Name a person, not a team or a placeholder.")
+    return name
 
 
 class Side(models.TextChoices):

@@ -417,3 +417,12 @@ def test_the_overdue_filter_lists_open_tasks_past_due_in_their_rooms_timezone(ap
     assert ids("true") == {str(late.pk)}
     assert ids("false") == {str(done.pk), str(due_today.pk), str(undated.pk)}
     assert api.get("/api/v1/tasks/?overdue=yes").status_code == 400
+
+
+def test_a_stakeholder_is_a_named_person_through_the_api_too(api, room):
+    response = api.post(
+        "/api/v1/stakeholders/", {"room": str(room.pk), "name": "TBD"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"name": ["Name a person, not a team or a placeholder."]}
+    assert not room.stakeholders.exists()
