@@ -4,6 +4,7 @@ and health, the KPIs above it, and a CSV export of the filtered list."""
 import csv
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
@@ -193,7 +194,7 @@ def export_csv(request):
     today = _today(now)
     _, state = _state(request, owners_for(membership))
     rooms = dashboard_rooms(membership, state, now=now, today=today)
-    base = request.build_absolute_uri("/")[:-1]
+    base = settings.SITE_URL  # links from the configured address, never the Host header
     writer = csv.writer(_Echo())
 
     def lines():
