@@ -1,6 +1,6 @@
 """Django admin for alerts, fenced per organisation by ``OrgScopedAdmin``.
 
-Flags and notifications are records of what happened: read-only, except that failed
+Notifications are records of what happened: read-only, except that failed
 (or not sent) notifications can be sent again with the "retry" action.
 """
 
@@ -11,7 +11,7 @@ from accounts.admin import OrgScopedAdmin
 
 from . import delivery
 from .forms import AlertSettingsForm
-from .models import AlertSettings, Notification, OverdueFlag
+from .models import AlertSettings, Notification
 
 
 class AlertSettingsAdminForm(AlertSettingsForm):
@@ -51,18 +51,6 @@ class ReadOnlyAdmin(OrgScopedAdmin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
-
-
-@admin.register(OverdueFlag)
-class OverdueFlagAdmin(ReadOnlyAdmin):
-    list_display = ("task", "room", "level", "due_date", "created_at")
-    list_filter = ("level",)
-    list_select_related = ("task", "room")
-    search_fields = ("task__title", "room__name")
-    date_hierarchy = "created_at"
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.action(

@@ -1,7 +1,8 @@
 """Overdue flags and the notification outbox.
 
-"Each once" is a database fact: an OverdueFlag is unique per (task, level, due date) and
-a Notification per (task, level, due date, channel, recipient).
+"Each once" is a database fact: a Notification is unique per (task, level, due date,
+channel, recipient); the task itself carries the level it reached for its due date
+(plans.Task.overdue_level / overdue_for), claimed by the sweep with a conditional UPDATE.
 Delivery claims a notification with a conditional UPDATE, so a notification enqueued
 twice is still sent once.
 """
@@ -46,38 +47,6 @@ class AlertSettings(models.Model):
         return self.slack_enabled and bool(self.slack_webhook_url)
 
 
-class OverdueFlag(models.Model):
-    """A task reached a level for a given due date (moving the date starts afresh)."""
-
-    # Indexes: the unique key below serves lookups by task; org is never searched.
-    # org and room are copies of the task's (the sweep writes them from it): the task
-    # key is the row's database constraint, the copies are not checked again.
-    org = models.ForeignKey(
-        Organization,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    task = models.ForeignKey(
-        Task, on_delete=models.CASCADE, related_name="overdue_flags", db_index=False
-    )
-    level = models.PositiveSmallIntegerField(choices=Level.choices)
-    due_date = models.DateField()
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["task", "level", "due_date"], name="overdueflag_once_per_date"
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.task_id} level {self.level} for {self.due_date}"
-
-
 class Channel(models.TextChoices):
     SLACK = "slack", "Slack"
     EMAIL = "email", "Email"
@@ -94,9 +63,14 @@ class Status(models.TextChoices):
 class Notification(models.Model):
     """One message to one recipient on one channel: the outbox row."""
 
-    # Indexes: the unique key below starts with the task, (room, created) serves a
-    # room's list and (status, next attempt) the outbox; org alone is never searched.
-    # org and room are copies of the task's: the task key is the database constraint.
+    # Indexes (an outbox grows by tens of thousands of rows in one sweep, each index an
+    # entry per row): the unique key below starts with the task, so it also serves a
+    # room's list (through the room's tasks) and the deletion of a task's rows;
+    # (status, next attempt) serves the outbox; org and room alone are never searched.
+    # No key is re-checked by the database at commit (the check cost a sixth of a
+    # sweep's time): org and room are copies of the task's, and a task is deleted
+    # through the ORM, which deletes its notifications first (a room's go with its
+    # tasks). A notification whose task is gone is not sent (alerts.messages).
     org = models.ForeignKey(
         Organization,
         on_delete=models.CASCADE,
@@ -108,7 +82,7 @@ class Notification(models.Model):
         Room,
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        on_delete=models.DO_NOTHING,
         related_name="+",
         db_index=False,
         db_constraint=False,
@@ -120,6 +94,7 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
         db_index=False,
+        db_constraint=False,
     )
     level = models.PositiveSmallIntegerField(choices=Level.choices, null=True, blank=True)
     # The due date the task was late against; a task moved or done before delivery is
@@ -149,7 +124,6 @@ class Notification(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"]),
-            models.Index(fields=["room", "-created_at"]),
         ]
 
     def __str__(self):

@@ -14,7 +14,7 @@ from .models import Notification
 @member_required
 def room_alerts(request, room_id):
     room = room_for_member(request.membership, room_id)
-    notifications = Notification.objects.filter(org_id=room.org_id, room=room).select_related(
+    notifications = Notification.objects.filter(org_id=room.org_id, task__room=room).select_related(
         "task"
     )
     page = Paginator(notifications, 50).get_page(request.GET.get("page"))

@@ -6,13 +6,17 @@ that level for its current due date. So a beat that was down for two days catche
 on its next run, and sweeps running at the same time do not double anything:
 
 - tasks are claimed with a conditional UPDATE (only rows still below the level for
-  their current due date change);
-- an OverdueFlag is unique per (task, level, due date) and a Notification per
-  (task, level, due date, channel, recipient), inserted with ON CONFLICT DO NOTHING;
+  their current due date change): the task carries the level it reached and the due
+  date it reached it for, so moving the date starts afresh;
+- a Notification is unique per (task, level, due date, channel, recipient), inserted
+  with ON CONFLICT DO NOTHING: a task moved away from a date and back is claimed again
+  (and its room's activity says so) but nobody is told twice;
 - delivery claims each notification with a conditional UPDATE (alerts.delivery).
 
-Work goes in batches of tasks: the number of SQL statements grows with batches, not
-with tasks. Notifications are enqueued only after the batch's transaction commits.
+Work goes in batches of tasks, in room order (a batch touches few rooms): the number of
+SQL statements grows with batches, not with tasks, and what a claim returns stays on
+the database server (a per-connection scratch table) for the writes that follow.
+Notifications are enqueued only after the batch's transaction commits.
 """
 
 import datetime
@@ -65,6 +69,7 @@ def sweep_overdue(*, today=None, now=None, batch_size=BATCH_SIZE, keep_details=T
     ``now`` (default: the clock)."""
     result = SweepResult()
     now = now or timezone.now()
+    _Sql().create_scratch()
     zones = (
         Room.objects.filter(outcome=Outcome.OPEN)
         .order_by()
@@ -104,20 +109,40 @@ class _Sql:
             return f"{column} = ANY(%s)", list(ids)
         return f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(list(ids))
 
-    def rows(self, columns, rows):
-        """A derived table of ``rows`` (tuples as the database returned them) with
-        ``columns`` ((name, PostgreSQL type), …), passed as one parameter per column
-        (PostgreSQL arrays) or one JSON document (SQLite): the sweep writes from what
-        its claim returned instead of reading the tasks again."""
-        names = ", ".join(name for name, _ in columns)
+    def create_scratch(self):
+        """The per-connection table a batch's claimed tasks go to (emptied by each batch),
+        so that the writes after the claim read them there."""
+        names = ", ".join(f"{name} {kind if self.pg else ''}" for name, kind in _SCRATCH_COLUMNS)
+        with connection.cursor() as c:
+            c.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_SCRATCH} ({names})")
+
+    def empty_scratch(self, c):
+        # TRUNCATE: a deleted row of a temporary table would stay until a VACUUM.
+        c.execute(f"{'TRUNCATE' if self.pg else 'DELETE FROM'} {_SCRATCH}")
+
+    def claim_into(self, c, claim, params, was_flagged):
+        """Run ``claim`` (an UPDATE … RETURNING the _CLAIMED columns) and keep what it
+        returns in the scratch table, with ``was_flagged``: on PostgreSQL in the same
+        statement, on SQLite (no UPDATE in a WITH) through one JSON parameter."""
+        names = ", ".join(name for name, _ in _SCRATCH_COLUMNS)
         if self.pg:
-            arrays = ", ".join(f"%s::{kind}[]" for _, kind in columns)
-            params = [[row[i] for row in rows] for i in range(len(columns))]
-            return f"unnest({arrays}) AS t({names})", params
-        picks = ", ".join(
-            f"json_extract(value, '$[{i}]') AS {name}" for i, (name, _) in enumerate(columns)
-        )
-        return f"(SELECT {picks} FROM json_each(%s)) AS t", [json.dumps(rows, default=str)]
+            c.execute(
+                f"WITH claimed AS ({claim}) INSERT INTO {_SCRATCH} ({names})"
+                f" SELECT *, {'true' if was_flagged else 'false'} FROM claimed",
+                params,
+            )
+            return c.rowcount
+        c.execute(claim, params)
+        rows = [[*row, was_flagged] for row in c.fetchall()]
+        if rows:
+            picks = ", ".join(
+                f"json_extract(value, '$[{i}]')" for i in range(len(_SCRATCH_COLUMNS))
+            )
+            c.execute(
+                f"INSERT INTO {_SCRATCH} ({names}) SELECT {picks} FROM json_each(%s)",
+                [json.dumps(rows, default=str)],
+            )
+        return len(rows)
 
     def uuid_text(self, column):
         """A UUID column as text in Python's str(uuid) form (as the rest of the code
@@ -134,12 +159,12 @@ class _Sql:
             return f"({day_sql} - {column})"
         return f"CAST(julianday({day_sql}) - julianday({column}) AS INTEGER)"
 
-    def greatest(self, *terms):
-        return ("GREATEST" if self.pg else "MAX") + f"({', '.join(terms)})"
-
     @property
     def empty_json(self):
         return "'{}'::jsonb" if self.pg else "'{}'"
+
+    def greatest(self, *terms):
+        return ("GREATEST" if self.pg else "MAX") + f"({', '.join(terms)})"
 
     def json_late(self, days_sql):
         build = "jsonb_build_object" if self.pg else "json_object"
@@ -162,6 +187,8 @@ _CLAIMED = (
     ("owner_id", "uuid"),
     ("title", "text"),
 )
+_SCRATCH = "alerts_sweep_claimed"
+_SCRATCH_COLUMNS = (*_CLAIMED, ("was_flagged", "boolean"))
 
 
 def _candidate_ids(tz_name, day, level):
@@ -175,7 +202,7 @@ def _candidate_ids(tz_name, day, level):
             SELECT t.id FROM plans_task t JOIN rooms_room r ON r.id = t.room_id
             WHERE r.timezone = %s AND r.outcome = %s AND t.status <> %s
               AND t.due_date <= {cutoff_sql} AND {_NOT_THERE}
-            ORDER BY t.id
+            ORDER BY t.room_id, t.id
             """,
             [tz_name, Outcome.OPEN, TaskStatus.DONE, cutoff, int(level)],
         )
@@ -187,15 +214,15 @@ def _sweep_batch(ids, day, level, result, keep_details):
     everything that follows, set-based, in one transaction:
 
     1. claim: a conditional UPDATE of the tasks (rows a concurrent sweep took first no
-       longer match), returning what the writes below need; at +7 the tasks that were
-       flagged and those that were not are claimed apart, so room counts move by delta;
-    2. flags: INSERT … SELECT … ON CONFLICT DO NOTHING, returning the tasks whose flag
-       for this due date is new (a due date moved back and forth is not told twice);
-    3. notifications for those: one INSERT … SELECT over the recipients, each unique per
-       (task, level, due date, channel, recipient), ON CONFLICT DO NOTHING (the words
+       longer match); what it returns goes to a per-connection scratch table, on
+       PostgreSQL without leaving the server; at +7 the tasks that were flagged and
+       those that were not are claimed apart, so room counts move by delta;
+    2. the touched rooms: revision moved on, flagged/alerted counts moved by the claims;
+    3. notifications: one INSERT … SELECT over the recipients, each unique per
+       (task, level, due date, channel, recipient), ON CONFLICT DO NOTHING: a task whose
+       date moved away and back is claimed again but nobody is told twice (the words
        are written at delivery time, alerts.messages);
-    4. the touched rooms: revision moved on, flagged/alerted counts moved by the claims;
-    5. one activity entry per newly flagged task."""
+    4. one activity entry per claimed task."""
     sql = _Sql()
     cutoff_sql, cutoff = sql.date(day - datetime.timedelta(days=int(level)))
     in_batch, batch_param = sql.ids("t.id", ids)
@@ -206,58 +233,33 @@ def _sweep_batch(ids, day, level, result, keep_details):
         RETURNING {", ".join(name for name, _ in _CLAIMED)}
     """
     params = [int(level), batch_param, TaskStatus.DONE, cutoff, int(level)]
+    if level == Level.ALERTED:
+        claims = ((_WAS_FLAGGED, True), (f"NOT {_WAS_FLAGGED}", False))
+    else:
+        claims = (("1 = 1", False),)
     with transaction.atomic(), connection.cursor() as c:
-        deltas = {}  # room id -> [flagged, alerted]
-        claimed = []
-        if level == Level.ALERTED:
-            c.execute(claim.format(extra=_WAS_FLAGGED), params)
-            was_flagged = c.fetchall()
-            for row in was_flagged:
-                delta = deltas.setdefault(row[2], [0, 0])
-                delta[0] -= 1
-                delta[1] += 1
-            claimed += was_flagged
-        c.execute(
-            claim.format(extra="1 = 1" if level == Level.FLAGGED else f"NOT {_WAS_FLAGGED}"), params
-        )
-        rest = c.fetchall()
-        for row in rest:
-            deltas.setdefault(row[2], [0, 0])[0 if level == Level.FLAGGED else 1] += 1
-        claimed += rest
+        sql.empty_scratch(c)
+        claimed = 0
+        for extra, was_flagged in claims:
+            if claimed < len(ids):  # (at +7, all may have been flagged)
+                claimed += sql.claim_into(c, claim.format(extra=extra), params, was_flagged)
         if not claimed:
             return
         result.batches += 1
         stamp = sql.datetime(timezone.now())
-        source, source_params = sql.rows(_CLAIMED, claimed)
-        c.execute(
-            f"""
-            INSERT INTO alerts_overdueflag (org_id, room_id, task_id, level, due_date, created_at)
-            SELECT t.org_id, t.room_id, t.id, %s, t.due_date, %s FROM {source}
-            WHERE true ON CONFLICT DO NOTHING
-            RETURNING task_id
-            """,
-            [int(level), stamp, *source_params],
-        )
-        new = {row[0] for row in c.fetchall()}
-        _move_rooms(c, sql, deltas)
-        if new:
-            rows = [row for row in claimed if row[0] in new]
-            source, source_params = sql.rows(_CLAIMED, rows)
-            result.notifications += _insert_notifications(
-                c, sql, source, source_params, level, stamp
+        rooms = _move_rooms(c, sql, level)
+        result.notifications += _insert_notifications(c, sql, level, stamp)
+        _insert_activity(c, sql, day, level, stamp)
+        if keep_details:
+            c.execute(
+                f"SELECT t.title, r.name, t.due_date FROM {_SCRATCH} t"
+                " JOIN rooms_room r ON r.id = t.room_id"
             )
-            _insert_activity(c, sql, source, source_params, day, level, stamp)
             target = result.alerted if level == Level.ALERTED else result.flagged
-            if keep_details:
-                names = dict(Room.objects.filter(pk__in=deltas).values_list("pk", "name"))
-                target.extend(
-                    (row[5], names.get(_uuid(row[2]), ""), (day - _date(row[3])).days)
-                    for row in rows
-                )
-            else:
-                target.extend([None] * len(rows))
-    keys = [_uuid(pk) for pk in deltas]
-    transaction.on_commit(lambda: forget_revisions(keys))
+            target.extend((title, name, (day - _date(due)).days) for title, name, due in c)
+        else:
+            (result.alerted if level == Level.ALERTED else result.flagged).extend([None] * claimed)
+    transaction.on_commit(lambda: forget_revisions(rooms))
 
 
 def _uuid(value):
@@ -268,24 +270,28 @@ def _date(value):
     return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
 
 
-def _move_rooms(c, sql, deltas):
+def _move_rooms(c, sql, level):
     """Move each touched room's revision on and its flagged/alerted counts by what the
-    claims changed (never below zero), in one UPDATE."""
-    columns = (("id", "uuid"), ("f", "integer"), ("a", "integer"))
-    source, params = sql.rows(columns, [(pk, f, a) for pk, (f, a) in deltas.items()])
+    claims changed (never below zero), in one UPDATE; returns the rooms' ids."""
+    if level == Level.ALERTED:
+        flagged, alerted = "-SUM(CASE WHEN was_flagged THEN 1 ELSE 0 END)", "COUNT(*)"
+    else:
+        flagged, alerted = "COUNT(*)", "0"
     c.execute(
         f"""
         UPDATE rooms_room SET revision = revision + 1,
-            flagged_count = {sql.greatest("flagged_count + t.f", "0")},
-            alerted_count = {sql.greatest("alerted_count + t.a", "0")}
-        FROM {source}
-        WHERE rooms_room.id = t.id
-        """,
-        params,
+            flagged_count = {sql.greatest("flagged_count + d.f", "0")},
+            alerted_count = {sql.greatest("alerted_count + d.a", "0")}
+        FROM (SELECT room_id, {flagged} AS f, {alerted} AS a FROM {_SCRATCH} GROUP BY room_id)
+            AS d
+        WHERE rooms_room.id = d.room_id
+        RETURNING rooms_room.id
+        """
     )
+    return [_uuid(row[0]) for row in c.fetchall()]
 
 
-def _insert_notifications(c, sql, source, source_params, level, stamp):
+def _insert_notifications(c, sql, level, stamp):
     """One outbox row per (task, level, due date, channel, recipient), set-based."""
     columns = (
         "org_id, room_id, task_id, level, due_date, channel, recipient, recipient_label, "
@@ -295,7 +301,7 @@ def _insert_notifications(c, sql, source, source_params, level, stamp):
     def select(channel, recipient, label):
         return (
             f"SELECT t.org_id, t.room_id, t.id, {int(level)}, t.due_date, '{channel}', "
-            f"{recipient}, {label}, {sql.empty_json}, 'pending', 0, %s, '', %s FROM {source}"
+            f"{recipient}, {label}, {sql.empty_json}, 'pending', 0, %s, '', %s FROM {_SCRATCH} t"
         )
 
     user_recipient = "'user:' || CAST(u.id AS TEXT)"
@@ -327,12 +333,12 @@ def _insert_notifications(c, sql, source, source_params, level, stamp):
         f"INSERT INTO alerts_notification ({columns}) SELECT * FROM ("
         + " UNION ALL ".join(parts)
         + ") AS n WHERE true ON CONFLICT DO NOTHING",
-        [stamp, stamp, *source_params] * len(parts),
+        [stamp, stamp] * len(parts),
     )
     return max(c.rowcount, 0)
 
 
-def _insert_activity(c, sql, source, source_params, day, level, stamp):
+def _insert_activity(c, sql, day, level, stamp):
     verb = ActivityEvent.Verb.ALERTED if level == Level.ALERTED else ActivityEvent.Verb.FLAGGED
     day_sql, day_param = sql.date(day)
     days = sql.days_between(day_sql, "t.due_date")
@@ -344,9 +350,9 @@ def _insert_activity(c, sql, source, source_params, day, level, stamp):
         SELECT t.org_id, t.room_id, %s, %s, NULL, '', 'mapsite', %s, 'task',
             {sql.uuid_text("t.id")}, substr(t.title, 1, 250), NULL, {sql.json_late(days)},
             r.revision
-        FROM {source} JOIN rooms_room r ON r.id = t.room_id
+        FROM {_SCRATCH} t JOIN rooms_room r ON r.id = t.room_id
         """,
-        [stamp, ActorKind.SYSTEM, verb, day_param, *source_params],
+        [stamp, ActorKind.SYSTEM, verb, day_param],
     )
 
 

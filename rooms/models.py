@@ -262,8 +262,11 @@ class ActivityEvent(models.Model):
 
     # Indexes are chosen for a table that grows with every change: the room's own
     # indexes below lead with the room; org alone is never searched; actor_user only
-    # where set (a deleted user's entries are found through it). org is a copy of the
-    # room's: the room key is the row's database constraint.
+    # where set (a deleted user's entries are found through it); a target's entries
+    # only where they carry its version (what a late writer asks for). This is an
+    # append-only history: its keys are not re-checked by the database at commit (an
+    # overdue sweep writes tens of thousands of entries at once). org is a copy of the
+    # room's, and a room is deleted through the ORM, which deletes its entries first.
     org = models.ForeignKey(
         Organization,
         on_delete=models.CASCADE,
@@ -272,7 +275,11 @@ class ActivityEvent(models.Model):
         db_constraint=False,
     )
     room = models.ForeignKey(
-        Room, on_delete=models.CASCADE, related_name="activity", db_index=False
+        Room,
+        on_delete=models.CASCADE,
+        related_name="activity",
+        db_index=False,
+        db_constraint=False,
     )
     created_at = models.DateTimeField(default=dj_tz.now)
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
@@ -304,7 +311,11 @@ class ActivityEvent(models.Model):
         indexes = [
             models.Index(fields=["room", "room_revision"]),
             models.Index(fields=["room", "-created_at"]),
-            models.Index(fields=["target_type", "target_id", "target_version"]),
+            models.Index(
+                fields=["target_type", "target_id", "target_version"],
+                condition=models.Q(target_version__isnull=False),
+                name="activity_target_version_idx",
+            ),
             models.Index(
                 fields=["actor_user"],
                 condition=models.Q(actor_user__isnull=False),

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from alerts.messages import render
-from alerts.models import Notification, OverdueFlag
+from alerts.models import Notification
 from alerts.services import sweep_overdue
 from plans.models import Task
 from plans.services import task_update
@@ -48,7 +48,13 @@ def task(room, org):
 
 
 def flags(task):
-    return list(OverdueFlag.objects.filter(task=task).values_list("level", flat=True))
+    """The levels the room's activity says the task reached, in order."""
+    verbs = ActivityEvent.objects.filter(target_type="task", target_id=str(task.pk))
+    levels = {"flagged": 3, "alerted": 7}
+    return [
+        levels[verb]
+        for verb in verbs.filter(verb__in=levels).order_by("id").values_list("verb", flat=True)
+    ]
 
 
 def test_two_days_late_is_nothing(task):
@@ -120,10 +126,31 @@ def test_moving_the_due_date_resets_the_flags_for_the_new_date(task, room, owner
     sweep_overdue(today=day(7))  # only 2 days past the new date
     assert flags(task) == [3]
     sweep_overdue(today=day(8))  # +3 on the new date: flagged again, for that date
-    assert sorted(OverdueFlag.objects.filter(task=task).values_list("due_date", flat=True)) == [
+    assert flags(task) == [3, 3]
+    assert sorted(Notification.objects.filter(task=task).values_list("due_date", flat=True)) == [
         DUE,
         day(5),
     ]
+
+
+def test_a_date_moved_away_and_back_is_flagged_again_but_nobody_is_told_twice(task, room, owner):
+    sweep_overdue(today=day(3))
+    for version, due in ((1, day(20)), (2, DUE)):
+        task_update(
+            actor=Actor(user=owner),
+            room=room,
+            task_id=task.pk,
+            base_version=version,
+            changes={"due_date": due},
+        )
+    task.refresh_from_db()
+    assert task.overdue_flag == ""  # the move back started afresh
+    sweep_overdue(today=day(4))
+    task.refresh_from_db()
+    room.refresh_from_db()
+    assert task.overdue_flag == "flagged" and room.flagged_count == 1
+    assert flags(task) == [3, 3]  # the room's history shows it crossed again
+    assert Notification.objects.filter(task=task).count() == 1  # told once
 
 
 def test_completing_the_task_clears_its_highlight(task, room, owner):
@@ -208,7 +235,7 @@ def test_sql_statements_grow_with_batches_not_tasks(room, django_assert_max_num_
 
     with CaptureQueriesContext(connection) as small:
         sweep_overdue(today=day(3), batch_size=1000)
-    assert OverdueFlag.objects.count() == 120
+    assert Task.objects.filter(overdue_level=3).count() == 120
     assert len(small.captured_queries) < 40
 
 
@@ -251,8 +278,9 @@ def test_five_concurrent_sweeps_send_each_notification_once():
     for t in threads:
         t.join(timeout=300)
     assert errors == []
-    assert OverdueFlag.objects.filter(level=3).count() == 1000
-    assert OverdueFlag.objects.filter(level=7).count() == 1000
+    assert Task.objects.filter(overdue_level=7, overdue_for=DUE).count() == 1000
+    room.refresh_from_db()
+    assert (room.flagged_count, room.alerted_count) == (0, 1000)
     # Per task: one Slack flag to the room owner, one Slack alert to them, one email to
     # the task's owner.
     assert Notification.objects.count() == 3000
@@ -267,3 +295,27 @@ def test_the_rooms_alerts_page_lists_each_notification_and_why_not_sent(task, ro
     html = owner_client.get(reverse("room_alerts", args=[room.pk])).content.decode()
     assert "Review SOC 2" in html and "Not sent" in html
     assert "Slack is not configured for this organisation" in html
+
+
+def test_the_rooms_alerts_page_shows_only_its_own_rooms_notifications(task, room, owner_client):
+    other = RoomFactory(org=room.org, owner=room.owner, name="Globex renewal")
+    other_plan = PlanFactory(room=other, org=other.org)
+    TaskFactory(milestone=MilestoneFactory(plan=other_plan), title="Globex DPA", due_date=DUE)
+    sweep_overdue(today=day(3))
+    assert Notification.objects.count() == 2
+    html = owner_client.get(reverse("room_alerts", args=[room.pk])).content.decode()
+    assert "Review SOC 2" in html and "Globex DPA" not in html
+
+
+def test_deleting_a_room_deletes_its_notifications_and_activity(task, room, owner):
+    """The outbox and the activity log are not re-checked by the database: the ORM
+    deletes them with their room."""
+    from accounts.models import Membership
+    from rooms.services import room_delete
+
+    sweep_overdue(today=day(7))
+    assert Notification.objects.filter(task__room=room).exists()
+    membership = Membership.objects.get(user=owner, org=room.org)
+    room_delete(actor=Actor(user=owner), membership=membership, room_id=room.pk)
+    assert not Notification.objects.exists()
+    assert not ActivityEvent.objects.filter(room_id=room.pk).exists()
