@@ -42,7 +42,7 @@ def setup(data_dir):
     pgdb.setup(DB_URL, data_dir)
 
 
-def populate(n_tasks, n_flag, n_alert, per_room=100):
+def populate(n_tasks, n_flag, n_alert, layout, per_room=100):
     """Set-based inserts: rooms of ``per_room`` tasks, one plan and milestone each."""
     from django.db import connection
 
@@ -92,32 +92,43 @@ def populate(n_tasks, n_flag, n_alert, per_room=100):
             """,
             [org.pk, rooms],
         )
-        # Task g lives in room ((g - 1) % rooms) + 1, so overdue tasks spread over rooms.
+        # Task g lives in room r and is its room's p-th task; k numbers the tasks for
+        # the overdue states (k <= FLAG: 3-6 days late, then ALERT more: 7-11 days late
+        # and flagged at +3 already). "clustered" (as the app writes them: a room's
+        # tasks together, the overdue ones a few in every room, across the table):
+        # r = (g - 1) / per_room + 1 and k round-robin over rooms. "interleaved": room
+        # r = (g - 1) % rooms + 1 and k = g (the overdue tasks are the table's first
+        # rows, each room's tasks spread over the whole table).
+        if layout == "clustered":
+            room_no = "(g - 1) / %(per_room)s + 1"
+            k = "((g - 1) %% %(per_room)s) * %(rooms)s + (g - 1) / %(per_room)s + 1"
+        else:
+            room_no, k = "(g - 1) %% %(rooms)s + 1", "g"
         c.execute(
-            """
+            f"""
             INSERT INTO plans_task (id, org_id, room_id, plan_id, milestone_id, "order", title,
                 side, due_date, status, notes, evidence, overdue_level, overdue_for,
                 version, created_at, updated_at)
             SELECT md5('task' || g)::uuid, %(org)s,
-                md5('room' || (((g - 1) %% %(rooms)s) + 1))::uuid,
-                md5('plan' || (((g - 1) %% %(rooms)s) + 1))::uuid,
-                md5('ms' || (((g - 1) %% %(rooms)s) + 1))::uuid,
+                md5('room' || r)::uuid, md5('plan' || r)::uuid, md5('ms' || r)::uuid,
                 g, 'Task ' || g, 'buyer',
-                CASE WHEN g <= %(flag)s THEN %(today)s::date - (3 + g %% 4)
-                     WHEN g <= %(flag)s + %(alert)s THEN %(today)s::date - (7 + g %% 5)
-                     ELSE %(today)s::date + (g %% 60) END,
-                CASE WHEN g > %(flag)s + %(alert)s AND g %% 3 = 0 THEN 'done'
+                CASE WHEN k <= %(flag)s THEN %(today)s::date - (3 + k %% 4)
+                     WHEN k <= %(flag)s + %(alert)s THEN %(today)s::date - (7 + k %% 5)
+                     ELSE %(today)s::date + (k %% 60) END,
+                CASE WHEN k > %(flag)s + %(alert)s AND k %% 3 = 0 THEN 'done'
                      ELSE 'in_progress' END,
                 '', '',
-                CASE WHEN g > %(flag)s AND g <= %(flag)s + %(alert)s THEN 3 ELSE 0 END,
-                CASE WHEN g > %(flag)s AND g <= %(flag)s + %(alert)s
-                     THEN %(today)s::date - (7 + g %% 5) ELSE NULL END,
+                CASE WHEN k > %(flag)s AND k <= %(flag)s + %(alert)s THEN 3 ELSE 0 END,
+                CASE WHEN k > %(flag)s AND k <= %(flag)s + %(alert)s
+                     THEN %(today)s::date - (7 + k %% 5) ELSE NULL END,
                 1, now(), now()
-            FROM generate_series(1, %(n)s) g
+            FROM (SELECT g, {room_no} AS r, {k} AS k FROM generate_series(1, %(n)s) g) AS s
+            ORDER BY g
             """,
             {
                 "org": org.pk,
                 "rooms": rooms,
+                "per_room": per_room,
                 "flag": n_flag,
                 "alert": n_alert,
                 "today": TODAY,
@@ -199,16 +210,18 @@ def main():
     parser.add_argument("--alert", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--layout", choices=["clustered", "interleaved"], default="clustered")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
     recreate()
     setup(Path(tempfile.mkdtemp(prefix="mapsite-sweep-bench-")))
     started = time.perf_counter()
-    rooms = populate(args.tasks, args.flag, args.alert)
+    rooms = populate(args.tasks, args.flag, args.alert, args.layout)
     print(
         f"{args.tasks:,} tasks in {rooms:,} rooms ({args.flag:,} crossing +3, "
-        f"{args.alert:,} crossing +7) built in {time.perf_counter() - started:.0f} s"
+        f"{args.alert:,} crossing +7; {args.layout} layout) built in "
+        f"{time.perf_counter() - started:.0f} s"
     )
     try:
         pairs = []
