@@ -1,7 +1,7 @@
 """The overdue sweep at scale, on PostgreSQL, against a bare SQL UPDATE.
 
     .venv/bin/python bench/overdue_sweep.py [--tasks 1000000] [--flag 50000] [--alert 20000]
-                                            [--pairs 3]
+                                            [--pairs 3] [--layout clustered|interleaved]
 
 Builds a fresh database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/mapsite_sweep_bench; Redis BENCH_REDIS_URL, default
