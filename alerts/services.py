@@ -23,7 +23,6 @@ import datetime
 import json
 import logging
 import uuid
-import zoneinfo
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -31,7 +30,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from plans.models import TaskStatus
-from rooms.models import ActivityEvent, ActorKind, Outcome, Room
+from rooms.models import ActivityEvent, ActorKind, Outcome, Room, local_today
 from rooms.services import forget_revisions
 from stakeholders.models import DecisionRole
 
@@ -43,24 +42,18 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class SweepResult:
-    flagged: list = field(default_factory=list)  # (task title, room name, days late)
-    alerted: list = field(default_factory=list)
+    flagged: int = 0
+    alerted: int = 0
     notifications: int = 0
     batches: int = 0
+    # With ``keep_details``: (level, task title, room name, days late) per claimed task.
+    details: list = field(default_factory=list)
 
     def summary(self):
         return (
-            f"{len(self.flagged)} task(s) flagged, {len(self.alerted)} alerted, "
+            f"{self.flagged} task(s) flagged, {self.alerted} alerted, "
             f"{self.notifications} notification(s) queued"
         )
-
-
-def local_today(tz_name, now=None):
-    try:
-        tz = zoneinfo.ZoneInfo(tz_name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = datetime.UTC
-    return (now or timezone.now()).astimezone(tz).date()
 
 
 def sweep_overdue(*, today=None, now=None, batch_size=BATCH_SIZE, keep_details=True):
@@ -250,15 +243,18 @@ def _sweep_batch(ids, day, level, result, keep_details):
         rooms = _move_rooms(c, sql, level)
         result.notifications += _insert_notifications(c, sql, level, stamp)
         _insert_activity(c, sql, day, level, stamp)
+        if level == Level.ALERTED:
+            result.alerted += claimed
+        else:
+            result.flagged += claimed
         if keep_details:
             c.execute(
                 f"SELECT t.title, r.name, t.due_date FROM {_SCRATCH} t"
                 " JOIN rooms_room r ON r.id = t.room_id"
             )
-            target = result.alerted if level == Level.ALERTED else result.flagged
-            target.extend((title, name, (day - _date(due)).days) for title, name, due in c)
-        else:
-            (result.alerted if level == Level.ALERTED else result.flagged).extend([None] * claimed)
+            result.details += [
+                (Level(level), title, name, (day - _date(due)).days) for title, name, due in c
+            ]
     transaction.on_commit(lambda: forget_revisions(rooms))
 
 

@@ -247,7 +247,7 @@ def main():
             f"bare UPDATE {base:.2f} s"
         )
         print(
-            f"  flagged {len(result.flagged):,}, alerted {len(result.alerted):,}, "
+            f"  flagged {result.flagged:,}, alerted {result.alerted:,}, "
             f"{result.batches} batches of up to {args.batch}"
         )
         print(

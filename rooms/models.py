@@ -62,6 +62,19 @@ class RoomQuerySet(models.QuerySet):
         return self.filter(org_id=membership.org_id)
 
 
+def zone(name):
+    """The timezone called ``name``; UTC for a name this machine does not know."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def local_today(tz_name, now=None) -> date:
+    """The date in timezone ``tz_name`` at ``now`` (default: the clock)."""
+    return (now or dj_tz.now()).astimezone(zone(tz_name)).date()
+
+
 class Room(models.Model):
     """A deal: one buyer, one plan, everyone involved on both sides."""
 
@@ -197,14 +210,11 @@ class Room(models.Model):
 
     @property
     def tzinfo(self):
-        try:
-            return zoneinfo.ZoneInfo(self.timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            return zoneinfo.ZoneInfo("UTC")
+        return zone(self.timezone)
 
     def today(self) -> date:
         """Today's date where the room lives (its timezone)."""
-        return dj_tz.now().astimezone(self.tzinfo).date()
+        return local_today(self.timezone)
 
     def next_review(self, now=None):
         """The next weekly review as an aware datetime in the room's timezone, or None."""

@@ -64,7 +64,7 @@ def test_two_days_late_is_nothing(task):
 
 def test_three_days_late_flags_once_and_tells_the_room_owner(task, room):
     result = sweep_overdue(today=day(3))
-    assert flags(task) == [3] and len(result.flagged) == 1
+    assert flags(task) == [3] and result.flagged == 1
     (note,) = Notification.objects.all()
     assert (note.channel, note.recipient) == ("slack", f"user:{room.owner_id}")
     text = render(note, today=day(3)).text
@@ -86,7 +86,7 @@ def test_seven_days_late_alerts_once_on_every_channel(task, room, org):
     sweep_overdue(today=day(3))
     result = sweep_overdue(today=day(7))
     sweep_overdue(today=day(9))
-    assert sorted(flags(task)) == [3, 7] and len(result.alerted) == 1
+    assert sorted(flags(task)) == [3, 7] and result.alerted == 1
     alerts = Notification.objects.filter(level=7)
     slack = {n.recipient for n in alerts if n.channel == "slack"}
     manager = org.memberships.get(role=Role.MANAGER).user
@@ -105,7 +105,7 @@ def test_seven_days_late_alerts_once_on_every_channel(task, room, org):
 def test_catch_up_after_downtime_sends_both_levels_once(task):
     result = sweep_overdue(today=day(9))  # beat was down through +3 and +7
     assert sorted(flags(task)) == [3, 7]
-    assert len(result.flagged) == 1 and len(result.alerted) == 1
+    assert result.flagged == 1 and result.alerted == 1
     before = Notification.objects.count()
     sweep_overdue(today=day(9))
     assert Notification.objects.count() == before

@@ -4,6 +4,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from alerts.models import Level
 from alerts.services import sweep_overdue
 
 
@@ -24,8 +25,7 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(f"--today must be a date like 2026-11-23: {exc}") from None
         result = sweep_overdue(today=today)
-        for title, room, days in result.flagged:
-            self.stdout.write(f"flagged  {title} — {room} ({days} days overdue)")
-        for title, room, days in result.alerted:
-            self.stdout.write(f"alerted  {title} — {room} ({days} days overdue)")
+        for level, title, room, days in sorted(result.details, key=lambda d: d[0]):
+            word = "alerted" if level == Level.ALERTED else "flagged"
+            self.stdout.write(f"{word}  {title} — {room} ({days} days overdue)")
         self.stdout.write(self.style.SUCCESS(result.summary()))
