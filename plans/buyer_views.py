@@ -202,7 +202,7 @@ def review_ics(request):
     room = request.buyer.room
     body = calendar.review_ics(
         room,
-        list(Stakeholder.objects.for_room(room)),
+        list(Stakeholder.objects.for_room(room).seen_by(request.buyer.stakeholder)),
         url=settings.SITE_URL + reverse("buyer:room"),
     )
     if body is None:

@@ -82,7 +82,7 @@ def stakeholder_feed_ics(room, person, *, url=""):
                 stamp=milestone.updated_at or now,
             )
         )
-    review = review_event(room, list(Stakeholder.objects.for_room(room)), url=url)
+    review = review_event(room, list(Stakeholder.objects.for_room(room).seen_by(person)), url=url)
     if review is not None:
         cal.add_component(review)
     add_timezones(cal, room)

@@ -163,7 +163,7 @@ def link_send(*, room, stakeholder, url, sender_name, reply_to=None, note=""):
     ]
     from .calendar import review_ics  # the calendar module builds on this one
 
-    invite = review_ics(room, list(Stakeholder.objects.for_room(room)))
+    invite = review_ics(room, list(Stakeholder.objects.for_room(room).seen_by(stakeholder)))
     if invite is not None:
         lines += [
             "",

@@ -61,6 +61,14 @@ class StakeholderQuerySet(models.QuerySet):
     def for_room(self, room):
         return self.filter(org_id=room.org_id, room=room)
 
+    def seen_by(self, person):
+        """The people ``person`` may see (on their page, PDF, calendar invites): everyone
+        for the seller side and whole-plan buyers; a summary + own track buyer sees the
+        seller side and themselves, no other buyer."""
+        if person.side == Side.SELLER or person.scope == Scope.WHOLE_PLAN:
+            return self
+        return self.filter(models.Q(side=Side.SELLER) | models.Q(pk=person.pk))
+
 
 class Stakeholder(models.Model):
     """A person in the deal, on either side. Buyers have no account."""

@@ -124,6 +124,34 @@ def test_buyer_downloads_the_weekly_review_without_their_token(slot, maria):
     assert response["Cache-Control"] == "no-store"
 
 
+def test_a_track_scoped_buyers_invites_name_no_other_buyer(owner_client, slot, maria, sam):
+    """Whoever sees only their own track sees the seller side and themselves, in the
+    downloaded invite, the emailed one and their calendar feed alike."""
+    maria.scope = Scope.TRACK
+    maria.save()
+    StakeholderFactory(room=slot, name="Chen Wu", email="chen@acme.example")
+    owner_client.post(
+        reverse("stakeholders:link_issue", args=[slot.pk, maria.pk]),
+        {"days": 30, "send_email": "on", "note": ""},
+    )
+    (message,) = mail.outbox
+    (emailed,) = events(parse(message.attachments[0].content))
+    _, token = access.link_issue(actor=Actor(), room=slot, stakeholder=maria)
+    client = Client()
+    client.get(reverse("buyer:open", args=[token]))
+    _, downloaded = review_of(client, reverse("buyer:review_ics"))
+    feed, feed_token = calendar.feed_issue(actor=Actor(), room=slot, stakeholder=maria)
+    del feed
+    fed = [
+        e
+        for e in events(parse(Client().get(reverse("calendar_feed", args=[feed_token])).content))
+        if "weekly review" in str(e["SUMMARY"]).lower()
+    ]
+    for event in (emailed, downloaded, *fed):
+        assert attendees(event) == {"mailto:maria@acme.example", "mailto:sam@northwind.example"}
+    assert len(fed) == 1
+
+
 def test_the_link_email_carries_the_review_invite(owner_client, slot, maria):
     owner_client.post(
         reverse("stakeholders:link_issue", args=[slot.pk, maria.pk]),
