@@ -83,3 +83,24 @@ SIGN_IN_BY_CLIENT = Limiter("signin-client", "SIGN_IN_CLIENT_LIMIT", "SIGN_IN_WI
 PASSWORD_RESET_BY_CLIENT = Limiter(
     "password-reset", "PASSWORD_RESET_LIMIT", "PASSWORD_RESET_WINDOW"
 )
+
+
+def sign_in_wait(request, email):
+    """Seconds a sign-in (page or API) must wait because this client address or this
+    email failed too often, or 0: past the limit the password is not even checked."""
+    limits = [(SIGN_IN_BY_CLIENT, client_address(request))]
+    if email:
+        limits.append((SIGN_IN_BY_EMAIL, email))
+    return max(
+        (limiter.retry_after(key) for limiter, key in limits if limiter.blocked(key)), default=0
+    )
+
+
+def sign_in_failed(request, email):
+    SIGN_IN_BY_CLIENT.hit(client_address(request))
+    if email:
+        SIGN_IN_BY_EMAIL.hit(email)
+
+
+def sign_in_succeeded(email):
+    SIGN_IN_BY_EMAIL.clear(email)

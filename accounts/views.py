@@ -30,9 +30,10 @@ from .forms import (
 from .models import Invitation, Membership, Role, User, hash_token
 from .throttle import (
     PASSWORD_RESET_BY_CLIENT,
-    SIGN_IN_BY_CLIENT,
-    SIGN_IN_BY_EMAIL,
     client_address,
+    sign_in_failed,
+    sign_in_succeeded,
+    sign_in_wait,
 )
 
 log = logging.getLogger(__name__)
@@ -113,11 +114,8 @@ class LoginView(auth_views.LoginView):
 
     def post(self, request, *args, **kwargs):
         email = (request.POST.get("username") or "").strip()
-        address = client_address(request)
-        limits = [(SIGN_IN_BY_CLIENT, address)] + ([(SIGN_IN_BY_EMAIL, email)] if email else [])
-        blocked = [limiter.retry_after(key) for limiter, key in limits if limiter.blocked(key)]
-        if blocked:
-            wait = max(blocked)
+        wait = sign_in_wait(request, email)
+        if wait:
             form = self.authentication_form(request, initial={"username": email})
             return _too_many(
                 self,
@@ -130,14 +128,11 @@ class LoginView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
-        email = (self.request.POST.get("username") or "").strip()
-        SIGN_IN_BY_CLIENT.hit(client_address(self.request))
-        if email:
-            SIGN_IN_BY_EMAIL.hit(email)
+        sign_in_failed(self.request, (self.request.POST.get("username") or "").strip())
         return super().form_invalid(form)
 
     def form_valid(self, form):
-        SIGN_IN_BY_EMAIL.clear(form.get_user().email)
+        sign_in_succeeded(form.get_user().email)
         return super().form_valid(form)
 
 

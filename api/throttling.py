@@ -4,9 +4,18 @@ from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import ApiToken
+from accounts.throttle import client_address
 
 
-class TokenRateThrottle(SimpleRateThrottle):
+class _ClientAddress:
+    """The client's address as the rest of the site reads it: X-Forwarded-For only as
+    far as the operator's TRUSTED_PROXY_COUNT (DRF's own reading trusts the header)."""
+
+    def get_ident(self, request):
+        return client_address(request)
+
+
+class TokenRateThrottle(_ClientAddress, SimpleRateThrottle):
     """Each token gets ``API_THROTTLE_RATE`` requests (e.g. "600/min"), whoever uses it."""
 
     scope = "token"
@@ -20,7 +29,7 @@ class TokenRateThrottle(SimpleRateThrottle):
         return f"throttle:api:anon:{self.get_ident(request)}"
 
 
-class SignInRateThrottle(SimpleRateThrottle):
+class SignInRateThrottle(_ClientAddress, SimpleRateThrottle):
     """Exchanging a password for a token: ``API_SIGNIN_RATE`` per client address."""
 
     scope = "signin"

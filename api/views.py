@@ -23,13 +23,14 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Membership
 from accounts.services import api_token_create
+from accounts.throttle import sign_in_failed, sign_in_succeeded, sign_in_wait
 from plans.health import room_signals
 from plans.models import Milestone, Plan, Task, TaskStatus
 from plans.services import (
@@ -557,16 +558,25 @@ class TokenView(APIView):
     @extend_schema(
         tags=["auth"],
         request=s.TokenRequestSerializer,
-        responses={201: s.TokenResponseSerializer, 400: OpenApiResponse(description="Refused")},
+        responses={
+            201: s.TokenResponseSerializer,
+            400: OpenApiResponse(description="Refused"),
+            429: OpenApiResponse(description="Too many sign-ins; see Retry-After"),
+        },
         auth=[],
     )
     def post(self, request):
         serializer = s.TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        # The sign-in page's limits hold here too: per email and per client address.
+        if wait := sign_in_wait(request, data["email"]):
+            raise Throttled(wait=wait, detail="Too many failed sign-ins; try again later.")
         user = authenticate(request._request, username=data["email"], password=data["password"])
         if user is None:
+            sign_in_failed(request, data["email"])
             raise ValidationError({"non_field_errors": ["Wrong email or password."]})
+        sign_in_succeeded(user.email)
         memberships = Membership.objects.filter(user=user).select_related("org")
         if "organization" in data:
             memberships = memberships.filter(org_id=data["organization"])

@@ -64,3 +64,36 @@ def test_password_reset_requests_are_limited_per_client(client, owner, limits):
     assert response.status_code == 429
     assert "Too many reset requests" in response.content.decode()
     assert len(mail.outbox) == 2
+
+
+def api_sign_in(client, email, password, **headers):
+    return client.post(
+        "/api/v1/auth/token/",
+        {"email": email, "password": password},
+        content_type="application/json",
+        REMOTE_ADDR="203.0.113.7",
+        **headers,
+    )
+
+
+def test_the_api_token_exchange_counts_against_the_same_limits(client, owner, limits):
+    limits.API_SIGNIN_RATE = "1000/min"  # the per-email limit is what is tested here
+    for n in range(3):
+        # A forged X-Forwarded-For does not make a new client (no proxy is trusted).
+        forged = {"HTTP_X_FORWARDED_FOR": f"192.0.2.{n}"}
+        assert api_sign_in(client, owner.email, "wrong-password", **forged).status_code == 400
+    blocked = api_sign_in(client, owner.email, PASSWORD)
+    assert blocked.status_code == 429 and 1 <= int(blocked["Retry-After"]) <= 900
+    # The sign-in page is blocked for that email too.
+    assert sign_in(client, owner.email, PASSWORD, address="198.51.100.1").status_code == 429
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_api_rate(client, owner, limits):
+    limits.API_SIGNIN_RATE = "3/min"
+    codes = [
+        api_sign_in(
+            client, f"guess{n}@example.com", "x", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}"
+        ).status_code
+        for n in range(4)
+    ]
+    assert codes == [400, 400, 400, 429]
