@@ -7,13 +7,19 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from plans.services import PlanError
-from rooms.services import OutcomeError, StaleWrite
+from rooms.services import OutcomeError, RoomReadOnly, StaleWrite
 
 
 class PreconditionRequired(exceptions.APIException):
     status_code = 428
     default_detail = "Send If-Match with the ETag you read; changes need it."
     default_code = "precondition_required"
+
+
+class ReadOnly(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The room is read-only."
+    default_code = "read_only"
 
 
 class PreconditionFailed(exceptions.APIException):
@@ -39,6 +45,8 @@ def handler(exc, context):
         exc = exceptions.ValidationError(_django_errors(exc))
     elif isinstance(exc, PlanError | OutcomeError):
         exc = exceptions.ValidationError({"non_field_errors": [str(exc)]})
+    elif isinstance(exc, RoomReadOnly):  # a lost deal: reopen it first
+        exc = ReadOnly(str(exc))
     elif isinstance(exc, StaleWrite):
         exc = PreconditionFailed(getattr(exc.instance, "version", None))
     elif isinstance(exc, ObjectDoesNotExist):

@@ -209,6 +209,25 @@ def test_room_outcome_closes_and_reopens_through_the_room_services(api, room):
     assert both.json()["stage"] == "closing" and both.json()["outcome"] == "won"
 
 
+def test_writes_to_a_lost_deal_answer_409_in_json(api, plan_objects):
+    room, task = plan_objects["room"], plan_objects["task"]
+    lost = api.patch(
+        f"/api/v1/rooms/{room.pk}/",
+        {"outcome": "lost", "outcome_reason": "No budget"},
+        format="json",
+        HTTP_IF_MATCH='"1"',
+    )
+    assert lost.status_code == 200
+    refused = api.patch(
+        f"/api/v1/tasks/{task.pk}/", {"title": "Late edit"}, format="json", HTTP_IF_MATCH='"1"'
+    )
+    assert refused.status_code == 409
+    assert refused["Content-Type"].startswith("application/json")
+    assert "marked lost, so the room is read-only" in refused.json()["detail"]
+    task.refresh_from_db()
+    assert task.title != "Late edit"
+
+
 def test_stakeholders_and_their_links(api, room, client):
     person = api.post(
         "/api/v1/stakeholders/",
