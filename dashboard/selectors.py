@@ -236,11 +236,11 @@ def _progress(done, total):
     return {"done": done, "total": total, "pct": (100 * done // total) if total else 0}
 
 
-def rows_of(rooms, *, now, today):
+def rows_of(rooms, *, now):
     """Rows for rooms read from ``dashboard_rooms``: their signals, with the blockers
     (and their owners) read in one query for all of them."""
     rooms = list(rooms)
-    wanted = {room.pk: blocker_id(room, today) for room in rooms}
+    wanted = {room.pk: blocker_id(room, now) for room in rooms}
     ids = [pk for pk in wanted.values() if pk is not None]
     tasks = {}
     if ids:

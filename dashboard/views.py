@@ -31,8 +31,8 @@ PAGE = "dashboard/index.html"
 
 
 def _today(now):
-    # Lists sort on one date for every room (UTC); each row's blocker is then decided
-    # in its room's own timezone (plans.health.blocker_id).
+    # The "blocker" sort compares every room with one date (UTC); each row's blocker is
+    # decided in its room's own timezone (plans.health.blocker_id).
     return now.date()
 
 
@@ -56,7 +56,7 @@ def dashboard(request):
     form, state = _state(request, owners)
     rooms = dashboard_rooms(membership, state, now=now, today=today)
     page = Paginator(rooms, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = rows_of(page.object_list, now=now, today=today)
+    rows = rows_of(page.object_list, now=now)
     sort = state["sort"]
     columns = []
     for key, label in COLUMNS.items():
@@ -203,10 +203,10 @@ def export_csv(request):
         for room in rooms.iterator(chunk_size=500):
             chunk.append(room)
             if len(chunk) == 500:
-                yield from _csv_rows(writer, chunk, now, today, base)
+                yield from _csv_rows(writer, chunk, now, base)
                 chunk = []
         if chunk:
-            yield from _csv_rows(writer, chunk, now, today, base)
+            yield from _csv_rows(writer, chunk, now, base)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     stamp = now.strftime("%Y-%m-%d")
@@ -214,8 +214,8 @@ def export_csv(request):
     return response
 
 
-def _csv_rows(writer, rooms, now, today, base):
-    for row in rows_of(rooms, now=now, today=today):
+def _csv_rows(writer, rooms, now, base):
+    for row in rows_of(rooms, now=now):
         room, sig = row.room, row.signals
         blocker = sig.current_blocker
         yield writer.writerow(

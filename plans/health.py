@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from django.db.models import Case, ExpressionWrapper, IntegerField, Q, Value, When
 from django.utils import timezone
 
-from rooms.models import Room
+from rooms.models import Room, local_today
 
 from .models import Task
 
@@ -131,10 +131,11 @@ class RoomSignals:
         return explain(self.contributions, self.health_score)
 
 
-def blocker_id(room, today=None):
-    """The current blocker: the earliest open task if it is past due (it is then the
-    earliest overdue task), otherwise the earliest blocked task."""
-    today = today or room.today()
+def blocker_id(room, now=None):
+    """The current blocker: the earliest open task if it is past due in the room's own
+    timezone at ``now`` (it is then the earliest overdue task), otherwise the earliest
+    blocked task."""
+    today = local_today(room.timezone, now)
     if room.next_due_date is not None and room.next_due_date < today:
         return room.next_due_task_id
     return room.blocked_task_id
@@ -146,7 +147,7 @@ def room_signals(room, *, now=None):
     fresh = Room.objects.only("org_id", "timezone", *SIGNAL_FIELDS).get(
         pk=room.pk, org_id=room.org_id
     )
-    task_id = blocker_id(fresh)
+    task_id = blocker_id(fresh, now)
     blocker = None
     if task_id is not None:
         blocker = Task.objects.for_room(room).select_related("owner").filter(pk=task_id).first()

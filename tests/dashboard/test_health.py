@@ -164,12 +164,22 @@ def test_signals_for_crm_and_header(build, room):
     assert s.current_blocker.owner == sam
 
 
-def test_blocker_is_late_by_the_rooms_own_date(build, room):
-    Room.objects.filter(pk=room.pk).update(timezone="Pacific/Kiritimati")  # UTC+14
+def test_blocker_is_late_by_the_rooms_own_date(build, room, owner):
+    """At noon UTC on the 23rd it is already the 24th in Kiritimati (UTC+14): a task due
+    on the 23rd is late there, on the room page's signals and on the dashboard row."""
+    from accounts.models import Membership
+    from dashboard.selectors import dashboard_rooms, rows_of
+
+    Room.objects.filter(pk=room.pk).update(timezone="Pacific/Kiritimati")
     room.refresh_from_db()
+    now = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.UTC)
     m = build.milestone()
-    task = build.task(m, due=room.today() - datetime.timedelta(days=1))
-    assert room_signals(room).current_blocker.pk == task.pk
+    task = build.task(m, due=datetime.date(2026, 11, 23))
+    assert room_signals(room, now=now).current_blocker.pk == task.pk
+    membership = Membership.objects.get(user=owner, org=room.org)
+    rooms = dashboard_rooms(membership, {}, now=now, today=now.date()).filter(pk=room.pk)
+    (row,) = rows_of(rooms, now=now)
+    assert row.signals.current_blocker.pk == task.pk
 
 
 def test_days_since_last_milestone_completion(build, room):
