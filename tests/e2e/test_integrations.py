@@ -66,6 +66,5 @@ def test_token_then_webhook_then_a_delivery_on_the_page(page, live_server, org):
         row = page.locator("section[aria-labelledby=deliveries-h] tbody tr", has_text="room.won")
         expect(row).to_contain_text("Delivered")
         expect(row).to_contain_text("200")
-        page.screenshot(path="/tmp/e2e-webhooks.png", full_page=True)
     finally:
         receiver.stop()
