@@ -35,7 +35,9 @@ def api_tokens(request):
     if request.method == "GET":
         created = request.session.pop(CREATED_KEY, None)
         if created:
-            token = ApiToken.objects.filter(pk=created["id"], user=request.user).first()
+            token = ApiToken.objects.filter(
+                pk=created["id"], user=request.user, org_id=request.membership.org_id
+            ).first()
             created = {"token": token, "raw": created["raw"]} if token else None
         return _page(request, created=created)
     name = request.POST.get("name", "")

@@ -70,11 +70,10 @@ def document_upload(*, actor, room, upload, milestone=None, task=None):
     return document
 
 
-def document_delete(*, actor, room, document_id, queryset=None):
+def document_delete(*, actor, room, document_id):
     """Remove a document and its file (the file goes once the deletion commits)."""
-    queryset = queryset if queryset is not None else Document.objects.for_room(room)
     with transaction.atomic():
-        document = queryset.select_for_update().get(pk=document_id)
+        document = Document.objects.for_room(room).select_for_update().get(pk=document_id)
         room_touch(room.pk)
         activity_record(
             room=room,
