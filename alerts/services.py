@@ -103,39 +103,42 @@ class _Sql:
         return f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(list(ids))
 
     def create_scratch(self):
-        """The per-connection table a batch's claimed tasks go to (emptied by each batch),
-        so that the writes after the claim read them there."""
-        names = ", ".join(f"{name} {kind if self.pg else ''}" for name, kind in _SCRATCH_COLUMNS)
+        """The per-connection tables a batch's claimed tasks and touched rooms go to
+        (emptied by each batch), so that the writes after the claim read them there."""
         with connection.cursor() as c:
-            c.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_SCRATCH} ({names})")
+            for table, columns in _SCRATCH.items():
+                names = ", ".join(f"{name} {kind if self.pg else ''}" for name, kind in columns)
+                c.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {table} ({names})")
 
     def empty_scratch(self, c):
         # TRUNCATE: a deleted row of a temporary table would stay until a VACUUM.
-        c.execute(f"{'TRUNCATE' if self.pg else 'DELETE FROM'} {_SCRATCH}")
+        for table in _SCRATCH:
+            c.execute(f"{'TRUNCATE' if self.pg else 'DELETE FROM'} {table}")
 
-    def claim_into(self, c, claim, params, was_flagged):
-        """Run ``claim`` (an UPDATE … RETURNING the _CLAIMED columns) and keep what it
-        returns in the scratch table, with ``was_flagged``: on PostgreSQL in the same
-        statement, on SQLite (no UPDATE in a WITH) through one JSON parameter."""
-        names = ", ".join(name for name, _ in _SCRATCH_COLUMNS)
+    def keep(self, c, table, statement, params=(), *, extra=(), ids=False):
+        """Run ``statement`` (an UPDATE … RETURNING the first columns of ``table``) and
+        keep what it returns in that scratch table, followed by the constants ``extra``:
+        on PostgreSQL in the same statement, on SQLite (no UPDATE in a WITH) through one
+        JSON parameter. Returns the number of rows kept, or with ``ids`` their ids."""
+        columns = [name for name, _ in _SCRATCH[table]]
+        names = ", ".join(columns)
         if self.pg:
+            constants = "".join(f", {'true' if value else 'false'}" for value in extra)
             c.execute(
-                f"WITH claimed AS ({claim}) INSERT INTO {_SCRATCH} ({names})"
-                f" SELECT *, {'true' if was_flagged else 'false'} FROM claimed",
+                f"WITH kept AS ({statement}) INSERT INTO {table} ({names})"
+                f" SELECT *{constants} FROM kept" + (" RETURNING id" if ids else ""),
                 params,
             )
-            return c.rowcount
-        c.execute(claim, params)
-        rows = [[*row, was_flagged] for row in c.fetchall()]
+            return [row[0] for row in c.fetchall()] if ids else c.rowcount
+        c.execute(statement, params)
+        rows = [[*row, *extra] for row in c.fetchall()]
         if rows:
-            picks = ", ".join(
-                f"json_extract(value, '$[{i}]')" for i in range(len(_SCRATCH_COLUMNS))
-            )
+            picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
             c.execute(
-                f"INSERT INTO {_SCRATCH} ({names}) SELECT {picks} FROM json_each(%s)",
+                f"INSERT INTO {table} ({names}) SELECT {picks} FROM json_each(%s)",
                 [json.dumps(rows, default=str)],
             )
-        return len(rows)
+        return [row[0] for row in rows] if ids else len(rows)
 
     def uuid_text(self, column):
         """A UUID column as text in Python's str(uuid) form (as the rest of the code
@@ -171,17 +174,23 @@ _NOT_THERE = (
     "NOT (t.overdue_for IS NOT NULL AND t.overdue_for = t.due_date AND t.overdue_level >= %s)"
 )
 _WAS_FLAGGED = "(t.overdue_for IS NOT NULL AND t.overdue_for = t.due_date AND t.overdue_level >= 3)"
-# What a claim returns and the writes after it read: (column, PostgreSQL type).
-_CLAIMED = (
-    ("id", "uuid"),
-    ("org_id", "uuid"),
-    ("room_id", "uuid"),
-    ("due_date", "date"),
-    ("owner_id", "uuid"),
-    ("title", "text"),
-)
-_SCRATCH = "alerts_sweep_claimed"
-_SCRATCH_COLUMNS = (*_CLAIMED, ("was_flagged", "boolean"))
+# The scratch tables (column, PostgreSQL type): what a batch's claim returned (with
+# whether the task was flagged before), and the rooms it touched as they are after it.
+_CLAIMED = "alerts_sweep_claimed"
+_ROOMS = "alerts_sweep_rooms"
+_SCRATCH = {
+    _CLAIMED: (
+        ("id", "uuid"),
+        ("org_id", "uuid"),
+        ("room_id", "uuid"),
+        ("due_date", "date"),
+        ("owner_id", "uuid"),
+        ("title", "text"),
+        ("was_flagged", "boolean"),
+    ),
+    _ROOMS: (("id", "uuid"), ("owner_id", "bigint"), ("revision", "bigint")),
+}
+_RETURNED = ", ".join(name for name, _ in _SCRATCH[_CLAIMED][:-1])
 
 
 def _candidate_ids(tz_name, day, level):
@@ -223,7 +232,7 @@ def _sweep_batch(ids, day, level, result, keep_details):
         UPDATE plans_task AS t SET overdue_level = %s, overdue_for = t.due_date
         WHERE {in_batch} AND t.status <> %s AND t.due_date <= {cutoff_sql} AND {_NOT_THERE}
           AND {{extra}}
-        RETURNING {", ".join(name for name, _ in _CLAIMED)}
+        RETURNING {_RETURNED}
     """
     params = [int(level), batch_param, TaskStatus.DONE, cutoff, int(level)]
     if level == Level.ALERTED:
@@ -235,7 +244,9 @@ def _sweep_batch(ids, day, level, result, keep_details):
         claimed = 0
         for extra, was_flagged in claims:
             if claimed < len(ids):  # (at +7, all may have been flagged)
-                claimed += sql.claim_into(c, claim.format(extra=extra), params, was_flagged)
+                claimed += sql.keep(
+                    c, _CLAIMED, claim.format(extra=extra), params, extra=[was_flagged]
+                )
         if not claimed:
             return
         result.batches += 1
@@ -249,7 +260,7 @@ def _sweep_batch(ids, day, level, result, keep_details):
             result.flagged += claimed
         if keep_details:
             c.execute(
-                f"SELECT t.title, r.name, t.due_date FROM {_SCRATCH} t"
+                f"SELECT t.title, r.name, t.due_date FROM {_CLAIMED} t"
                 " JOIN rooms_room r ON r.id = t.room_id"
             )
             result.details += [
@@ -268,23 +279,27 @@ def _date(value):
 
 def _move_rooms(c, sql, level):
     """Move each touched room's revision on and its flagged/alerted counts by what the
-    claims changed (never below zero), in one UPDATE; returns the rooms' ids."""
+    claims changed (never below zero), in one UPDATE whose rows (owner, new revision)
+    go to the rooms scratch table for the writes that follow; returns the rooms' ids."""
     if level == Level.ALERTED:
         flagged, alerted = "-SUM(CASE WHEN was_flagged THEN 1 ELSE 0 END)", "COUNT(*)"
     else:
         flagged, alerted = "COUNT(*)", "0"
-    c.execute(
+    ids = sql.keep(
+        c,
+        _ROOMS,
         f"""
         UPDATE rooms_room SET revision = revision + 1,
             flagged_count = {sql.greatest("flagged_count + d.f", "0")},
             alerted_count = {sql.greatest("alerted_count + d.a", "0")}
-        FROM (SELECT room_id, {flagged} AS f, {alerted} AS a FROM {_SCRATCH} GROUP BY room_id)
+        FROM (SELECT room_id, {flagged} AS f, {alerted} AS a FROM {_CLAIMED} GROUP BY room_id)
             AS d
         WHERE rooms_room.id = d.room_id
-        RETURNING rooms_room.id
-        """
+        RETURNING rooms_room.id, rooms_room.owner_id, rooms_room.revision
+        """,
+        ids=True,
     )
-    return [_uuid(row[0]) for row in c.fetchall()]
+    return [_uuid(value) for value in ids]
 
 
 def _insert_notifications(c, sql, level, stamp):
@@ -297,19 +312,22 @@ def _insert_notifications(c, sql, level, stamp):
     def select(channel, recipient, label):
         return (
             f"SELECT t.org_id, t.room_id, t.id, {int(level)}, t.due_date, '{channel}', "
-            f"{recipient}, {label}, {sql.empty_json}, 'pending', 0, %s, '', %s FROM {_SCRATCH} t"
+            f"{recipient}, {label}, {sql.empty_json}, 'pending', 0, %s, '', %s FROM {_CLAIMED} t"
         )
 
     user_recipient = "'user:' || CAST(u.id AS TEXT)"
     user_label = "substr(COALESCE(NULLIF(u.name, ''), u.email), 1, 250)"
-    owner = " JOIN rooms_room r ON r.id = t.room_id JOIN accounts_user u ON u.id = r.owner_id"
+    # (The touched rooms as they are now: the rooms scratch table.)
+    room = f" JOIN {_ROOMS} r ON r.id = t.room_id"
+    owner = room + " JOIN accounts_user u ON u.id = r.owner_id"
     # Slack to the room's owner (flagged and alerted).
     parts = [select("slack", user_recipient, user_label) + owner]
     if level == Level.ALERTED:
         # Slack to the organisation's managers (the owner already has theirs).
         parts.append(
-            select("slack", user_recipient, user_label) + " JOIN rooms_room r ON r.id = t.room_id"
-            f" JOIN accounts_membership m ON m.org_id = t.org_id AND m.role = '{Role.MANAGER}'"
+            select("slack", user_recipient, user_label)
+            + room
+            + f" JOIN accounts_membership m ON m.org_id = t.org_id AND m.role = '{Role.MANAGER}'"
             " JOIN accounts_user u ON u.id = m.user_id"
             " WHERE r.owner_id IS NULL OR m.user_id <> r.owner_id"
         )
@@ -346,7 +364,7 @@ def _insert_activity(c, sql, day, level, stamp):
         SELECT t.org_id, t.room_id, %s, %s, NULL, '', 'mapsite', %s, 'task',
             {sql.uuid_text("t.id")}, substr(t.title, 1, 250), NULL, {sql.json_late(days)},
             r.revision
-        FROM {_SCRATCH} t JOIN rooms_room r ON r.id = t.room_id
+        FROM {_CLAIMED} t JOIN {_ROOMS} r ON r.id = t.room_id
         """,
         [stamp, ActorKind.SYSTEM, verb, day_param],
     )
