@@ -264,14 +264,6 @@ def _finish(notification_id, **fields):
     Notification.objects.filter(pk=notification_id, status=Status.SENDING).update(**fields)
 
 
-def _slack_text(notification):
-    text = (notification.payload or {}).get("text") or ""
-    label = notification.recipient_label
-    if label and label not in text:
-        text = f"{label}: {text}"
-    return text
-
-
 def _message(notification):
     """The notification's words: as stored (test messages, or a retry of one already
     written), or rendered now from the task as it is (alerts.messages)."""
@@ -293,7 +285,7 @@ def _send(notification, alert_settings):
             return NO_SLACK
         if not alert_settings.slack_enabled:
             return SLACK_OFF
-        post_to_slack(alert_settings.slack_webhook_url, _slack_text(notification))
+        post_to_slack(alert_settings.slack_webhook_url, payload.get("text") or "")
         return None
     if notification.channel == Channel.EMAIL:
         if alert_settings is not None and not alert_settings.email_enabled:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import Role, User
 from plans.models import Milestone, Task, TaskStatus
 from stakeholders.models import Side, Stakeholder
 
@@ -52,7 +52,7 @@ def render(notification, *, today=None):
     due = task.due_date
 
     if notification.channel == Channel.SLACK:
-        name = _user_name(notification)
+        name = _addressees(room, notification.level)
         if notification.level == Level.FLAGGED:
             return Message(
                 subject=f"Flagged: {task.title}",
@@ -91,13 +91,17 @@ def render(notification, *, today=None):
     return Message(subject=f"Overdue: {task.title} ({days} days late)", text="\n".join(lines))
 
 
-def _user_name(notification):
-    user_id = notification.recipient.removeprefix("user:")
-    if notification.recipient.startswith("user:") and user_id.isdigit():
-        user = User.objects.filter(pk=int(user_id)).first()
-        if user is not None:
-            return user.display_name
-    return notification.recipient_label or "Team"
+def _addressees(room, level):
+    """Whom a Slack post in the team's channel is for: the room's owner, and at +7 the
+    organisation's managers too (as they are when it is sent)."""
+    people = [room.owner] if room.owner_id else []
+    if level == Level.ALERTED:
+        people += (
+            User.objects.filter(memberships__org_id=room.org_id, memberships__role=Role.MANAGER)
+            .exclude(pk=room.owner_id)
+            .order_by("name", "email")
+        )
+    return ", ".join(person.display_name for person in people) or "Team"
 
 
 def _blocks(milestone):

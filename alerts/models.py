@@ -60,6 +60,12 @@ class Status(models.TextChoices):
     SKIPPED = "skipped", "Not sent"
 
 
+# A Slack incoming webhook posts to one channel: an overdue task is one post there,
+# naming the people it concerns, rather than one identical post per person.
+SLACK_CHANNEL = "channel"
+SLACK_CHANNEL_LABEL = "team channel"
+
+
 class Notification(models.Model):
     """One message to one recipient on one channel: the outbox row."""
 
@@ -101,7 +107,8 @@ class Notification(models.Model):
     # not told about (alerts.messages).
     due_date = models.DateField(null=True, blank=True)
     channel = models.CharField(max_length=8, choices=Channel.choices)
-    # Slack: "user:<id>" (the message names them); email: the address.
+    # Slack: SLACK_CHANNEL, the team's channel (the message names whom it concerns);
+    # email: the address.
     recipient = models.CharField(max_length=254)
     recipient_label = models.CharField(max_length=250, blank=True)
     # {"subject": ..., "text": ...}: written at delivery time for overdue notifications

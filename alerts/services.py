@@ -28,13 +28,12 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import Role
 from plans.models import TaskStatus
 from rooms.models import ActivityEvent, ActorKind, Outcome, Room, local_today
 from rooms.services import forget_revisions
 from stakeholders.models import DecisionRole
 
-from .models import Level
+from .models import SLACK_CHANNEL, SLACK_CHANNEL_LABEL, Level
 
 BATCH_SIZE = 5000
 log = logging.getLogger(__name__)
@@ -315,22 +314,10 @@ def _insert_notifications(c, sql, level, stamp):
             f"{recipient}, {label}, {sql.empty_json}, 'pending', 0, %s, '', %s FROM {_CLAIMED} t"
         )
 
-    user_recipient = "'user:' || CAST(u.id AS TEXT)"
-    user_label = "substr(COALESCE(NULLIF(u.name, ''), u.email), 1, 250)"
-    # (The touched rooms as they are now: the rooms scratch table.)
-    room = f" JOIN {_ROOMS} r ON r.id = t.room_id"
-    owner = room + " JOIN accounts_user u ON u.id = r.owner_id"
-    # Slack to the room's owner (flagged and alerted).
-    parts = [select("slack", user_recipient, user_label) + owner]
+    # Slack: one post per task and level to the team's channel (the organisation's
+    # incoming webhook), naming the room's owner (and at +7 the managers) when it is sent.
+    parts = [select("slack", f"'{SLACK_CHANNEL}'", f"'{SLACK_CHANNEL_LABEL}'")]
     if level == Level.ALERTED:
-        # Slack to the organisation's managers (the owner already has theirs).
-        parts.append(
-            select("slack", user_recipient, user_label)
-            + room
-            + f" JOIN accounts_membership m ON m.org_id = t.org_id AND m.role = '{Role.MANAGER}'"
-            " JOIN accounts_user u ON u.id = m.user_id"
-            " WHERE r.owner_id IS NULL OR m.user_id <> r.owner_id"
-        )
         # Email to the buyer's champion(s) and to the task's owner (once per address).
         email, label = "lower(s.email)", "substr(s.name, 1, 250)"
         parts.append(

@@ -62,13 +62,16 @@ def test_two_days_late_is_nothing(task):
     assert flags(task) == [] and Notification.objects.count() == 0
 
 
-def test_three_days_late_flags_once_and_tells_the_room_owner(task, room):
+def test_three_days_late_flags_once_and_tells_the_room_owner(task, room, org):
     result = sweep_overdue(today=day(3))
     assert flags(task) == [3] and result.flagged == 1
     (note,) = Notification.objects.all()
-    assert (note.channel, note.recipient) == ("slack", f"user:{room.owner_id}")
+    assert (note.channel, note.recipient) == ("slack", "channel")
     text = render(note, today=day(3)).text
     assert "3 days overdue" in text and "Review SOC 2" in text
+    # The team's channel hears it once, addressed to the room's owner (not the managers).
+    manager = org.memberships.get(role=Role.MANAGER).user
+    assert text.startswith(f"{room.owner.display_name}: ") and manager.display_name not in text
     task.refresh_from_db()
     room.refresh_from_db()
     assert task.overdue_flag == "flagged" and room.flagged_count == 1
@@ -88,9 +91,14 @@ def test_seven_days_late_alerts_once_on_every_channel(task, room, org):
     sweep_overdue(today=day(9))
     assert sorted(flags(task)) == [3, 7] and result.alerted == 1
     alerts = Notification.objects.filter(level=7)
-    slack = {n.recipient for n in alerts if n.channel == "slack"}
+    # One post to the team's channel (not one identical post per person) that names the
+    # room's owner and the organisation's managers.
+    (slack,) = [n for n in alerts if n.channel == "slack"]
+    assert slack.recipient == "channel"
     manager = org.memberships.get(role=Role.MANAGER).user
-    assert slack == {f"user:{room.owner_id}", f"user:{manager.pk}"}
+    text = render(slack, today=day(7)).text
+    assert text.startswith(f"{room.owner.display_name}, {manager.display_name}: ")
+    assert "7 days overdue" in text and "Security review complete" in text
     emails = {n.recipient: n for n in alerts if n.channel == "email"}
     assert set(emails) == {"maria@acme.example", "priya@acme.example"}
     text = render(emails["maria@acme.example"], today=day(7)).text

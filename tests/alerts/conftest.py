@@ -34,8 +34,8 @@ def flaky_smtp(settings):
 
 def make_notification(org, channel=Channel.SLACK, **fields):
     defaults = {
-        "recipient": "user:1" if channel == Channel.SLACK else "champion@acme.example",
-        "recipient_label": "Ann Owner" if channel == Channel.SLACK else "Cleo Champion",
+        "recipient": "channel" if channel == Channel.SLACK else "champion@acme.example",
+        "recipient_label": "team channel" if channel == Channel.SLACK else "Cleo Champion",
         "payload": {
             "subject": "Alert: Security review",
             "text": "Ann Owner: “Security review” in Acme Corp is 7 days overdue.",

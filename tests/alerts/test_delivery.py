@@ -175,14 +175,14 @@ def test_connection_refused_is_retried(org):
     assert "refused" in n.last_error.lower()
 
 
-def test_the_message_names_the_recipient(org, slack_settings, slack_stub):
+def test_slack_gets_the_message_as_written(org, slack_settings, slack_stub):
     n = make_notification(
-        org, recipient_label="Maya Manager", payload={"subject": "s", "text": "Task is late."}
+        org, recipient_label="team channel", payload={"subject": "s", "text": "Task is late."}
     )
 
     delivery.deliver(n.pk)
 
-    assert slack_stub.delivered[0].json == {"text": "Maya Manager: Task is late."}
+    assert slack_stub.delivered[0].json == {"text": "Task is late."}
 
 
 def test_without_a_webhook_slack_is_skipped_with_the_reason(org, slack_stub):
@@ -317,7 +317,7 @@ def test_deliver_due_sends_what_is_due_oldest_first(org, slack_settings, slack_s
 
     assert delivery.deliver_due() == {Status.SENT: 2}
 
-    assert [r.json["text"] for r in slack_stub.requests][0] == "Ann Owner: first"
+    assert [r.json["text"] for r in slack_stub.requests][0] == "first"
     assert _refresh(first).status == _refresh(second).status == Status.SENT
     assert _refresh(later).status == Status.PENDING
     assert _refresh(sent).attempts == 0
