@@ -128,7 +128,7 @@ def test_a_real_worker_consumes_the_queue_and_delivers(worker, org, slack_settin
     assert status == Status.SENT, f"not sent within {WAIT_SECONDS} s:\n{log}"
     n.refresh_from_db()
     assert n.attempts == 1 and n.sent_at is not None
-    assert [r.json for r in slack_stub.delivered] == [{"text": "Ann Owner: Sent by a real worker."}]
+    assert [r.json for r in slack_stub.delivered] == [{"text": "Sent by a real worker."}]
     assert "alerts.tasks.deliver_notification" in log
 
     # Stopped cleanly: a warm shutdown on SIGTERM.
