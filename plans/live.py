@@ -163,40 +163,52 @@ def changes_since(room, since, *, user_id=None, stakeholder_id=None):
         .exclude(verb=ActivityEvent.Verb.CONFLICT)
         .order_by("room_revision", "id")
         .values_list(
-            "target_type", "target_id", "verb", "actor_user_id", "actor_ref", "actor_label"
+            "target_type",
+            "target_id",
+            "verb",
+            "actor_user_id",
+            "actor_ref",
+            "actor_label",
+            "changes",
         )[: MAX_EVENTS + 1]
     )
     changes = Changes()
     if len(events) > MAX_EVENTS:
         changes.reload = True
         return changes
-    for kind, target, verb, actor_user, actor_ref, who in events:
+    for kind, target_id, verb, actor_user, actor_ref, who, entry_changes in events:
         if (user_id is not None and actor_user is not None and str(actor_user) == str(user_id)) or (
             stakeholder_id is not None and actor_ref == str(stakeholder_id)
         ):
             continue  # the viewer's own change: their page already shows it
-        structural = verb in {"created", "deleted", "moved"}
-        if kind == "plan" and verb == "applied_template":
-            changes.reload = True
-        elif kind == "plan":
-            changes.sections.update(plan=who, overview=who)
-        elif kind == "task" and not structural:
-            changes.tasks[target] = who
-            changes.sections["overview"] = who
-        elif kind == "milestone" and not structural:
-            changes.milestones[target] = who
-            changes.sections["overview"] = who
-        elif kind in {"task", "milestone"}:
-            changes.sections.update(plan=who, overview=who)
-        elif kind == "stakeholder":
-            changes.sections.update(stakeholders=who, plan=who, risks=who, overview=who)
-        elif kind == "decisioncriterion":
-            changes.sections["criteria"] = who
-        elif kind == "risk":
-            changes.sections["risks"] = who
-        elif kind == "room":
-            changes.sections.update(header=who, overview=who)
+        for target, _ in ActivityEvent.targets_of(verb, target_id, entry_changes):
+            _note(changes, kind, target, verb, who)
     return changes
+
+
+def _note(changes, kind, target, verb, who):
+    """What one changed target means for a viewer's page."""
+    structural = verb in {"created", "deleted", "moved"}
+    if kind == "plan" and verb == "applied_template":
+        changes.reload = True
+    elif kind == "plan":
+        changes.sections.update(plan=who, overview=who)
+    elif kind == "task" and not structural:
+        changes.tasks[target] = who
+        changes.sections["overview"] = who
+    elif kind == "milestone" and not structural:
+        changes.milestones[target] = who
+        changes.sections["overview"] = who
+    elif kind in {"task", "milestone"}:
+        changes.sections.update(plan=who, overview=who)
+    elif kind == "stakeholder":
+        changes.sections.update(stakeholders=who, plan=who, risks=who, overview=who)
+    elif kind == "decisioncriterion":
+        changes.sections["criteria"] = who
+    elif kind == "risk":
+        changes.sections["risks"] = who
+    elif kind == "room":
+        changes.sections.update(header=who, overview=who)
 
 
 def _since(request):

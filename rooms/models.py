@@ -270,6 +270,11 @@ class ActivityEvent(models.Model):
         FEED_ISSUED = "feed_issued", "issued a calendar feed to"
         FEED_REVOKED = "feed_revoked", "revoked the calendar feed of"
 
+    # The overdue sweep logs one entry per room and run, naming each task it flagged or
+    # alerted: its changes are keyed by task id, {id: {"label": title,
+    # "to": "4 days late", "days": 4}} (target_id is the task's when there is one).
+    PER_TASK_VERBS = frozenset({Verb.FLAGGED, Verb.ALERTED})
+
     # Indexes are chosen for a table that grows with every change: the room's own
     # indexes below lead with the room; org alone is never searched; actor_user only
     # where set (a deleted user's entries are found through it); a target's entries
@@ -335,3 +340,11 @@ class ActivityEvent(models.Model):
 
     def __str__(self):
         return f"{self.actor_label} {self.get_verb_display()} {self.target_label}"
+
+    @classmethod
+    def targets_of(cls, verb, target_id, changes):
+        """(target id, what changed for it) for each target of an entry: its one target,
+        or each task a sweep entry names."""
+        if verb in cls.PER_TASK_VERBS:
+            return list((changes or {}).items())
+        return [(target_id, changes or {})]

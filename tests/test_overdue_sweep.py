@@ -48,8 +48,9 @@ def task(room, org):
 
 
 def flags(task):
-    """The levels the room's activity says the task reached, in order."""
-    verbs = ActivityEvent.objects.filter(target_type="task", target_id=str(task.pk))
+    """The levels the room's activity says the task reached, in order (a sweep's entry
+    names its room's tasks in its changes, by id)."""
+    verbs = ActivityEvent.objects.filter(target_type="task", changes__has_key=str(task.pk))
     levels = {"flagged": 3, "alerted": 7}
     return [
         levels[verb]
@@ -75,7 +76,10 @@ def test_three_days_late_flags_once_and_tells_the_room_owner(task, room, org):
     task.refresh_from_db()
     room.refresh_from_db()
     assert task.overdue_flag == "flagged" and room.flagged_count == 1
-    assert ActivityEvent.objects.filter(verb="flagged", target_id=str(task.pk)).count() == 1
+    (entry,) = ActivityEvent.objects.filter(verb="flagged")
+    assert (entry.target_id, entry.target_label) == (str(task.pk), "Review SOC 2")
+    late = {"label": "Review SOC 2", "to": "3 days late", "days": 3}
+    assert entry.changes == {str(task.pk): late}
 
 
 def test_six_days_late_is_still_one_flag(task):
@@ -108,6 +112,24 @@ def test_seven_days_late_alerts_once_on_every_channel(task, room, org):
     task.refresh_from_db()
     room.refresh_from_db()
     assert task.overdue_flag == "alerted" and (room.flagged_count, room.alerted_count) == (0, 1)
+
+
+def test_a_rooms_tasks_crossing_together_are_one_entry_in_its_activity(task, room, owner_client):
+    """A catch-up (or a busy morning) does not flood the room's activity: one entry per
+    room and level names each task and how late it is."""
+    second = TaskFactory(milestone=task.milestone, title="Sign the DPA", due_date=day(-2))
+    elsewhere = TaskFactory(title="Other room's task", due_date=DUE)
+    sweep_overdue(today=day(4))
+    (entry,) = ActivityEvent.objects.filter(room=room, verb="flagged")
+    assert (entry.target_type, entry.target_id, entry.target_label) == ("task", "", "2 tasks")
+    assert entry.changes == {
+        str(task.pk): {"label": "Review SOC 2", "to": "4 days late", "days": 4},
+        str(second.pk): {"label": "Sign the DPA", "to": "6 days late", "days": 6},
+    }
+    assert flags(task) == [3] and flags(second) == [3] and flags(elsewhere) == [3]
+    page = owner_client.get(reverse("rooms:activity", args=[room.pk])).content.decode()
+    assert "flagged as 3+ days overdue: <em>2 tasks</em>" in page
+    assert "Review SOC 2" in page and "Sign the DPA" in page and "6 days late" in page
 
 
 def test_catch_up_after_downtime_sends_both_levels_once(task):
@@ -289,10 +311,18 @@ def test_five_concurrent_sweeps_send_each_notification_once():
     assert Task.objects.filter(overdue_level=7, overdue_for=DUE).count() == 1000
     room.refresh_from_db()
     assert (room.flagged_count, room.alerted_count) == (0, 1000)
-    # Per task: one Slack flag to the room owner, one Slack alert to them, one email to
+    # Per task: one Slack flag and one Slack alert to the team's channel, one email to
     # the task's owner.
     assert Notification.objects.count() == 3000
-    assert ActivityEvent.objects.filter(verb__in=["flagged", "alerted"]).count() == 2000
+    # The room's activity names each task once per level (one entry per claimed batch).
+    named = {"flagged": [], "alerted": []}
+    for verb, changes in ActivityEvent.objects.values_list("verb", "changes"):
+        named.get(verb, []).extend(changes)
+    assert (
+        sorted(named["flagged"])
+        == sorted(named["alerted"])
+        == sorted(str(pk) for pk in Task.objects.values_list("pk", flat=True))
+    )
 
 
 def test_the_rooms_alerts_page_lists_each_notification_and_why_not_sent(task, room, owner_client):

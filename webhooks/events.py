@@ -48,12 +48,25 @@ def event_type_of(event):
     return BY_VERB.get((event.verb, event.target_type))
 
 
-def event_id_of(event, event_type):
-    """The event's public id, the same for every endpoint. A buyer's first view is one
-    event per stakeholder, however many entries concurrent first requests logged."""
+def occurrences(event, event_type):
+    """(public id, target id, changes) of each event an entry makes, the id the same for
+    every endpoint: one event, or one per task a sweep entry names. A buyer's first view
+    is one event per stakeholder, however many entries concurrent first requests
+    logged."""
+    if event.verb in ActivityEvent.PER_TASK_VERBS:
+        return [
+            (
+                f"evt_{event.pk}_{task_id}",
+                task_id,
+                {"late": {"label": "Days late", "from": "", "to": str(change.get("days", ""))}},
+            )
+            for task_id, change in (event.changes or {}).items()
+        ]
     if event_type == EventType.STAKEHOLDER_FIRST_VIEW:
-        return f"evt_first_view_{event.target_id}"
-    return f"evt_{event.pk}"
+        event_id = f"evt_first_view_{event.target_id}"
+    else:
+        event_id = f"evt_{event.pk}"
+    return [(event_id, event.target_id, event.changes or {})]
 
 
 # --- payloads ------------------------------------------------------------------------
@@ -142,27 +155,31 @@ OBJECTS = {
 }
 
 
-def object_of(event):
+def object_of(event, target_id, label):
     """The event's object as it is now (or what the log remembers of a deleted one)."""
     model, render, related = OBJECTS[event.target_type]
     queryset = model.objects.select_related(*related) if related else model.objects.all()
     try:
-        instance = queryset.filter(pk=event.target_id, org_id=event.org_id).first()
+        instance = queryset.filter(pk=target_id, org_id=event.org_id).first()
     except (ValidationError, ValueError):
         instance = None
     if instance is None:
-        return {"id": event.target_id, "label": event.target_label, "deleted": True}
+        return {"id": target_id, "label": label, "deleted": True}
     return render(instance)
 
 
-def payload_for(event, event_type, org, room):
+def payload_for(event, event_type, occurrence, org, room):
+    event_id, target_id, changes = occurrence
+    label = event.target_label
+    if event.verb in ActivityEvent.PER_TASK_VERBS:
+        label = ((event.changes or {}).get(target_id) or {}).get("label", "")
     return {
-        "id": event_id_of(event, event_type),
+        "id": event_id,
         "type": str(event_type),
         "time": event.created_at.isoformat(),
         "organization": {"id": str(org.pk), "name": org.name},
         "room": {"id": str(room.pk), "name": room.name, "buyer_company": room.buyer_company},
         "actor": {"kind": event.actor_kind, "label": event.actor_label},
-        "changes": event.changes or {},
-        "object": object_of(event),
+        "changes": changes,
+        "object": object_of(event, target_id, label),
     }

@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import Organization
 from rooms.models import ActivityEvent, Room
 
-from .events import VERBS, event_id_of, event_type_of, payload_for
+from .events import VERBS, event_type_of, occurrences, payload_for
 from .models import Delivery, DeliveryStatus, Endpoint, EventType
 
 SECRET_PREFIX = "whsec_"
@@ -117,26 +117,29 @@ def dispatch(*, now=None, window=None):
         event_type = event_type_of(event)
         if event_type is None:
             continue
-        event_id = event_id_of(event, event_type)
-        for endpoint in by_org.get(event.org_id, []):
-            if event_type not in endpoint.events or event.created_at < endpoint.created_at:
-                continue
-            if (endpoint.pk, event_id) in existing:
-                continue
-            existing.add((endpoint.pk, event_id))
-            wanted.append((endpoint, event, event_type, event_id))
+        for occurrence in occurrences(event, event_type):
+            event_id = occurrence[0]
+            for endpoint in by_org.get(event.org_id, []):
+                if event_type not in endpoint.events or event.created_at < endpoint.created_at:
+                    continue
+                if (endpoint.pk, event_id) in existing:
+                    continue
+                existing.add((endpoint.pk, event_id))
+                wanted.append((endpoint, event, event_type, occurrence))
     if not wanted:
         return 0
     orgs = Organization.objects.in_bulk({e.org_id for _, e, _, _ in wanted})
     rooms = Room.objects.in_bulk({e.room_id for _, e, _, _ in wanted})
     payloads = {}
     rows = []
-    for endpoint, event, event_type, event_id in wanted:
+    for endpoint, event, event_type, occurrence in wanted:
+        event_id = occurrence[0]
         room = rooms.get(event.room_id)
         if room is None:
             continue  # the room was deleted since
         if event_id not in payloads:
-            payloads[event_id] = payload_for(event, event_type, orgs[event.org_id], room)
+            org = orgs[event.org_id]
+            payloads[event_id] = payload_for(event, event_type, occurrence, org, room)
         rows.append(
             Delivery(
                 org_id=event.org_id,

@@ -73,6 +73,26 @@ def test_another_persons_change_comes_back_as_that_row(owner_client, member, roo
     assert json.loads(response["X-Live-Changed-By"])[f"task-{task.pk}"] == member.display_name
 
 
+def test_the_overdue_sweeps_flags_come_back_as_the_tasks_rows(owner_client, room, task):
+    """One sweep entry names several tasks: each comes back, flagged."""
+    import datetime
+
+    from alerts.services import sweep_overdue
+
+    other = TaskFactory(milestone=task.milestone, title="Sign the DPA")
+    late = room.today() - datetime.timedelta(days=4)
+    type(task).objects.filter(pk__in=[task.pk, other.pk]).update(due_date=late)
+    rev = revision(room)
+    sweep_overdue()
+    response = poll(owner_client, room, rev)
+    assert response.status_code == 200
+    html = response.content.decode()
+    for changed in (task, other):
+        row = html.split(f'id="task-{changed.pk}"')[1].split("</tr>")[0]
+        assert ">flagged</span>" in row
+    assert json.loads(response["X-Live-Changed-By"])[f"task-{other.pk}"] == "mapsite"
+
+
 def test_ones_own_change_is_not_sent_back(owner, owner_client, room, task):
     rev = revision(room)
     task_update(

@@ -152,6 +152,35 @@ def test_every_event_type(endpoint, receiver, plan, owner, admin_membership, roo
     assert first_view["id"] == f"evt_first_view_{buyer.pk}"
 
 
+def test_one_sweep_entry_is_one_event_per_task(endpoint, receiver, plan, room):
+    """The sweep logs one entry per room naming its tasks; subscribers still get one
+    task.flagged event per task, each with its own id, object and lateness."""
+    from alerts.services import sweep_overdue
+
+    milestone = MilestoneFactory(plan=plan["plan"], room=room, org=room.org)
+    late = [TaskFactory(milestone=milestone, title=f"Late {n}") for n in (1, 2)]
+    for n, task in enumerate(late):
+        Task.objects.filter(pk=task.pk).update(
+            due_date=room.today() - datetime.timedelta(days=3 + n)
+        )
+    endpoint.events = ["task.flagged"]
+    endpoint.save()
+    sweep_overdue()
+    assert dispatch() == 2
+    webhook_delivery.deliver_due()
+    events = sorted((r.json for r in receiver.accepted), key=lambda e: e["object"]["title"])
+    assert [e["type"] for e in events] == ["task.flagged", "task.flagged"]
+    assert [e["object"]["id"] for e in events] == [str(task.pk) for task in late]
+    assert [e["object"]["overdue_days"] for e in events] == [3, 4]
+    assert [e["changes"] for e in events] == [
+        {"late": {"label": "Days late", "from": "", "to": "3"}},
+        {"late": {"label": "Days late", "from": "", "to": "4"}},
+    ]
+    entry = ActivityEvent.objects.get(verb="flagged")
+    assert [e["id"] for e in events] == [f"evt_{entry.pk}_{task.pk}" for task in late]
+    assert dispatch() == 0  # not twice
+
+
 def test_subscriptions_endpoints_and_the_time_they_were_added(
     admin_membership, receiver, plan, owner, room
 ):
@@ -189,6 +218,7 @@ def test_an_entry_committed_late_is_still_delivered(endpoint, receiver, room, ow
             verb="flagged",
             target_type="task",
             target_id=task_id,
+            changes={task_id: {"label": "A task", "to": "3 days late", "days": 3}},
         )
 
     flagged(str(uuid.uuid4()), now)
