@@ -227,7 +227,7 @@ def _sweep_batch(ids, day, level, result, keep_details):
        (task, level, due date, channel, recipient), ON CONFLICT DO NOTHING: a task whose
        date moved away and back is claimed again but nobody is told twice (the words
        are written at delivery time, alerts.messages);
-    4. one activity entry per claimed task."""
+    4. one activity entry per touched room, naming its claimed tasks."""
     sql = _Sql()
     cutoff_sql, cutoff = sql.date(day - datetime.timedelta(days=int(level)))
     in_batch, batch_param = sql.ids("t.id", ids)

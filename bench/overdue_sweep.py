@@ -1,7 +1,7 @@
 """The overdue sweep at scale, on PostgreSQL, against a bare SQL UPDATE.
 
     .venv/bin/python bench/overdue_sweep.py [--tasks 1000000] [--flag 50000] [--alert 20000]
-                                            [--pairs 3] [--layout clustered|interleaved]
+                                            [--pairs 5] [--layout clustered|interleaved]
 
 Builds a fresh database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/mapsite_sweep_bench; Redis BENCH_REDIS_URL, default
@@ -184,6 +184,20 @@ def baseline():
     return elapsed, rows
 
 
+def statement_kind(sql):
+    """A short name for one of the sweep's statements."""
+    for marker, name in (
+        ("UPDATE plans_task", "claim tasks (UPDATE plans_task … RETURNING)"),
+        ("UPDATE rooms_room", "move rooms (UPDATE rooms_room … RETURNING)"),
+        ("INSERT INTO alerts_notification", "outbox (INSERT INTO alerts_notification)"),
+        ("INSERT INTO rooms_activityevent", "activity (INSERT INTO rooms_activityevent)"),
+        ("FROM plans_task", "candidates (SELECT … FROM plans_task)"),
+    ):
+        if marker in sql:
+            return name
+    return " ".join(sql.split()[:3]) or "?"
+
+
 def sweep(batch_size):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -196,8 +210,7 @@ def sweep(batch_size):
         elapsed = time.perf_counter() - started
     by_kind = {}
     for q in queries.captured_queries:
-        words = q["sql"].split()
-        kind = " ".join(words[:3]) if words else "?"
+        kind = statement_kind(q["sql"])
         total, count = by_kind.get(kind, (0.0, 0))
         by_kind[kind] = (total + float(q["time"]), count + 1)
     return elapsed, result, len(queries.captured_queries), by_kind
@@ -209,7 +222,7 @@ def main():
     parser.add_argument("--flag", type=int, default=50_000)
     parser.add_argument("--alert", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=5000)
-    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--layout", choices=["clustered", "interleaved"], default="clustered")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
