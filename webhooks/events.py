@@ -5,6 +5,8 @@ it, the overdue sweep included), so webhooks read it instead of hooking into eac
 service: an event cannot be forgotten by a new code path that logs its change.
 """
 
+from typing import NamedTuple
+
 from django.core.exceptions import ValidationError
 
 from plans.models import Milestone, Plan, Task
@@ -48,25 +50,37 @@ def event_type_of(event):
     return BY_VERB.get((event.verb, event.target_type))
 
 
+class Occurrence(NamedTuple):
+    """One event an entry makes: its public id (the same for every endpoint), its
+    object, and what changed."""
+
+    id: str
+    target_id: str
+    label: str
+    changes: dict
+
+
 def occurrences(event, event_type):
-    """(public id, target id, changes) of each event an entry makes, the id the same for
-    every endpoint: one event, or one per task a sweep entry names. A buyer's first view
-    is one event per stakeholder, however many entries concurrent first requests
-    logged."""
+    """The events an entry makes: one, or one per task an overdue sweep entry names. A
+    buyer's first view is one event per stakeholder, however many entries concurrent
+    first requests logged."""
     if event.verb in ActivityEvent.PER_TASK_VERBS:
         return [
-            (
+            Occurrence(
                 f"evt_{event.pk}_{task_id}",
                 task_id,
-                {"late": {"label": "Days late", "from": "", "to": str(change.get("days", ""))}},
+                late.get("label", ""),
+                {"late": {"label": "Days late", "from": "", "to": str(late.get("days", ""))}},
             )
-            for task_id, change in (event.changes or {}).items()
+            for task_id, late in ActivityEvent.targets_of(
+                event.verb, event.target_id, event.changes
+            )
         ]
     if event_type == EventType.STAKEHOLDER_FIRST_VIEW:
         event_id = f"evt_first_view_{event.target_id}"
     else:
         event_id = f"evt_{event.pk}"
-    return [(event_id, event.target_id, event.changes or {})]
+    return [Occurrence(event_id, event.target_id, event.target_label, event.changes or {})]
 
 
 # --- payloads ------------------------------------------------------------------------
@@ -155,31 +169,27 @@ OBJECTS = {
 }
 
 
-def object_of(event, target_id, label):
+def object_of(event, occurrence):
     """The event's object as it is now (or what the log remembers of a deleted one)."""
     model, render, related = OBJECTS[event.target_type]
     queryset = model.objects.select_related(*related) if related else model.objects.all()
     try:
-        instance = queryset.filter(pk=target_id, org_id=event.org_id).first()
+        instance = queryset.filter(pk=occurrence.target_id, org_id=event.org_id).first()
     except (ValidationError, ValueError):
         instance = None
     if instance is None:
-        return {"id": target_id, "label": label, "deleted": True}
+        return {"id": occurrence.target_id, "label": occurrence.label, "deleted": True}
     return render(instance)
 
 
 def payload_for(event, event_type, occurrence, org, room):
-    event_id, target_id, changes = occurrence
-    label = event.target_label
-    if event.verb in ActivityEvent.PER_TASK_VERBS:
-        label = ((event.changes or {}).get(target_id) or {}).get("label", "")
     return {
-        "id": event_id,
+        "id": occurrence.id,
         "type": str(event_type),
         "time": event.created_at.isoformat(),
         "organization": {"id": str(org.pk), "name": org.name},
         "room": {"id": str(room.pk), "name": room.name, "buyer_company": room.buyer_company},
         "actor": {"kind": event.actor_kind, "label": event.actor_label},
-        "changes": changes,
-        "object": object_of(event, target_id, label),
+        "changes": occurrence.changes,
+        "object": object_of(event, occurrence),
     }

@@ -118,7 +118,7 @@ def dispatch(*, now=None, window=None):
         if event_type is None:
             continue
         for occurrence in occurrences(event, event_type):
-            event_id = occurrence[0]
+            event_id = occurrence.id
             for endpoint in by_org.get(event.org_id, []):
                 if event_type not in endpoint.events or event.created_at < endpoint.created_at:
                     continue
@@ -133,7 +133,7 @@ def dispatch(*, now=None, window=None):
     payloads = {}
     rows = []
     for endpoint, event, event_type, occurrence in wanted:
-        event_id = occurrence[0]
+        event_id = occurrence.id
         room = rooms.get(event.room_id)
         if room is None:
             continue  # the room was deleted since
