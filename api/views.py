@@ -192,6 +192,10 @@ class RoomViewSet(mixins.CreateModelMixin, VersionedViewSet):
         reason = data.pop("outcome_reason", "")
         with transaction.atomic():
             current = locked_at_version(self.lockable(), room.pk, version)
+            # A closed deal is read-only: reopen it before the other changes; close it
+            # after them.
+            if outcome == Outcome.OPEN and current.outcome != Outcome.OPEN:
+                current = room_reopen(actor=self.actor, membership=self.membership, room_id=room.pk)
             if data:
                 current = room_update(
                     actor=self.actor,
@@ -201,16 +205,13 @@ class RoomViewSet(mixins.CreateModelMixin, VersionedViewSet):
                     changes=data,
                 )
             if outcome is not None and outcome != current.outcome:
-                if outcome == Outcome.OPEN:
-                    room_reopen(actor=self.actor, membership=self.membership, room_id=room.pk)
-                else:
-                    room_close(
-                        actor=self.actor,
-                        membership=self.membership,
-                        room_id=room.pk,
-                        outcome=outcome,
-                        reason=reason,
-                    )
+                room_close(
+                    actor=self.actor,
+                    membership=self.membership,
+                    room_id=room.pk,
+                    outcome=outcome,
+                    reason=reason,
+                )
         return self.answer(room)
 
     @extend_schema(responses=s.SignalsSerializer)

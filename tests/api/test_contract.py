@@ -209,6 +209,23 @@ def test_room_outcome_closes_and_reopens_through_the_room_services(api, room):
     assert both.json()["stage"] == "closing" and both.json()["outcome"] == "won"
 
 
+def test_reopening_a_lost_deal_with_other_changes_reopens_then_applies_them(api, room):
+    url = f"/api/v1/rooms/{room.pk}/"
+    lost = api.patch(
+        url, {"outcome": "lost", "outcome_reason": "No budget"}, format="json", HTTP_IF_MATCH='"1"'
+    )
+    assert lost.status_code == 200
+    reopened = api.patch(
+        url, {"outcome": "open", "stage": "negotiation"}, format="json", HTTP_IF_MATCH=lost["ETag"]
+    )
+    assert reopened.status_code == 200, reopened.content
+    body = reopened.json()
+    assert (body["outcome"], body["stage"]) == ("open", "negotiation")
+    room.refresh_from_db()
+    assert (room.outcome, room.stage, room.outcome_reason) == ("open", "negotiation", "")
+    assert reopened["ETag"] == f'"{room.version}"'
+
+
 def test_writes_to_a_lost_deal_answer_409_in_json(api, plan_objects):
     room, task = plan_objects["room"], plan_objects["task"]
     lost = api.patch(
