@@ -235,13 +235,27 @@ def test_seller_issues_a_feed_that_carries_dates_and_follows_moves(
 
 
 def test_a_track_scoped_feed_leaves_out_other_tracks(owner_client, slot, maria, dated_plan):
+    def feed_uids():
+        _, token = calendar.feed_issue(actor=Actor(), room=slot, stakeholder=maria)
+        body = Client().get(f"/cal/{token}.ics").content
+        return {str(e["UID"]) for e in events(parse(body))}
+
+    business = f"milestone-{dated_plan['business'].pk}@mapsite"
+    security = f"milestone-{dated_plan['security'].pk}@mapsite"
+    mine = f"task-{dated_plan['mine'].pk}@mapsite"
+    theirs = TaskFactory(
+        milestone=dated_plan["business"],
+        owner=StakeholderFactory(room=slot, name="Li Wei", track=Track.BUSINESS),
+        due_date=days(6),
+    )
+    whole_plan = feed_uids()
+    assert {business, security, mine} <= whole_plan
+    assert f"task-{theirs.pk}@mapsite" not in whole_plan  # only her own tasks
     maria.scope = Scope.TRACK
     maria.save()
-    feed, token = calendar.feed_issue(actor=Actor(), room=slot, stakeholder=maria)
-    uids = {str(e["UID"]) for e in events(parse(Client().get(f"/cal/{token}.ics").content))}
-    assert f"milestone-{dated_plan['business'].pk}@mapsite" in uids
-    assert f"milestone-{dated_plan['security'].pk}@mapsite" not in uids
-    assert f"task-{dated_plan['other'].pk}@mapsite" not in uids
+    scoped = feed_uids()
+    assert business in scoped and mine in scoped
+    assert security not in scoped  # another track's milestone, none of her tasks in it
 
 
 def test_revoked_or_replaced_feeds_stop_and_unknown_tokens_are_404(owner_client, slot, maria):
