@@ -334,15 +334,25 @@ def test_another_organisations_document_is_404(owner_client, outsider_client, ro
     assert not DocumentView.objects.exists()
 
 
-def test_buyer_out_of_scope_gets_404_and_does_not_see_it(owner_client, room, security, maria):
+def test_buyer_out_of_scope_gets_404_and_does_not_see_it(
+    owner_client, room, plan, security, maria
+):
     maria.scope = Scope.TRACK
     maria.save()
+    business = MilestoneFactory(plan=plan, title="Business case", track=Track.BUSINESS)
     seller_upload(owner_client, room, "Pen test.pdf", pdf_bytes(), milestone=security.pk)
-    document = Document.objects.get()
+    seller_upload(owner_client, room, "ROI model.pdf", pdf_bytes(), milestone=business.pk)
+    pen_test = Document.objects.get(name="Pen test.pdf")
+    roi = Document.objects.get(name="ROI model.pdf")
     buyer = buyer_client(maria)
-    assert buyer.get(reverse("buyer_documents:download", args=[document.pk])).status_code == 404
-    assert "Pen test.pdf" not in buyer.get(reverse("buyer_documents:section")).content.decode()
-    assert not DocumentView.objects.exists()
+    section = buyer.get(reverse("buyer_documents:section")).content.decode()
+    # Her own track's document: listed and opened.
+    assert "ROI model.pdf" in section
+    assert buyer.get(reverse("buyer_documents:download", args=[roi.pk])).status_code == 200
+    # Another track's: neither listed nor opened.
+    assert "Pen test.pdf" not in section
+    assert buyer.get(reverse("buyer_documents:download", args=[pen_test.pk])).status_code == 404
+    assert list(DocumentView.objects.values_list("document", flat=True)) == [roi.pk]
 
 
 def test_buyer_cannot_open_another_rooms_document(owner_client, room, org, maria):
