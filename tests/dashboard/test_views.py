@@ -180,6 +180,16 @@ def test_bad_input_is_named_and_ignored_never_a_500(member_client, rooms):
     assert "below" in response.content.decode()
 
 
+def test_bad_input_is_named_in_the_table_htmx_swaps(member_client, rooms):
+    """The filters submit through htmx, which swaps only the table: the refusal comes
+    with it (and a good answer has none, so a mended filter clears it)."""
+    html = member_client.get(URL, {"min_value": "lots"}, **HX).content.decode()
+    assert html.lstrip().startswith('<div id="dashboard-table"')
+    assert "Value from: Enter a number. (ignored)" in html
+    html = member_client.get(URL, {"min_value": "10"}, **HX).content.decode()
+    assert "(ignored)" not in html
+
+
 def test_state_is_in_the_links(member_client, rooms):
     html = member_client.get(URL, {"stage": "proposal", "sort": "-value"}).content.decode()
     # Sort links keep the filters; the export link keeps filters and sort.
