@@ -334,9 +334,7 @@ def test_another_organisations_document_is_404(owner_client, outsider_client, ro
     assert not DocumentView.objects.exists()
 
 
-def test_buyer_out_of_scope_gets_404_and_does_not_see_it(
-    owner_client, room, plan, security, maria
-):
+def test_buyer_out_of_scope_gets_404_and_does_not_see_it(owner_client, room, plan, security, maria):
     maria.scope = Scope.TRACK
     maria.save()
     business = MilestoneFactory(plan=plan, title="Business case", track=Track.BUSINESS)
