@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from stakeholders.models import Side
+from stakeholders.models import Side, Stakeholder
 
 STATIC_SCHEME = "static:"
 
@@ -71,10 +71,7 @@ def seller_pdf_context(plan_context, *, room):
 def buyer_pdf_context(buyer_context):
     """From ``buyer_room(access)``: only what this buyer sees on their page."""
     room, me = buyer_context["room"], buyer_context["me"]
-    if buyer_context["whole_plan"]:
-        people = buyer_context["buyers"] + buyer_context["sellers"]
-    else:  # summary + own track: their contacts on the seller's side, and themselves
-        people = [me] + buyer_context["sellers"]
+    people = list(Stakeholder.objects.for_room(room).seen_by(me))
     return buyer_context | {
         "org_name": room.org.name,
         "generated_at": timezone.now(),
