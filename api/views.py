@@ -42,8 +42,8 @@ from plans.services import (
     task_delete,
     task_update,
 )
-from rooms.models import Outcome, Room
-from rooms.services import Actor, room_close, room_create, room_delete, room_reopen, room_update
+from rooms.models import Room
+from rooms.services import Actor, room_change, room_create, room_delete
 from stakeholders.access import link_issue, link_revoke, link_url
 from stakeholders.models import AccessLink, Stakeholder
 from stakeholders.services import stakeholder_create, stakeholder_delete, stakeholder_update
@@ -191,27 +191,16 @@ class RoomViewSet(mixins.CreateModelMixin, VersionedViewSet):
         outcome = data.pop("outcome", None)
         reason = data.pop("outcome_reason", "")
         with transaction.atomic():
-            current = locked_at_version(self.lockable(), room.pk, version)
-            # A closed deal is read-only: reopen it before the other changes; close it
-            # after them.
-            if outcome == Outcome.OPEN and current.outcome != Outcome.OPEN:
-                current = room_reopen(actor=self.actor, membership=self.membership, room_id=room.pk)
-            if data:
-                current = room_update(
-                    actor=self.actor,
-                    membership=self.membership,
-                    room_id=room.pk,
-                    base_version=version,
-                    changes=data,
-                )
-            if outcome is not None and outcome != current.outcome:
-                room_close(
-                    actor=self.actor,
-                    membership=self.membership,
-                    room_id=room.pk,
-                    outcome=outcome,
-                    reason=reason,
-                )
+            locked_at_version(self.lockable(), room.pk, version)
+            room_change(
+                actor=self.actor,
+                membership=self.membership,
+                room_id=room.pk,
+                base_version=version,
+                changes=data,
+                outcome=outcome,
+                reason=reason,
+            )
         return self.answer(room)
 
     @extend_schema(responses=s.SignalsSerializer)

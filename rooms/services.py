@@ -442,6 +442,28 @@ def room_reopen(*, actor, membership, room_id):
     return room
 
 
+def room_change(*, actor, membership, room_id, base_version, changes, outcome=None, reason=""):
+    """Fields and outcome changed together (one API PATCH): a closed deal is read-only,
+    so it is reopened before the other changes and closed after them. Returns the
+    room."""
+    room = Room.objects.for_membership(membership).get(pk=room_id)
+    if outcome == Outcome.OPEN and room.outcome != Outcome.OPEN:
+        room = room_reopen(actor=actor, membership=membership, room_id=room_id)
+    if changes:
+        room = room_update(
+            actor=actor,
+            membership=membership,
+            room_id=room_id,
+            base_version=base_version,
+            changes=changes,
+        )
+    if outcome is not None and outcome != room.outcome:
+        room = room_close(
+            actor=actor, membership=membership, room_id=room_id, outcome=outcome, reason=reason
+        )
+    return room
+
+
 def room_delete(*, actor, membership, room_id):
     """Delete a deal room with everything in it (plan, people, links, activity): its
     owner, managers and admins may. ``Room.DoesNotExist`` for a room outside the
