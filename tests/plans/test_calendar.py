@@ -140,8 +140,7 @@ def test_a_track_scoped_buyers_invites_name_no_other_buyer(owner_client, slot, m
     client = Client()
     client.get(reverse("buyer:open", args=[token]))
     _, downloaded = review_of(client, reverse("buyer:review_ics"))
-    feed, feed_token = calendar.feed_issue(actor=Actor(), room=slot, stakeholder=maria)
-    del feed
+    _, feed_token = calendar.feed_issue(actor=Actor(), room=slot, stakeholder=maria)
     fed = [
         e
         for e in events(parse(Client().get(reverse("calendar_feed", args=[feed_token])).content))
