@@ -13,11 +13,13 @@ on its next run, and sweeps running at the same time do not double anything:
   (and its room's activity says so) but nobody is told twice;
 - delivery claims each notification with a conditional UPDATE (alerts.delivery).
 
-Work goes in batches of tasks, in room order (a batch touches few rooms): the number of
-SQL statements grows with batches, not with tasks, and what a claim returns stays on
-the database server (per-connection scratch tables) for the writes that follow: the
-rooms' counts and revisions, the outbox rows, and one activity entry per room naming
-its tasks. Notifications are enqueued only after the batch's transaction commits.
+One scan per timezone finds the tasks of both levels (kept on the database server, in
+room order); work then goes in batches of them (a batch touches few rooms, each once):
+the number of SQL statements grows with batches, not with tasks, and what a claim
+returns stays on the server (per-connection scratch tables) for the writes that follow:
+the rooms' counts and revisions, the outbox rows, and one activity entry per room and
+level naming its tasks. Notifications are enqueued only after the batch's transaction
+commits.
 """
 
 import datetime
@@ -62,7 +64,8 @@ def sweep_overdue(*, today=None, now=None, batch_size=BATCH_SIZE, keep_details=T
     ``now`` (default: the clock)."""
     result = SweepResult()
     now = now or timezone.now()
-    _Sql().create_scratch()
+    sql = _Sql()
+    sql.create_scratch()
     zones = (
         Room.objects.filter(outcome=Outcome.OPEN)
         .order_by()
@@ -71,12 +74,12 @@ def sweep_overdue(*, today=None, now=None, batch_size=BATCH_SIZE, keep_details=T
     )
     for tz_name in list(zones):
         day = today or local_today(tz_name, now)
-        for level in (Level.FLAGGED, Level.ALERTED):
-            # One scan finds the candidates; each batch claims its share by primary
-            # key, re-checking the condition (a concurrent sweep may have taken some).
-            ids = _candidate_ids(tz_name, day, level)
-            for start in range(0, len(ids), batch_size):
-                _sweep_batch(ids[start : start + batch_size], day, level, result, keep_details)
+        # One scan finds the candidates of both levels (kept on the database server);
+        # each batch claims its share, re-checking the condition (a concurrent sweep
+        # may have taken some), so a room is touched once per batch, not once per level.
+        found = _find_candidates(sql, tz_name, day)
+        for start in range(0, found, batch_size):
+            _sweep_batch(sql, (start, start + batch_size), day, result, keep_details)
     if result.notifications:
         # Every batch has committed: one message wakes a worker to send them all.
         transaction.on_commit(_enqueue_delivery)
@@ -96,19 +99,32 @@ class _Sql:
     def datetime(self, value):
         return self.ops.adapt_datetimefield_value(value)
 
-    def ids(self, column, ids):
-        """``column`` is one of ``ids`` (as the database returned them), one parameter."""
+    def in_batch(self, column, bounds, was_flagged):
+        """``column`` is the id of a candidate numbered within ``bounds`` (first, last]
+        whose task was (``was_flagged``) or was not flagged for its due date when found."""
+        picked = (
+            f"SELECT id FROM {_CANDIDATES} WHERE n > %s AND n <= %s"
+            f" AND {'' if was_flagged else 'NOT '}was_flagged"
+        )
         if self.pg:
-            return f"{column} = ANY(%s)", list(ids)
-        return f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(list(ids))
+            # ARRAY(…): the claim probes the primary key for each id, whatever the
+            # planner would guess of a temporary table without statistics.
+            return f"{column} = ANY(ARRAY({picked}))", list(bounds)
+        return f"{column} IN ({picked})", list(bounds)
 
     def create_scratch(self):
-        """The per-connection tables a batch's claimed tasks and touched rooms go to
-        (emptied by each batch), so that the writes after the claim read them there."""
+        """The per-connection tables: a timezone's candidates, numbered in room order,
+        and what each batch claimed and the rooms it touched (emptied by each batch),
+        so that the writes after the claim read them there. (On SQLite without column
+        types: a declared type would turn some hexadecimal ids into numbers.)"""
         with connection.cursor() as c:
             for table, columns in _SCRATCH.items():
                 names = ", ".join(f"{name} {kind if self.pg else ''}" for name, kind in columns)
                 c.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {table} ({names})")
+            c.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {_CANDIDATES} (n INTEGER PRIMARY KEY, "
+                + ("id uuid, was_flagged boolean)" if self.pg else "id, was_flagged)")
+            )
 
     def empty_scratch(self, c):
         # TRUNCATE: a deleted row of a temporary table would stay until a VACUUM.
@@ -173,12 +189,19 @@ class _Sql:
         return f"json_group_object({key}, {value})"
 
 
+# A task's level for a day: 7 when its due date is on or before the +7 cutoff, else 3
+# (the candidates are the open tasks on or before the +3 cutoff).
+_TARGET = "(CASE WHEN t.due_date <= {cutoff7} THEN 7 ELSE 3 END)"
 _NOT_THERE = (
-    "NOT (t.overdue_for IS NOT NULL AND t.overdue_for = t.due_date AND t.overdue_level >= %s)"
+    "NOT (t.overdue_for IS NOT NULL AND t.overdue_for = t.due_date AND t.overdue_level >= "
+    + _TARGET
+    + ")"
 )
 _WAS_FLAGGED = "(t.overdue_for IS NOT NULL AND t.overdue_for = t.due_date AND t.overdue_level >= 3)"
-# The scratch tables (column, PostgreSQL type): what a batch's claim returned (with
-# whether the task was flagged before), and the rooms it touched as they are after it.
+# The scratch tables: a timezone's candidates (kept across its batches), and what a
+# batch's claim returned (each task's new level and whether it was flagged before) and
+# the rooms it touched as they are after it (column, PostgreSQL type).
+_CANDIDATES = "alerts_sweep_candidates"
 _CLAIMED = "alerts_sweep_claimed"
 _ROOMS = "alerts_sweep_rooms"
 _SCRATCH = {
@@ -189,85 +212,103 @@ _SCRATCH = {
         ("due_date", "date"),
         ("owner_id", "uuid"),
         ("title", "text"),
+        ("overdue_level", "smallint"),
         ("was_flagged", "boolean"),
     ),
     _ROOMS: (("id", "uuid"), ("revision", "bigint")),
 }
 _RETURNED = ", ".join(name for name, _ in _SCRATCH[_CLAIMED][:-1])
+# Each level a claimed task crossed: +3 unless it was flagged before (a task found 9
+# days late after downtime crosses both), +7 when it reached it.
+_CROSSED = (
+    f"(SELECT t.*, 3 AS crossed FROM {_CLAIMED} t WHERE NOT t.was_flagged"
+    f" UNION ALL SELECT t.*, 7 AS crossed FROM {_CLAIMED} t WHERE t.overdue_level = 7)"
+)
 
 
-def _candidate_ids(tz_name, day, level):
-    """Open tasks of open rooms in ``tz_name`` that are ``level`` days late on ``day``
-    and not yet at that level for their current due date (ids as the database has them)."""
-    sql = _Sql()
-    cutoff_sql, cutoff = sql.date(day - datetime.timedelta(days=int(level)))
+def _cutoffs(sql, day):
+    """The SQL and parameters of the +3 and +7 cutoffs on ``day``."""
+    return [sql.date(day - datetime.timedelta(days=int(level))) for level in Level]
+
+
+def _find_candidates(sql, tz_name, day):
+    """Number the open tasks of open rooms in ``tz_name`` that are 3 or more days late on
+    ``day`` and not yet at their level (+3, or +7) for their current due date, in room
+    order, in the candidates table, with whether each was flagged before; returns how
+    many there are."""
+    (cutoff3_sql, cutoff3), (cutoff7_sql, cutoff7) = _cutoffs(sql, day)
     with connection.cursor() as c:
+        c.execute(f"{'TRUNCATE' if sql.pg else 'DELETE FROM'} {_CANDIDATES}")
         c.execute(
             f"""
-            SELECT t.id FROM plans_task t JOIN rooms_room r ON r.id = t.room_id
+            INSERT INTO {_CANDIDATES} (n, id, was_flagged)
+            SELECT ROW_NUMBER() OVER (ORDER BY t.room_id, t.id), t.id, {_WAS_FLAGGED}
+            FROM plans_task t JOIN rooms_room r ON r.id = t.room_id
             WHERE r.timezone = %s AND r.outcome = %s AND t.status <> %s
-              AND t.due_date <= {cutoff_sql} AND {_NOT_THERE}
-            ORDER BY t.room_id, t.id
+              AND t.due_date <= {cutoff3_sql} AND {_NOT_THERE.format(cutoff7=cutoff7_sql)}
             """,
-            [tz_name, Outcome.OPEN, TaskStatus.DONE, cutoff, int(level)],
+            [tz_name, Outcome.OPEN, TaskStatus.DONE, cutoff3, cutoff7],
         )
-        return [row[0] for row in c.fetchall()]
+        return c.rowcount
 
 
-def _sweep_batch(ids, day, level, result, keep_details):
-    """Claim the tasks ``ids`` that still crossed ``level`` on ``day`` and write
-    everything that follows, set-based, in one transaction:
+def _sweep_batch(sql, bounds, day, result, keep_details):
+    """Claim the candidates numbered within ``bounds`` that still crossed +3 or +7 on
+    ``day`` and write everything that follows, set-based, in one transaction:
 
-    1. claim: a conditional UPDATE of the tasks (rows a concurrent sweep took first no
-       longer match); what it returns goes to a per-connection scratch table, on
-       PostgreSQL without leaving the server; at +7 the tasks that were flagged and
-       those that were not are claimed apart, so room counts move by delta;
-    2. the touched rooms: revision moved on, flagged/alerted counts moved by the claims;
-    3. notifications: one INSERT … SELECT over the recipients, each unique per
-       (task, level, due date, channel, recipient), ON CONFLICT DO NOTHING: a task whose
-       date moved away and back is claimed again but nobody is told twice (the words
-       are written at delivery time, alerts.messages);
-    4. one activity entry per touched room, naming its claimed tasks."""
-    sql = _Sql()
-    cutoff_sql, cutoff = sql.date(day - datetime.timedelta(days=int(level)))
-    in_batch, batch_param = sql.ids("t.id", ids)
-    claim = f"""
-        UPDATE plans_task AS t SET overdue_level = %s, overdue_for = t.due_date
-        WHERE {in_batch} AND t.status <> %s AND t.due_date <= {cutoff_sql} AND {_NOT_THERE}
-          AND {{extra}}
-        RETURNING {_RETURNED}
-    """
-    params = [int(level), batch_param, TaskStatus.DONE, cutoff, int(level)]
-    if level == Level.ALERTED:
-        claims = ((_WAS_FLAGGED, True), (f"NOT {_WAS_FLAGGED}", False))
-    else:
-        claims = (("1 = 1", False),)
+    1. claim: a conditional UPDATE of the tasks to their level (rows a concurrent sweep
+       took first no longer match); what it returns goes to a per-connection scratch
+       table, on PostgreSQL without leaving the server; the tasks that were flagged
+       when found and those that were not are claimed apart (each re-checked), so room
+       counts move by delta and a task found 9 days late crosses both levels;
+    2. the touched rooms: revision moved on once, flagged/alerted counts moved by the
+       claims;
+    3. notifications: one INSERT … SELECT over the levels crossed and their recipients,
+       each unique per (task, level, due date, channel, recipient), ON CONFLICT DO
+       NOTHING: a task whose date moved away and back is claimed again but nobody is
+       told twice (the words are written at delivery time, alerts.messages);
+    4. one activity entry per touched room and level, naming its tasks."""
+    (cutoff3_sql, cutoff3), (cutoff7_sql, cutoff7) = _cutoffs(sql, day)
+    target = _TARGET.format(cutoff7=cutoff7_sql)
     with transaction.atomic(), connection.cursor() as c:
         sql.empty_scratch(c)
         claimed = 0
-        for extra, was_flagged in claims:
-            if claimed < len(ids):  # (at +7, all may have been flagged)
-                claimed += sql.keep(
-                    c, _CLAIMED, claim.format(extra=extra), params, extra=[was_flagged]
-                )
+        for was_flagged in (True, False):
+            in_batch, bounds_params = sql.in_batch("t.id", bounds, was_flagged)
+            flagged = _WAS_FLAGGED if was_flagged else f"NOT {_WAS_FLAGGED}"
+            claimed += sql.keep(
+                c,
+                _CLAIMED,
+                f"""
+                UPDATE plans_task AS t SET overdue_level = {target}, overdue_for = t.due_date
+                WHERE {in_batch} AND t.status <> %s AND t.due_date <= {cutoff3_sql}
+                  AND {_NOT_THERE.format(cutoff7=cutoff7_sql)} AND {flagged}
+                RETURNING {_RETURNED}
+                """,
+                [cutoff7, *bounds_params, TaskStatus.DONE, cutoff3, cutoff7],
+                extra=[was_flagged],
+            )
         if not claimed:
             return
         result.batches += 1
         stamp = sql.datetime(timezone.now())
-        rooms = _move_rooms(c, sql, level)
-        result.notifications += _insert_notifications(c, sql, level, stamp)
-        _insert_activity(c, sql, day, level, stamp)
-        if level == Level.ALERTED:
-            result.alerted += claimed
-        else:
-            result.flagged += claimed
+        rooms = _move_rooms(c, sql)
+        result.notifications += _insert_notifications(c, sql, stamp)
+        _insert_activity(c, sql, day, stamp)
+        c.execute(f"SELECT crossed, COUNT(*) FROM {_CROSSED} t GROUP BY crossed")
+        for level, count in c.fetchall():
+            if level == Level.ALERTED:
+                result.alerted += count
+            else:
+                result.flagged += count
         if keep_details:
             c.execute(
-                f"SELECT t.title, r.name, t.due_date FROM {_CLAIMED} t"
+                f"SELECT t.crossed, t.title, r.name, t.due_date FROM {_CROSSED} t"
                 " JOIN rooms_room r ON r.id = t.room_id"
             )
             result.details += [
-                (Level(level), title, name, (day - _date(due)).days) for title, name, due in c
+                (Level(level), title, name, (day - _date(due)).days)
+                for level, title, name, due in c
             ]
     transaction.on_commit(lambda: forget_revisions(rooms))
 
@@ -280,14 +321,10 @@ def _date(value):
     return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
 
 
-def _move_rooms(c, sql, level):
+def _move_rooms(c, sql):
     """Move each touched room's revision on and its flagged/alerted counts by what the
     claims changed (never below zero), in one UPDATE whose rows (id, new revision)
     go to the rooms scratch table for the writes that follow; returns the rooms' ids."""
-    if level == Level.ALERTED:
-        flagged, alerted = "-SUM(CASE WHEN was_flagged THEN 1 ELSE 0 END)", "COUNT(*)"
-    else:
-        flagged, alerted = "COUNT(*)", "0"
     ids = sql.keep(
         c,
         _ROOMS,
@@ -295,8 +332,13 @@ def _move_rooms(c, sql, level):
         UPDATE rooms_room SET revision = revision + 1,
             flagged_count = {sql.greatest("flagged_count + d.f", "0")},
             alerted_count = {sql.greatest("alerted_count + d.a", "0")}
-        FROM (SELECT room_id, {flagged} AS f, {alerted} AS a FROM {_CLAIMED} GROUP BY room_id)
-            AS d
+        FROM (
+            SELECT room_id,
+                SUM(CASE WHEN was_flagged THEN -1 WHEN overdue_level = 3 THEN 1 ELSE 0 END)
+                    AS f,
+                SUM(CASE WHEN overdue_level = 7 THEN 1 ELSE 0 END) AS a
+            FROM {_CLAIMED} GROUP BY room_id
+        ) AS d
         WHERE rooms_room.id = d.room_id
         RETURNING rooms_room.id, rooms_room.revision
         """,
@@ -305,34 +347,35 @@ def _move_rooms(c, sql, level):
     return [_uuid(value) for value in ids]
 
 
-def _insert_notifications(c, sql, level, stamp):
-    """One outbox row per (task, level, due date, channel, recipient), set-based."""
+def _insert_notifications(c, sql, stamp):
+    """One outbox row per (task, level crossed, due date, channel, recipient),
+    set-based."""
     columns = (
         "org_id, room_id, task_id, level, due_date, channel, recipient, recipient_label, "
         "payload, status, attempts, next_attempt_at, last_error, created_at"
     )
 
-    def select(channel, recipient, label):
+    def select(channel, recipient, label, source):
         return (
-            f"SELECT t.org_id, t.room_id, t.id, {int(level)}, t.due_date, '{channel}', "
-            f"{recipient}, {label}, {sql.empty_json}, 'pending', 0, %s, '', %s FROM {_CLAIMED} t"
+            f"SELECT t.org_id, t.room_id, t.id, t.crossed, t.due_date, '{channel}', "
+            f"{recipient}, {label}, {sql.empty_json}, 'pending', 0, %s, '', %s FROM {source}"
         )
 
     # Slack: one post per task and level to the team's channel (the organisation's
     # incoming webhook), naming the room's owner (and at +7 the managers) when it is sent.
-    parts = [select("slack", f"'{SLACK_CHANNEL}'", f"'{SLACK_CHANNEL_LABEL}'")]
-    if level == Level.ALERTED:
-        # Email to the buyer's champion(s) and to the task's owner (once per address).
-        email, label = "lower(s.email)", "substr(s.name, 1, 250)"
-        parts.append(
-            select("email", email, label)
-            + " JOIN stakeholders_stakeholder s ON s.room_id = t.room_id"
-            f" AND s.org_id = t.org_id AND s.role = '{DecisionRole.CHAMPION}' AND s.email <> ''"
-        )
-        parts.append(
-            select("email", email, label)
-            + " JOIN stakeholders_stakeholder s ON s.id = t.owner_id AND s.email <> ''"
-        )
+    parts = [select("slack", f"'{SLACK_CHANNEL}'", f"'{SLACK_CHANNEL_LABEL}'", f"{_CROSSED} t")]
+    # At +7, email to the buyer's champion(s) and to the task's owner (once per address).
+    alerted = f"(SELECT t.*, 7 AS crossed FROM {_CLAIMED} t WHERE t.overdue_level = 7) t"
+    email, label = "lower(s.email)", "substr(s.name, 1, 250)"
+    parts.append(
+        select("email", email, label, alerted)
+        + " JOIN stakeholders_stakeholder s ON s.room_id = t.room_id"
+        f" AND s.org_id = t.org_id AND s.role = '{DecisionRole.CHAMPION}' AND s.email <> ''"
+    )
+    parts.append(
+        select("email", email, label, alerted)
+        + " JOIN stakeholders_stakeholder s ON s.id = t.owner_id AND s.email <> ''"
+    )
     c.execute(
         # (WHERE true: SQLite reads "ON CONFLICT" after a bare FROM as a join.)
         f"INSERT INTO alerts_notification ({columns}) SELECT * FROM ("
@@ -343,11 +386,11 @@ def _insert_notifications(c, sql, level, stamp):
     return max(c.rowcount, 0)
 
 
-def _insert_activity(c, sql, day, level, stamp):
-    """One entry per touched room, naming each claimed task and how late it is (its
-    changes keyed by task id, see ActivityEvent.PER_TASK_VERBS): a catch-up does not
-    flood a room's activity, and webhooks still make one event per task."""
-    verb = ActivityEvent.Verb.ALERTED if level == Level.ALERTED else ActivityEvent.Verb.FLAGGED
+def _insert_activity(c, sql, day, stamp):
+    """One entry per touched room and level crossed, naming each of its tasks and how
+    late it is (its changes keyed by task id, see ActivityEvent.PER_TASK_VERBS): a
+    catch-up does not flood a room's activity, and webhooks still make one event per
+    task."""
     day_sql, day_param = sql.date(day)
     days = sql.days_between(day_sql, "t.due_date")
     task_id = sql.uuid_text("t.id")
@@ -364,15 +407,24 @@ def _insert_activity(c, sql, day, level, stamp):
         INSERT INTO rooms_activityevent (org_id, room_id, created_at, actor_kind,
             actor_user_id, actor_ref, actor_label, verb, target_type, target_id,
             target_label, target_version, changes, room_revision)
-        SELECT t.org_id, t.room_id, %s, %s, NULL, '', 'mapsite', %s, 'task',
+        SELECT t.org_id, t.room_id, %s, %s, NULL, '', 'mapsite',
+            CASE WHEN t.crossed = 7 THEN %s ELSE %s END, 'task',
             CASE WHEN COUNT(*) = 1 THEN MIN({task_id}) ELSE '' END,
             CASE WHEN COUNT(*) = 1 THEN MIN(substr(t.title, 1, 250))
                  ELSE CAST(COUNT(*) AS TEXT) || ' tasks' END,
             NULL, {sql.json_object_agg(task_id, late)}, r.revision
-        FROM {_CLAIMED} t JOIN {_ROOMS} r ON r.id = t.room_id
-        GROUP BY t.org_id, t.room_id, r.revision
+        FROM {_CROSSED} t JOIN {_ROOMS} r ON r.id = t.room_id
+        GROUP BY t.org_id, t.room_id, r.revision, t.crossed
+        ORDER BY t.room_id, t.crossed
         """,
-        [stamp, ActorKind.SYSTEM, verb, day_param, day_param],
+        [
+            stamp,
+            ActorKind.SYSTEM,
+            ActivityEvent.Verb.ALERTED,
+            ActivityEvent.Verb.FLAGGED,
+            day_param,
+            day_param,
+        ],
     )
 
 

@@ -134,11 +134,38 @@ def test_a_rooms_tasks_crossing_together_are_one_entry_in_its_activity(task, roo
 
 def test_catch_up_after_downtime_sends_both_levels_once(task):
     result = sweep_overdue(today=day(9))  # beat was down through +3 and +7
-    assert sorted(flags(task)) == [3, 7]
+    assert flags(task) == [3, 7]  # the flag's entry first
     assert result.flagged == 1 and result.alerted == 1
+    assert set(Notification.objects.values_list("level", "channel")) == {
+        (3, "slack"),
+        (7, "slack"),
+        (7, "email"),
+    }
+    task.room.refresh_from_db()
+    assert (task.room.flagged_count, task.room.alerted_count) == (0, 1)
     before = Notification.objects.count()
     sweep_overdue(today=day(9))
     assert Notification.objects.count() == before
+
+
+def test_a_room_crossing_both_levels_in_one_sweep_moves_on_once(task, room):
+    """Live viewers are told once: the room's revision steps once for a sweep that flags
+    one of its tasks and alerts another, and both entries carry that revision."""
+    sweep_overdue(today=day(3))
+    room.refresh_from_db()
+    before = room.revision
+    later = TaskFactory(milestone=task.milestone, title="Sign the DPA", due_date=day(4))
+    result = sweep_overdue(today=day(7))
+    assert (result.flagged, result.alerted) == (1, 1)
+    room.refresh_from_db()
+    assert room.revision == before + 1
+    assert (room.flagged_count, room.alerted_count) == (1, 1)
+    entries = ActivityEvent.objects.filter(room=room, room_revision=room.revision)
+    assert sorted(entries.values_list("verb", "target_label")) == [
+        ("alerted", "Review SOC 2"),
+        ("flagged", "Sign the DPA"),
+    ]
+    assert flags(later) == [3]
 
 
 def test_moving_the_due_date_resets_the_flags_for_the_new_date(task, room, owner):
