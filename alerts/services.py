@@ -48,7 +48,7 @@ class SweepResult:
     alerted: int = 0
     notifications: int = 0
     batches: int = 0
-    # With ``keep_details``: (level, task title, room name, days late) per claimed task.
+    # With ``keep_details``: (level, task title, room name, days late) per level crossed.
     details: list = field(default_factory=list)
 
     def summary(self):
