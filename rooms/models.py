@@ -270,8 +270,8 @@ class ActivityEvent(models.Model):
         FEED_ISSUED = "feed_issued", "issued a calendar feed to"
         FEED_REVOKED = "feed_revoked", "revoked the calendar feed of"
 
-    # The overdue sweep logs one entry per room and run, naming each task it flagged or
-    # alerted: its changes are keyed by task id, {id: {"label": title,
+    # The overdue sweep logs one entry per room, level and batch, naming each task it
+    # flagged or alerted: its changes are keyed by task id, {id: {"label": title,
     # "to": "4 days late", "days": 4}} (target_id is the task's when there is one).
     PER_TASK_VERBS = frozenset({Verb.FLAGGED, Verb.ALERTED})
 
