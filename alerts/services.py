@@ -131,21 +131,21 @@ class _Sql:
         for table in _SCRATCH:
             c.execute(f"{'TRUNCATE' if self.pg else 'DELETE FROM'} {table}")
 
-    def keep(self, c, table, statement, params=(), *, extra=(), ids=False):
+    def keep(self, c, table, statement, params=(), *, extra=()):
         """Run ``statement`` (an UPDATE … RETURNING the first columns of ``table``) and
         keep what it returns in that scratch table, followed by the constants ``extra``:
         on PostgreSQL in the same statement, on SQLite (no UPDATE in a WITH) through one
-        JSON parameter. Returns the number of rows kept, or with ``ids`` their ids."""
+        JSON parameter. Returns the number of rows kept."""
         columns = [name for name, _ in _SCRATCH[table]]
         names = ", ".join(columns)
         if self.pg:
             constants = "".join(f", {'true' if value else 'false'}" for value in extra)
             c.execute(
                 f"WITH kept AS ({statement}) INSERT INTO {table} ({names})"
-                f" SELECT *{constants} FROM kept" + (" RETURNING id" if ids else ""),
+                f" SELECT *{constants} FROM kept",
                 params,
             )
-            return [row[0] for row in c.fetchall()] if ids else c.rowcount
+            return c.rowcount
         c.execute(statement, params)
         rows = [[*row, *extra] for row in c.fetchall()]
         if rows:
@@ -154,7 +154,7 @@ class _Sql:
                 f"INSERT INTO {table} ({names}) SELECT {picks} FROM json_each(%s)",
                 [json.dumps(rows, default=str)],
             )
-        return [row[0] for row in rows] if ids else len(rows)
+        return len(rows)
 
     def uuid_text(self, column):
         """A UUID column as text in Python's str(uuid) form (as the rest of the code
@@ -325,7 +325,7 @@ def _move_rooms(c, sql):
     """Move each touched room's revision on and its flagged/alerted counts by what the
     claims changed (never below zero), in one UPDATE whose rows (id, new revision)
     go to the rooms scratch table for the writes that follow; returns the rooms' ids."""
-    ids = sql.keep(
+    sql.keep(
         c,
         _ROOMS,
         f"""
@@ -342,9 +342,9 @@ def _move_rooms(c, sql):
         WHERE rooms_room.id = d.room_id
         RETURNING rooms_room.id, rooms_room.revision
         """,
-        ids=True,
     )
-    return [_uuid(value) for value in ids]
+    c.execute(f"SELECT id FROM {_ROOMS}")
+    return [_uuid(value) for (value,) in c.fetchall()]
 
 
 def _insert_notifications(c, sql, stamp):
@@ -355,26 +355,26 @@ def _insert_notifications(c, sql, stamp):
         "payload, status, attempts, next_attempt_at, last_error, created_at"
     )
 
-    def select(channel, recipient, label, source):
+    def select(channel, recipient, label):
         return (
             f"SELECT t.org_id, t.room_id, t.id, t.crossed, t.due_date, '{channel}', "
-            f"{recipient}, {label}, {sql.empty_json}, 'pending', 0, %s, '', %s FROM {source}"
+            f"{recipient}, {label}, {sql.empty_json}, 'pending', 0, %s, '', %s FROM {_CROSSED} t"
         )
 
     # Slack: one post per task and level to the team's channel (the organisation's
     # incoming webhook), naming the room's owner (and at +7 the managers) when it is sent.
-    parts = [select("slack", f"'{SLACK_CHANNEL}'", f"'{SLACK_CHANNEL_LABEL}'", f"{_CROSSED} t")]
+    parts = [select("slack", f"'{SLACK_CHANNEL}'", f"'{SLACK_CHANNEL_LABEL}'")]
     # At +7, email to the buyer's champion(s) and to the task's owner (once per address).
-    alerted = f"(SELECT t.*, 7 AS crossed FROM {_CLAIMED} t WHERE t.overdue_level = 7) t"
     email, label = "lower(s.email)", "substr(s.name, 1, 250)"
     parts.append(
-        select("email", email, label, alerted)
-        + " JOIN stakeholders_stakeholder s ON s.room_id = t.room_id"
+        select("email", email, label)
+        + " JOIN stakeholders_stakeholder s ON t.crossed = 7 AND s.room_id = t.room_id"
         f" AND s.org_id = t.org_id AND s.role = '{DecisionRole.CHAMPION}' AND s.email <> ''"
     )
     parts.append(
-        select("email", email, label, alerted)
-        + " JOIN stakeholders_stakeholder s ON s.id = t.owner_id AND s.email <> ''"
+        select("email", email, label)
+        + " JOIN stakeholders_stakeholder s ON t.crossed = 7 AND s.id = t.owner_id"
+        " AND s.email <> ''"
     )
     c.execute(
         # (WHERE true: SQLite reads "ON CONFLICT" after a bare FROM as a join.)
