@@ -9,7 +9,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from rooms.services import Actor
 from stakeholders.access import _is_seller
 from stakeholders.buyer_views import buyer_required
 
@@ -60,7 +59,7 @@ def upload(request):
     if not errors:
         try:
             document = services.document_upload(
-                actor=Actor(stakeholder=access.stakeholder),
+                actor=access.actor,
                 room=access.room,
                 upload=request.FILES["file"],
                 task=task,

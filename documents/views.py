@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import member_required
 from plans.models import Milestone
+from rooms.actors import seller_actor
 from rooms.selectors import room_for_member
-from rooms.services import Actor
 
 from . import services
 from .models import Document
@@ -75,7 +75,7 @@ def upload(request, room_id):
     if not errors:
         try:
             document = services.document_upload(
-                actor=Actor(user=request.user),
+                actor=seller_actor(request),
                 room=room,
                 upload=request.FILES["file"],
                 milestone=milestone,
@@ -115,7 +115,7 @@ def download(request, room_id, pk):
 def delete(request, room_id, pk):
     room = room_for_member(request.membership, room_id)
     try:
-        services.document_delete(actor=Actor(user=request.user), room=room, document_id=pk)
+        services.document_delete(actor=seller_actor(request), room=room, document_id=pk)
     except Document.DoesNotExist:
         raise Http404("No such document.") from None
     return _answer(request, room)

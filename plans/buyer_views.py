@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from rooms.inline import form_errors, inline_save, respond
-from rooms.services import Actor
 from stakeholders import calendar
 from stakeholders.access import view_record
 from stakeholders.buyer_views import buyer_required
@@ -137,7 +136,7 @@ def comment_add(request, pk):
     access = request.buyer
     try:
         services.comment_create(
-            actor=Actor(stakeholder=access.stakeholder),
+            actor=access.actor,
             room=access.room,
             task=task,
             body=request.POST.get("body", ""),
@@ -219,7 +218,7 @@ def feed_issue(request):
     shown once on this page."""
     access = request.buyer
     _, token = calendar.feed_issue(
-        actor=Actor(stakeholder=access.stakeholder),
+        actor=access.actor,
         room=access.room,
         stakeholder=access.stakeholder,
     )

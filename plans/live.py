@@ -8,8 +8,12 @@ member is refused at once) and no session read. Every fourth poll also refreshes
 200 with fresh HTML of just the rows and sections that changed since that revision
 (read from the activity log), the new revision in ``X-Room-Revision`` and who made
 each change in ``X-Live-Changed-By``. static/js/live.js swaps them in, except where
-the viewer is typing. A missed poll heals itself: the next one asks from the revision
-the page has. Who is here is kept in the shared cache, never in process memory.
+the viewer is typing or has a conflict card open. A missed poll heals itself: the next
+one asks from the revision the page has. Who is here is kept in the shared cache, never
+in process memory.
+
+Each page names its window (``w``, see rooms/actors.py): a change made from that window
+is not sent back to it, and every other window gets it, the same person's included.
 """
 
 import datetime
@@ -28,6 +32,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET
 
 from accounts.models import Membership
+from rooms.actors import clean_window
 from rooms.models import ActivityEvent, Room
 from rooms.services import REVISION_HINT_TTL, revision_hint_key
 from stakeholders.access import LINK_HINT_TTL, LinkGone, buyer_session, link_hint_key
@@ -145,19 +150,27 @@ def presence_touch(room_id, viewer, label, side, stored=None):
 
 
 class Changes:
-    """Targets changed after a revision, by someone other than the viewer."""
+    """What changed after a revision, as a viewer's page needs it: the rows and sections
+    to redraw, and who changed each. Changes made from the viewer's own window are
+    already on its page: they only refresh the summaries that count them."""
 
     def __init__(self):
         self.tasks = {}  # task id -> who
         self.milestones = {}
         self.sections = {}  # section name -> who
+        self.summary = False  # the plan's counts or agreement moved
         self.reload = False
 
     def __bool__(self):
-        return bool(self.tasks or self.milestones or self.sections or self.reload)
+        return bool(self.tasks or self.milestones or self.sections or self.summary or self.reload)
 
 
-def changes_since(room, since, *, user_id=None, stakeholder_id=None):
+YOU_ELSEWHERE = "you in another window"
+
+
+def changes_since(room, since, *, window="", user_id=None, stakeholder_id=None):
+    """The changes after revision ``since`` for a viewer: its window (skipped, it shows
+    them already) and who it is (its changes from other windows are named as such)."""
     events = list(
         ActivityEvent.objects.filter(room=room, room_revision__gt=since)
         .exclude(verb=ActivityEvent.Verb.CONFLICT)
@@ -169,6 +182,7 @@ def changes_since(room, since, *, user_id=None, stakeholder_id=None):
             "actor_user_id",
             "actor_ref",
             "actor_label",
+            "actor_window",
             "changes",
         )[: MAX_EVENTS + 1]
     )
@@ -176,11 +190,14 @@ def changes_since(room, since, *, user_id=None, stakeholder_id=None):
     if len(events) > MAX_EVENTS:
         changes.reload = True
         return changes
-    for kind, target_id, verb, actor_user, actor_ref, who, entry_changes in events:
-        if (user_id is not None and actor_user is not None and str(actor_user) == str(user_id)) or (
+    for kind, target_id, verb, actor_user, actor_ref, who, actor_window, entry_changes in events:
+        if window and actor_window == window:
+            changes.summary |= kind in {"task", "milestone", "plan"}
+            continue
+        if (user_id is not None and str(actor_user) == str(user_id)) or (
             stakeholder_id is not None and actor_ref == str(stakeholder_id)
         ):
-            continue  # the viewer's own change: their page already shows it
+            who = YOU_ELSEWHERE
         for target, _ in ActivityEvent.targets_of(verb, target_id, entry_changes):
             _note(changes, kind, target, verb, who)
     return changes
@@ -255,6 +272,7 @@ def seller_poll(request, room_id):
     _, user_id, ticket_room = ticket.split(":", 2)
     if ticket_room != str(room_id):
         return HttpResponse(status=403)
+    window = clean_window(request.GET.get("w"))
     if since is None:
         return HttpResponseBadRequest("rev must be a number")
     # From the cache when it has both hints; otherwise one query that reads the revision
@@ -282,7 +300,7 @@ def seller_poll(request, room_id):
             )
         except Room.DoesNotExist:
             return None
-        changes = changes_since(room, since, user_id=user_id)
+        changes = changes_since(room, since, window=window, user_id=user_id)
         if changes.reload:
             return [], {}, True
         context = room_plan(room) | {"request": request}
@@ -327,7 +345,7 @@ def _seller_fragments(context, changes):
                     render_to_string(f"{page}#milestone-head", context | {"milestone": milestone})
                 )
                 by[f"milestone-{milestone.pk}"] = who
-        if changes.tasks:
+        if changes.tasks or changes.summary:
             out.append(render_to_string(f"{page}#plan-status", context))
     if "stakeholders" in sections:
         out.append(render_to_string("stakeholders/_section.html#section", context))
@@ -355,6 +373,7 @@ def buyer_poll(request):
     _, link_id, ticket_room = ticket.split(":", 2)
     if since is None:
         return protect(HttpResponseBadRequest("rev must be a number"))
+    window = clean_window(request.GET.get("w"))
     # The link's state from the cache (dropped when it is revoked) or one query that
     # checks it is active and reads its room's revision at the same time.
     link_key = link_hint_key(link_id)
@@ -397,7 +416,9 @@ def buyer_poll(request):
             return None
         if access is None or str(access.link.pk) != link_id:
             return None
-        changes = changes_since(access.room, since, stakeholder_id=access.stakeholder.pk)
+        changes = changes_since(
+            access.room, since, window=window, stakeholder_id=access.stakeholder.pk
+        )
         if changes.reload:
             return [], {}, True
         context = buyer_room(access) | {"request": request}
@@ -434,7 +455,7 @@ def _buyer_fragments(context, changes):
         if changes.milestones:
             out.append(render_to_string(f"{page}#plan", context))
             by["plan"] = next(iter(changes.milestones.values()))
-    if sections.keys() & {"overview", "header", "plan"} or changes.tasks:
+    if sections.keys() & {"overview", "header", "plan"} or changes.tasks or changes.summary:
         out.append(render_to_string(f"{page}#overview", context))
     if "stakeholders" in sections:
         out.append(render_to_string(f"{page}#contacts", context))

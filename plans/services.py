@@ -12,7 +12,6 @@ from django.utils import timezone
 from accounts.models import Membership
 from rooms.models import ActivityEvent, Outcome, Room
 from rooms.services import (
-    Actor,
     OutcomeError,
     activity_record,
     room_touch,
@@ -554,7 +553,7 @@ def buyer_task_update(*, access, task_id, base_version, changes):
     if set(changes) - BUYER_TASK_FIELDS:
         raise ValidationError("You can update the status, notes and evidence of your tasks.")
     task = task_update(
-        actor=Actor(stakeholder=stakeholder),
+        actor=access.actor,
         room=room,
         task_id=task.pk,
         base_version=base_version,
@@ -573,7 +572,7 @@ def buyer_task_create(*, access, milestone_id, title, owner=None, due_date=None)
     if owner.room_id != room.pk or owner.side != Side.BUYER:
         raise ValidationError({"owner": "Pick a person on your side."})
     task = task_create(
-        actor=Actor(stakeholder=stakeholder),
+        actor=access.actor,
         room=room,
         milestone=milestone,
         title=title,
@@ -589,7 +588,7 @@ def buyer_milestone_create(*, access, title, target_date=None):
     stakeholder, room = access.stakeholder, access.room
     plan = Plan.objects.get(room=room, org_id=room.org_id)
     milestone = milestone_create(
-        actor=Actor(stakeholder=stakeholder),
+        actor=access.actor,
         room=room,
         plan=plan,
         title=title,
@@ -654,7 +653,7 @@ def plan_agree(*, access):
         room_touch(room.pk)
         activity_record(
             room=room,
-            actor=Actor(stakeholder=stakeholder),
+            actor=access.actor,
             verb=ActivityEvent.Verb.AGREED,
             target=plan,
             target_label="the plan",

@@ -10,10 +10,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import member_required
 from accounts.models import Membership
+from rooms.actors import seller_actor
 from rooms.inline import form_errors, inline_save, respond
 from rooms.models import Outcome
 from rooms.selectors import room_for_member
-from rooms.services import Actor, OutcomeError, room_close, room_reopen
+from rooms.services import OutcomeError, room_close, room_reopen
 from stakeholders import calendar
 from stakeholders.models import Stakeholder
 
@@ -34,10 +35,6 @@ from .templates_builtin import BUILTIN_TEMPLATES
 
 PAGE = "plans/room.html"
 PARTS = {"plan", "risks", "criteria"}
-
-
-def _actor(request):
-    return Actor(user=request.user)
 
 
 def _room_url(room):
@@ -73,7 +70,7 @@ def plan_start(request, room_id):
     room = room_for_member(request.membership, room_id)
     try:
         services.plan_start(
-            actor=_actor(request), room=room, template_slug=request.POST.get("template", "")
+            actor=seller_actor(request), room=room, template_slug=request.POST.get("template", "")
         )
     except services.PlanError as exc:
         messages.error(request, str(exc))
@@ -107,7 +104,9 @@ def milestone_add(request, room_id):
         return _plan_section(
             request, room, status=422, milestone_add_form=form, errors=form_errors(form)
         )
-    services.milestone_create(actor=_actor(request), room=room, plan=plan, **form.cleaned_data)
+    services.milestone_create(
+        actor=seller_actor(request), room=room, plan=plan, **form.cleaned_data
+    )
     return _plan_section(request, room)
 
 
@@ -120,7 +119,7 @@ def milestone_save(request, room_id, pk):
     def save(*, changes, base_version):
         depends_on = changes.pop("depends_on", None)
         return services.milestone_update(
-            actor=_actor(request),
+            actor=seller_actor(request),
             room=room,
             milestone_id=pk,
             base_version=base_version,
@@ -157,7 +156,7 @@ def milestone_save(request, room_id, pk):
 def milestone_delete(request, room_id, pk):
     room = room_for_member(request.membership, room_id)
     get_object_or_404(Milestone.objects.for_room(room), pk=pk)
-    services.milestone_delete(actor=_actor(request), room=room, milestone_id=pk)
+    services.milestone_delete(actor=seller_actor(request), room=room, milestone_id=pk)
     return _plan_section(request, room)
 
 
@@ -167,7 +166,7 @@ def milestone_move(request, room_id, pk):
     room = room_for_member(request.membership, room_id)
     get_object_or_404(Milestone.objects.for_room(room), pk=pk)
     services.milestone_move(
-        actor=_actor(request),
+        actor=seller_actor(request),
         room=room,
         milestone_id=pk,
         direction=request.POST.get("direction", ""),
@@ -193,7 +192,9 @@ def task_add(request, room_id, pk):
             task_add_milestone=milestone.pk,
             errors=form_errors(form),
         )
-    services.task_create(actor=_actor(request), room=room, milestone=milestone, **form.cleaned_data)
+    services.task_create(
+        actor=seller_actor(request), room=room, milestone=milestone, **form.cleaned_data
+    )
     return _plan_section(request, room, focus_add=milestone.pk)
 
 
@@ -208,7 +209,11 @@ def task_save(request, room_id, pk):
         form_class=TaskForm,
         form_kwargs={"room": room},
         save=lambda *, changes, base_version: services.task_update(
-            actor=_actor(request), room=room, task_id=pk, base_version=base_version, changes=changes
+            actor=seller_actor(request),
+            room=room,
+            task_id=pk,
+            base_version=base_version,
+            changes=changes,
         ),
     )
 
@@ -238,7 +243,7 @@ def task_save(request, room_id, pk):
 def task_delete(request, room_id, pk):
     room = room_for_member(request.membership, room_id)
     get_object_or_404(Task.objects.for_room(room), pk=pk)
-    services.task_delete(actor=_actor(request), room=room, task_id=pk)
+    services.task_delete(actor=seller_actor(request), room=room, task_id=pk)
     return _plan_section(request, room)
 
 
@@ -248,7 +253,10 @@ def task_move(request, room_id, pk):
     room = room_for_member(request.membership, room_id)
     get_object_or_404(Task.objects.for_room(room), pk=pk)
     services.task_move(
-        actor=_actor(request), room=room, task_id=pk, direction=request.POST.get("direction", "")
+        actor=seller_actor(request),
+        room=room,
+        task_id=pk,
+        direction=request.POST.get("direction", ""),
     )
     return _plan_section(request, room)
 
@@ -281,7 +289,7 @@ def sheet_add(request, room_id, kind):
             request, room, kind, status=422, **{f"{kind}_form": form}, errors=form_errors(form)
         )
     create = services.criterion_create if kind == "criterion" else services.risk_create
-    create(actor=_actor(request), room=room, plan=plan, **form.cleaned_data)
+    create(actor=seller_actor(request), room=room, plan=plan, **form.cleaned_data)
     return _sheet_section(request, room, kind)
 
 
@@ -299,7 +307,7 @@ def sheet_save(request, room_id, kind, pk):
         form_class=form_class,
         form_kwargs={"room": room},
         save=lambda *, changes, base_version: update(
-            actor=_actor(request),
+            actor=seller_actor(request),
             room=room,
             base_version=base_version,
             changes=changes,
@@ -335,9 +343,9 @@ def sheet_delete(request, room_id, kind, pk):
     model = SHEETS[kind][0]
     get_object_or_404(model.objects.for_room(room), pk=pk)
     if kind == "criterion":
-        services.criterion_delete(actor=_actor(request), room=room, criterion_id=pk)
+        services.criterion_delete(actor=seller_actor(request), room=room, criterion_id=pk)
     else:
-        services.risk_delete(actor=_actor(request), room=room, risk_id=pk)
+        services.risk_delete(actor=seller_actor(request), room=room, risk_id=pk)
     return _sheet_section(request, room, kind)
 
 
@@ -362,7 +370,7 @@ def comment_add(request, room_id, pk):
     task = get_object_or_404(Task.objects.for_room(room), pk=pk)
     try:
         services.comment_create(
-            actor=_actor(request), room=room, task=task, body=request.POST.get("body", "")
+            actor=seller_actor(request), room=room, task=task, body=request.POST.get("body", "")
         )
         errors, status = [], 200
     except ValidationError as exc:
@@ -396,11 +404,11 @@ def outcome_save(request, room_id):
     action = request.POST.get("action", "")
     try:
         if action == "reopen":
-            room_reopen(actor=_actor(request), membership=request.membership, room_id=room.pk)
+            room_reopen(actor=seller_actor(request), membership=request.membership, room_id=room.pk)
             messages.success(request, "The deal is open again; its history is kept.")
         elif action in (Outcome.WON, Outcome.LOST):
             room_close(
-                actor=_actor(request),
+                actor=seller_actor(request),
                 membership=request.membership,
                 room_id=room.pk,
                 outcome=action,
@@ -423,7 +431,7 @@ def handover(request, room_id):
     room = room_for_member(request.membership, room_id)
     try:
         services.room_handover(
-            actor=_actor(request),
+            actor=seller_actor(request),
             membership=request.membership,
             room_id=room.pk,
             cs_owner_id=_int_or_none(request.POST.get("cs_owner")),

@@ -12,6 +12,7 @@ who, when, beside the draft) — retargeted to the row so nothing else moves.
 """
 
 import copy
+import datetime
 import json
 
 from django.contrib import messages
@@ -24,9 +25,11 @@ from .services import StaleWrite
 
 
 class Conflict(dict):
-    """Clashing fields (see StaleWrite.clashes), plus what "keep mine" re-posts."""
+    """Clashing fields (see StaleWrite.clashes, each with its current ``value`` as the
+    form holds it), plus what "keep mine" re-posts."""
 
     keep_vals = "{}"
+    by_you = False  # every clash is the writer's own change from another window
 
 
 class InlineResult:
@@ -63,7 +66,13 @@ def inline_save(request, *, instance, form_class, form_kwargs, save):
     try:
         saved = save(changes=changes, base_version=base_version)
     except StaleWrite as refused:
-        conflict = Conflict(refused.clashes)
+        conflict = Conflict(
+            {
+                name: clash | {"value": form_value(refused.instance, name)}
+                for name, clash in refused.clashes.items()
+            }
+        )
+        conflict.by_you = all(clash.get("by_you") for clash in refused.clashes.values())
         keep = {"_row": "1", "version": str(refused.instance.version)}
         if len(names) == 1:
             keep["_field"] = names[0]
@@ -75,6 +84,25 @@ def inline_save(request, *, instance, form_class, form_kwargs, save):
     except ValidationError as exc:
         return InlineResult(status=422, instance=instance, errors=_messages(exc))
     return InlineResult(status=200, instance=saved)
+
+
+def form_value(instance, name):
+    """A field's value as its input posts it (one string; several values sorted and
+    joined with commas), so the page can tell whether a newer row changed it."""
+    field = instance._meta.get_field(name)
+    if field.many_to_many:
+        values = [str(pk) for pk in getattr(instance, name).values_list("pk", flat=True)]
+        return ",".join(sorted(values))
+    value = getattr(instance, field.attname)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "on" if value else ""
+    if isinstance(value, datetime.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
 
 
 def _posted(request, name):

@@ -308,6 +308,9 @@ class ActivityEvent(models.Model):
     )
     actor_ref = models.CharField(max_length=64, blank=True)  # a stakeholder's id
     actor_label = models.CharField(max_length=250)
+    # The open page (one window or tab) the change was made from, when it came from one;
+    # live updates skip the change for that window only. Empty for the API, jobs, admin.
+    actor_window = models.CharField(max_length=32, blank=True, default="", db_default="")
     verb = models.CharField(max_length=32, choices=Verb.choices)
     target_type = models.CharField(max_length=32)
     target_id = models.CharField(max_length=64, blank=True)

@@ -28,10 +28,16 @@ from .models import ActivityEvent, ActorKind, Outcome, Room
 
 @dataclass(frozen=True)
 class Actor:
-    """Who makes a change: a signed-in seller, a buyer stakeholder, or the system."""
+    """Who makes a change: a signed-in seller, a buyer stakeholder, or the system.
+
+    ``window`` names the open page the change came from (see rooms/actors.py): live
+    updates skip a change only for that page, so the same person's other windows and
+    devices see it like everyone else.
+    """
 
     user: Any = None
     stakeholder: Any = None
+    window: str = ""
 
     @classmethod
     def system(cls):
@@ -163,6 +169,7 @@ def activity_record(
         actor_user=actor.user,
         actor_ref=str(actor.stakeholder.pk) if actor.stakeholder is not None else "",
         actor_label=actor.label[:250],
+        actor_window=actor.window,
         verb=verb,
         target_type=target._meta.model_name,
         target_id=str(target.pk),
@@ -241,7 +248,8 @@ def versioned_update(*, actor, room, queryset, pk, base_version, changes, m2m=No
                 clashing = (set(effective) | set(effective_m2m)) & set(moved)
                 if clashing:
                     raise StaleWrite(
-                        instance, _clashes(instance, clashing, moved, {**changes, **m2m})
+                        instance,
+                        _clashes(instance, clashing, moved, {**changes, **m2m}, actor=actor),
                     )
             if not effective and not effective_m2m:
                 return instance
@@ -299,7 +307,16 @@ def versioned_update(*, actor, room, queryset, pk, base_version, changes, m2m=No
         raise
 
 
-def _clashes(instance, names, moved, wanted):
+def _same_actor(event, actor):
+    """Whether ``event`` was made by ``actor`` (the same person, maybe another window)."""
+    if actor.user is not None:
+        return event.actor_user_id == actor.user.pk
+    if actor.stakeholder is not None:
+        return event.actor_ref == str(actor.stakeholder.pk)
+    return False
+
+
+def _clashes(instance, names, moved, wanted, *, actor):
     model = type(instance)
     result = {}
     for name in sorted(names):
@@ -320,6 +337,8 @@ def _clashes(instance, names, moved, wanted):
             "mine": display_value(model, name, mine),
             "mine_raw": wanted[name],
             "by": event.actor_label,
+            # The writer's own earlier change, from another window or device.
+            "by_you": _same_actor(event, actor),
             "at": event.created_at,
         }
     return result

@@ -6,11 +6,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import member_required
 
+from .actors import seller_actor
 from .forms import RoomForm
 from .inline import inline_save, respond
-from .models import ActivityEvent, Outcome, Room
+from .models import ActivityEvent, Outcome, Room, Stage, Weekday
 from .selectors import room_for_member
-from .services import Actor, room_create, room_update
+from .services import room_create, room_update
 
 
 @require_GET
@@ -33,7 +34,7 @@ def room_new(request):
     form = RoomForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         room = room_create(
-            membership=request.membership, actor=Actor(user=request.user), **form.cleaned_data
+            membership=request.membership, actor=seller_actor(request), **form.cleaned_data
         )
         messages.success(request, f"Room “{room.name}” created. Now start its plan.")
         return redirect("plans:room", room_id=room.pk)
@@ -50,7 +51,7 @@ def room_save(request, room_id):
         form_class=RoomForm,
         form_kwargs={},
         save=lambda *, changes, base_version: room_update(
-            actor=Actor(user=request.user),
+            actor=seller_actor(request),
             membership=request.membership,
             room_id=room.pk,
             base_version=base_version,
@@ -58,24 +59,34 @@ def room_save(request, room_id):
         ),
     )
 
-    def render_meta(instance, *, errors, status, conflict=None):
+    def render_meta(instance, *, errors, status):
         return render(
             request,
             "rooms/_meta.html",
-            {"room": instance, "errors": errors, "saved": status == 200, "conflict": conflict},
+            {"room": instance, "errors": errors, "saved": status == 200},
             status=status,
         )
 
     def render_row(instance, *, conflict, status):
-        # The header's fields stay as typed; the card beside them offers both values.
-        return render_meta(instance, errors=[], status=status, conflict=conflict)
+        # Like a plan row: the header as it is now, the card offering both values.
+        return render(
+            request,
+            "rooms/_header.html",
+            {
+                "room": instance,
+                "room_stage_choices": Stage.choices,
+                "room_weekday_choices": Weekday.choices,
+                "conflict": conflict,
+            },
+            status=status,
+        )
 
     return respond(
         request,
         result,
         render_meta=render_meta,
         render_row=render_row,
-        row_id="room-meta",
+        row_id="room-header",
         fallback_url=reverse("plans:room", args=[room.pk]),
     )
 

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import hash_token
+from rooms.actors import request_window
 from rooms.models import ActivityEvent
 from rooms.services import Actor, activity_record
 
@@ -44,9 +45,11 @@ class LinkGone(Exception):  # noqa: N818 - a state, not a crash
 
 @dataclass(frozen=True)
 class BuyerAccess:
-    """Who a buyer request is: one link, one stakeholder, one room."""
+    """Who a buyer request is: one link, one stakeholder, one room, and the open page
+    (window) it came from, if any (see rooms/actors.py)."""
 
     link: AccessLink
+    window: str = ""
 
     @property
     def stakeholder(self):
@@ -55,6 +58,11 @@ class BuyerAccess:
     @property
     def room(self):
         return self.link.room
+
+    @property
+    def actor(self):
+        """The stakeholder as the author of a change made through this request."""
+        return Actor(stakeholder=self.stakeholder, window=self.window)
 
 
 # --- sellers: issue and revoke ----------------------------------------------------------
@@ -239,7 +247,7 @@ def buyer_session(request):
         return None
     if link.state != "active":
         raise LinkGone(link)
-    return BuyerAccess(link)
+    return BuyerAccess(link, window=request_window(request))
 
 
 def buyer_session_end(request):
@@ -281,7 +289,7 @@ def view_record(access, *, kind, label="", request=None):
         # read it from the log).
         activity_record(
             room=access.room,
-            actor=Actor(stakeholder=access.stakeholder),
+            actor=access.actor,
             verb=ActivityEvent.Verb.FIRST_VIEW,
             target=access.stakeholder,
             target_label=access.room.name,

@@ -13,9 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from accounts.access import member_required
+from rooms.actors import seller_actor
 from rooms.inline import form_errors, inline_save, respond
 from rooms.selectors import room_for_member
-from rooms.services import Actor, StaleWrite
+from rooms.services import StaleWrite
 
 from . import access as access_services
 from . import calendar, services
@@ -56,7 +57,7 @@ def stakeholder_add(request, room_id):
     if not form.is_valid():
         errors = form_errors(form)
         return _section(request, room, status=422, add_form=form, errors=errors)
-    services.stakeholder_create(actor=Actor(user=request.user), room=room, **form.cleaned_data)
+    services.stakeholder_create(actor=seller_actor(request), room=room, **form.cleaned_data)
     return _section(request, room)
 
 
@@ -71,7 +72,7 @@ def stakeholder_save(request, room_id, pk):
         form_class=StakeholderForm,
         form_kwargs={"room": room},
         save=lambda *, changes, base_version: services.stakeholder_update(
-            actor=Actor(user=request.user),
+            actor=seller_actor(request),
             room=room,
             stakeholder_id=pk,
             base_version=base_version,
@@ -114,7 +115,7 @@ def stakeholder_save(request, room_id, pk):
 def stakeholder_delete(request, room_id, pk):
     room = room_for_member(request.membership, room_id)
     get_object_or_404(Stakeholder.objects.for_room(room), pk=pk)
-    services.stakeholder_delete(actor=Actor(user=request.user), room=room, stakeholder_id=pk)
+    services.stakeholder_delete(actor=seller_actor(request), room=room, stakeholder_id=pk)
     return _section(request, room)
 
 
@@ -167,7 +168,7 @@ def link_issue(request, room_id, pk):
     data = form.cleaned_data
     try:
         url = access_services.link_issue_and_send(
-            actor=Actor(user=request.user),
+            actor=seller_actor(request),
             room=room,
             stakeholder=person,
             days=data["days"],
@@ -188,7 +189,7 @@ def link_revoke(request, room_id, pk, link_id):
     room, person = _person(request, room_id, pk)
     try:
         access_services.link_revoke(
-            actor=Actor(user=request.user), room=room, link_id=link_id, stakeholder=person
+            actor=seller_actor(request), room=room, link_id=link_id, stakeholder=person
         )
     except AccessLink.DoesNotExist:
         raise Http404("No such link.") from None
@@ -205,7 +206,7 @@ def scope_save(request, room_id, pk):
         return _access_page(request, room, person, status=422, scope_errors=form.errors)
     try:
         services.stakeholder_update(
-            actor=Actor(user=request.user),
+            actor=seller_actor(request),
             room=room,
             stakeholder_id=person.pk,
             base_version=int(request.POST.get("version", person.version)),
@@ -222,7 +223,7 @@ def scope_save(request, room_id, pk):
 @member_required
 def feed_issue(request, room_id, pk):
     room, person = _person(request, room_id, pk)
-    _, token = calendar.feed_issue(actor=Actor(user=request.user), room=room, stakeholder=person)
+    _, token = calendar.feed_issue(actor=seller_actor(request), room=room, stakeholder=person)
     return _access_page(request, room, person, new_feed_url=calendar.feed_url(token))
 
 
@@ -232,7 +233,7 @@ def feed_revoke(request, room_id, pk, feed_id):
     room, person = _person(request, room_id, pk)
     try:
         calendar.feed_revoke(
-            actor=Actor(user=request.user), room=room, feed_id=feed_id, stakeholder=person
+            actor=seller_actor(request), room=room, feed_id=feed_id, stakeholder=person
         )
     except CalendarFeed.DoesNotExist:
         raise Http404("No such feed.") from None

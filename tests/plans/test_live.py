@@ -5,12 +5,13 @@ import datetime
 import json
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from alerts.services import sweep_overdue
 from plans.live import buyer_ticket, seller_ticket
 from plans.services import task_update
-from rooms.models import Room
+from rooms.models import ActivityEvent, Room
 from rooms.services import Actor
 from stakeholders.access import link_issue, link_revoke
 from tests.conftest import login
@@ -28,9 +29,12 @@ def task(room):
     )
 
 
-def poll(client, room, rev, here="", presence=True):
+WINDOW_A, WINDOW_B = "a" * 32, "b" * 32  # two open pages (live.js makes random ones)
+
+
+def poll(client, room, rev, here="", presence=True, window=""):
     user_id = client.session["_auth_user_id"]
-    params = {"rev": rev, "here": here, **({"p": "1"} if presence else {})}
+    params = {"rev": rev, "here": here, "w": window, **({"p": "1"} if presence else {})}
     return client.get(
         reverse("plans:live", args=[room.pk]),
         params,
@@ -98,18 +102,88 @@ def test_the_overdue_sweeps_flags_come_back_as_the_tasks_rows(
     assert json.loads(response["X-Live-Changed-By"])[f"task-{other.pk}"] == "mapsite"
 
 
-def test_ones_own_change_is_not_sent_back(owner, owner_client, room, task):
+def test_a_change_skips_only_the_window_that_made_it(owner, owner_client, room, task):
+    """The same seller has the room open twice: a save from window A comes back to window
+    B (named as theirs, from another window), not to A, whose page shows it already; A
+    only gets the plan's counts redrawn."""
     rev = revision(room)
-    task_update(
-        actor=Actor(user=owner),
-        room=room,
-        task_id=task.pk,
-        base_version=1,
-        changes={"status": "blocked"},
+    response = owner_client.post(
+        reverse("plans:task_save", args=[room.pk, task.pk]),
+        {"_field": "status", "status": "done", "version": 1},
+        HTTP_X_LIVE_WINDOW=WINDOW_A,
+        **HX,
     )
-    response = poll(owner_client, room, rev)
-    assert f'id="task-{task.pk}"' not in response.content.decode()
-    assert int(response["X-Room-Revision"]) == revision(room)
+    assert response.status_code == 200
+    assert ActivityEvent.objects.get(verb="updated").actor_window == WINDOW_A
+
+    other = poll(owner_client, room, rev, presence=False, window=WINDOW_B).content.decode()
+    assert f'id="task-{task.pk}"' in other and 'value="done" selected' in other
+    by = json.loads(
+        poll(owner_client, room, rev, presence=False, window=WINDOW_B)["X-Live-Changed-By"]
+    )
+    assert by[f"task-{task.pk}"] == "you in another window"
+
+    same = poll(owner_client, room, rev, presence=False, window=WINDOW_A)
+    assert int(same["X-Room-Revision"]) == revision(room)
+    html = same.content.decode()
+    assert f'id="task-{task.pk}"' not in html
+    assert 'id="plan-status"' in html and "1 of 1 tasks done" in html
+
+
+@pytest.mark.parametrize("sent", ["", "not-a-window", "A" * 32, "a" * 33])
+def test_a_write_without_a_valid_window_reaches_every_window(owner_client, room, task, sent):
+    """The API, jobs and plain form posts name no window; nor does anything malformed."""
+    rev = revision(room)
+    owner_client.post(
+        reverse("plans:task_save", args=[room.pk, task.pk]),
+        {"_field": "notes", "notes": "from somewhere", "version": 1},
+        HTTP_X_LIVE_WINDOW=sent,
+        **HX,
+    )
+    assert ActivityEvent.objects.get(verb="updated").actor_window == ""
+    for window in (WINDOW_A, ""):
+        html = poll(owner_client, room, rev, presence=False, window=window).content.decode()
+        assert f'id="task-{task.pk}"' in html and "from somewhere" in html
+
+
+def test_a_change_through_the_api_reaches_all_the_persons_windows(owner, owner_client, room, task):
+    from accounts.models import Membership
+    from accounts.services import api_token_create
+
+    _, raw = api_token_create(
+        membership=Membership.objects.get(user=owner, org=room.org), name="CRM"
+    )
+    rev = revision(room)
+    response = Client().patch(
+        f"/api/v1/tasks/{task.pk}/",
+        {"status": "blocked"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {raw}",
+        HTTP_IF_MATCH='"1"',
+        HTTP_X_LIVE_WINDOW=WINDOW_A,  # the API does not read it
+    )
+    assert response.status_code == 200, response.content
+    for window in (WINDOW_A, WINDOW_B):
+        html = poll(owner_client, room, rev, presence=False, window=window).content.decode()
+        assert f'id="task-{task.pk}"' in html and 'value="blocked" selected' in html
+
+
+def test_a_buyers_change_skips_only_their_own_window(room, task):
+    task.owner = StakeholderFactory(room=room, name="Mary Legal", side="buyer")
+    task.save()
+    buyer = buyer_client(room, task.owner)
+    rev = revision(room)
+    response = buyer.post(
+        reverse("buyer:task_save", args=[task.pk]),
+        {"_field": "notes", "notes": "counsel has it", "version": 1},
+        HTTP_X_LIVE_WINDOW=WINDOW_A,
+        **HX,
+    )
+    assert response.status_code == 200
+    same = buyer.get(reverse("buyer:live"), {"rev": rev, "w": WINDOW_A}).content.decode()
+    assert f'id="task-{task.pk}"' not in same and 'id="overview"' in same
+    other = buyer.get(reverse("buyer:live"), {"rev": rev, "w": WINDOW_B}).content.decode()
+    assert f'id="task-{task.pk}"' in other and "counsel has it" in other
 
 
 def test_structural_changes_send_the_whole_plan(owner_client, member_client, room, task):

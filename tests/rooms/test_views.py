@@ -97,16 +97,24 @@ def test_room_list_filters(owner, owner_client, org):
     assert "Someone else" in html and "Closed deal" not in html
 
 
-def test_keep_mine_on_a_room_field_saves_and_answers_with_the_status_cell(
+def test_a_room_field_conflict_redraws_the_header_and_keep_mine_saves(
     owner_client, member_client, room
 ):
+    """Like a plan row: the header as it is now (their value in the field) with the card;
+    "Keep mine" answers with the header again, the card gone."""
     url = reverse("rooms:save", args=[room.pk])
-    member_client.post(url, {"_field": "goal", "goal": "Theirs", "version": 1}, **HX)
-    conflict = owner_client.post(url, {"_field": "goal", "goal": "Mine", "version": 1}, **HX)
-    assert conflict["HX-Retarget"] == "#room-meta"
+    member_client.post(url, {"_field": "stage", "stage": "proposal", "version": 1}, **HX)
+    conflict = owner_client.post(url, {"_field": "stage", "stage": "closing", "version": 1}, **HX)
+    assert conflict.status_code == 409 and conflict["HX-Retarget"] == "#room-header"
+    html = conflict.content.decode()
+    assert 'id="room-header"' in html and 'value="proposal" selected' in html
+    assert 'data-field="stage" data-value="proposal"' in html and "<b>Closing</b>" in html
     response = owner_client.post(
-        url, {"_row": "1", "_field": "goal", "goal": "Mine", "version": 2}, **HX
+        url, {"_row": "1", "_field": "stage", "stage": "closing", "version": 2}, **HX
     )
-    assert response.status_code == 200 and b"Saved" in response.content
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="room-header"' in html and 'value="closing" selected' in html
+    assert 'class="conflict"' not in html
     room.refresh_from_db()
-    assert room.goal == "Mine"
+    assert room.stage == "closing"
