@@ -1,4 +1,5 @@
-// Small behaviours on top of htmx. Everything works without this file, only less smoothly.
+// Small behaviours on top of htmx, for every page (seller.js adds the sellers' own).
+// Everything works without this file, only less smoothly.
 document.addEventListener("htmx:afterRequest", (event) => {
   const form = event.detail.elt;
   if (event.detail.successful && form instanceof HTMLFormElement && form.hasAttribute("data-reset-on-success")) {
@@ -36,6 +37,19 @@ document.addEventListener("htmx:configRequest", (event) => {
   }
 });
 
+// "Keep mine" on a conflict card posts what the card holds (its hx-vals), not the inputs
+// of the row around it: they show the other person's values now, and a list emptied in
+// the draft (no dependencies) would otherwise be sent with theirs.
+document.addEventListener("htmx:configRequest", (event) => {
+  const elt = event.detail.elt;
+  if (!elt.closest(".conflict") || !elt.hasAttribute("hx-vals")) return;
+  const data = event.detail.formData;
+  for (const key of Array.from(data.keys())) if (key !== "csrfmiddlewaretoken") data.delete(key);
+  for (const [key, value] of Object.entries(JSON.parse(elt.getAttribute("hx-vals")))) {
+    for (const one of Array.isArray(value) ? value : [value]) data.append(key, one);
+  }
+});
+
 // Buttons that close a card ("Use theirs"), without inline script.
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-dismiss]");
@@ -43,11 +57,6 @@ document.addEventListener("click", (event) => {
     const target = button.closest(button.getAttribute("data-dismiss"));
     if (target) target.remove();
   }
-});
-
-// Selects that submit their form on change (e.g. the organisation switcher).
-document.addEventListener("change", (event) => {
-  if (event.target.matches("select[data-autosubmit]")) event.target.form.requestSubmit();
 });
 
 // "Copy" buttons next to a read-only field (e.g. a freshly issued buyer link).
@@ -65,13 +74,59 @@ document.addEventListener("click", async (event) => {
   button.textContent = "Copied";
 });
 
-// A milestone's "Depends on" summary follows its checkboxes as they are ticked.
-document.addEventListener("change", (event) => {
-  const box = event.target;
-  if (!box.matches("details.deps input[name=depends_on]")) return;
-  const details = box.closest("details.deps");
-  const summary = details.querySelector("summary");
-  const chosen = Array.from(details.querySelectorAll("input[name=depends_on]:checked"))
-    .map((input) => input.closest("label").textContent.trim());
-  summary.textContent = `Depends on: ${chosen.length ? chosen.join(", ") : "nothing"}`;
-});
+// A select of a row that saves as you go, chosen with the keyboard: each arrow key (or
+// letter) is a change to the browser, and saving each would log "In progress", then
+// "Blocked", then "Done" for one decision. So a keyboard choice saves once it is made,
+// on Enter or when focus leaves; Escape puts the saved value back. A pick with the
+// mouse, or from the open list, saves at once.
+(() => {
+  const saved = new WeakMap(); // select -> the value last saved
+  const stepping = new WeakSet(); // its last key stepped through the options
+  const held = new WeakSet(); // a keyboard choice not saved yet
+  const row = (t) => (t instanceof HTMLSelectElement && t.closest("form[data-field-save]") ? t : null);
+
+  function hint(select, text) {
+    const meta = select.form.querySelector(".row-meta");
+    let note = meta && meta.querySelector(".pending-save");
+    if (note && !text) note.remove();
+    if (!meta || !text) return;
+    if (!note) meta.appendChild((note = Object.assign(document.createElement("span"), { className: "pending-save small" })));
+    note.textContent = text;
+  }
+  function settle(select, save) {
+    held.delete(select);
+    hint(select, "");
+    if (save && select.value !== saved.get(select)) {
+      saved.set(select, select.value);
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+    } else delete select.form.dataset.dirty; // nothing to save (see live.js)
+  }
+
+  document.addEventListener("keydown", (e) => {
+    const select = row(e.target);
+    if (!select) return;
+    if (!held.has(select)) saved.set(select, select.value);
+    if ((e.key === "Enter" || e.key === "Escape") && held.has(select)) {
+      e.preventDefault();
+      if (e.key === "Escape") select.value = saved.get(select);
+      settle(select, e.key === "Enter");
+    } else if ((/^(Arrow|Page)|^(Home|End)$/.test(e.key) && !e.altKey) || (e.key.length === 1 && e.key !== " " && !e.ctrlKey && !e.metaKey)) {
+      stepping.add(select);
+    } else stepping.delete(select);
+  }, true);
+  document.addEventListener("pointerdown", (e) => row(e.target) && stepping.delete(e.target), true);
+  // Before the row's own listener (htmx's hx-trigger="change" on the form).
+  document.addEventListener("change", (e) => {
+    const select = row(e.target);
+    if (!select || !e.isTrusted) return;
+    if (stepping.has(select)) {
+      e.stopPropagation();
+      held.add(select);
+      hint(select, "Press Enter to save");
+    } else {
+      held.delete(select);
+      saved.set(select, select.value);
+    }
+  }, true);
+  document.addEventListener("focusout", (e) => row(e.target) && held.has(e.target) && settle(e.target, true));
+})();

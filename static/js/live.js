@@ -1,39 +1,46 @@
-// Live room: ask about once a second "what changed after revision N?" and swap in the
-// rows that changed — except where this person is typing: there a quiet marker says
-// who changed it, with a button to pull the new version in. Polls only while the tab
-// is visible; a missed answer heals on the next poll, which asks from the same N.
+// Live room: about once a second ask "what changed after revision N?" and swap in the
+// changed rows, except where this person types (a marker offers the change) or has a
+// conflict card open (it stays until answered, showing the newest value). The page's
+// random window id goes with its writes and polls: only this page's own changes are
+// left out, so the person's other windows get them. See docs/ARCHITECTURE.md.
 (() => {
   const root = document.getElementById("live");
   if (!root) return;
   const url = root.dataset.liveUrl;
   const ticket = root.dataset.liveTicket;
-  let revision = root.dataset.revision;
+  const win = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  let revision = Number(root.dataset.revision);
   let count = 0; // every fourth poll also refreshes "who's here"
-  const INTERVAL = 1000;
-  const pending = new Map(); // element id -> fresh element held back while busy
+  const pending = new Map(); // id -> {fresh, who, since}: held back while busy
+  let writes = 0; // this page's writes answered so far
   let timer = null;
   let inFlight = false;
 
+  document.addEventListener("htmx:configRequest", (e) => {
+    e.detail.headers["X-Live-Window"] = win;
+  });
   // A form with unsaved typing is "dirty" until its save comes back.
-  document.addEventListener("input", (event) => {
-    const form = event.target.closest("form");
+  document.addEventListener("input", (e) => {
+    const form = e.target.closest("form");
     if (form && form.hasAttribute("data-field-save")) form.dataset.dirty = "1";
   });
-  document.addEventListener("htmx:afterRequest", (event) => {
-    const form = event.detail.elt.closest && event.detail.elt.closest("form");
-    if (form && event.detail.successful) delete form.dataset.dirty;
-  });
-  // A swap that htmx made itself (a save, a conflict card) is newer than anything held.
-  document.addEventListener("htmx:afterSwap", (event) => {
-    const id = event.detail.target && event.detail.target.id;
-    if (id) pending.delete(id);
+  document.addEventListener("htmx:afterRequest", (e) => {
+    const form = e.detail.elt.closest && e.detail.elt.closest("form");
+    if (form && e.detail.successful) delete form.dataset.dirty;
+    if (e.detail.requestConfig && e.detail.requestConfig.verb !== "get") {
+      // What is held predates this save, which won't come back here: ask again from
+      // before the oldest held change, for those rows as they are now.
+      writes += 1;
+      for (const held of pending.values()) revision = Math.min(revision, held.since);
+      pending.clear();
+    }
   });
 
-  function busy(element) {
+  function busy(el) {
+    if (el.querySelector(".conflict")) return true;
     const active = document.activeElement;
-    if (active && active !== document.body && element.contains(active) &&
-        active.matches("input, textarea, select")) return true;
-    return element.matches("[data-dirty]") || element.querySelector("[data-dirty]") !== null;
+    if (active && el.contains(active) && active.matches("input, textarea, select")) return true;
+    return el.matches("[data-dirty]") || el.querySelector("[data-dirty]") !== null;
   }
 
   function replace(current, fresh) {
@@ -42,14 +49,16 @@
     pending.delete(fresh.id);
   }
 
-  function hold(current, fresh, who) {
-    pending.set(fresh.id, fresh);
+  function hold(current, fresh, who, since) {
+    const before = pending.get(fresh.id);
+    pending.set(fresh.id, { fresh, who, since: before ? Math.min(before.since, since) : since });
+    const cards = current.querySelectorAll(".conflict");
+    if (cards.length) return cards.forEach((card) => updateCard(card, fresh, who)); // one notice
     let marker = current.querySelector(":scope > .live-marker");
     if (!marker) {
       marker = document.createElement("div");
       marker.className = "live-marker";
       marker.setAttribute("role", "status");
-      const text = document.createElement("span");
       const button = document.createElement("button");
       button.type = "button";
       button.className = "link";
@@ -57,35 +66,105 @@
       button.addEventListener("click", () => {
         const held = pending.get(fresh.id);
         const now = document.getElementById(fresh.id);
-        if (held && now) replace(now, held);
+        if (held && now) replace(now, held.fresh);
       });
-      marker.append(text, " ", button);
+      marker.append(document.createElement("span"), " ", button);
       current.prepend(marker);
     }
     marker.querySelector("span").textContent = `Changed by ${who || "someone"} just now.`;
   }
 
-  function apply(html, changedBy) {
-    const template = document.createElement("template");
-    template.innerHTML = html;
-    for (const fresh of Array.from(template.content.children)) {
-      if (!fresh.id) continue;
-      const current = document.getElementById(fresh.id);
-      if (!current) continue;
-      if (fresh.id !== "presence" && busy(current)) {
-        hold(current, fresh, changedBy[fresh.id]);
-      } else {
-        replace(current, fresh);
+  // --- conflict cards: data-field, and data-value as the form posts it ---------------
+  function inputs(scope, name) {
+    return Array.from(scope.querySelectorAll(`[name="${CSS.escape(name)}"]`)).filter((el) => el.type !== "hidden");
+  }
+  function chosen(el) {
+    return el.type === "checkbox" || el.type === "radio" ? el.checked : true;
+  }
+  // [value, shown] of a field; several values sorted and comma-joined, like the server.
+  function read(scope, name) {
+    const found = inputs(scope, name);
+    if (!found.length) return null;
+    const values = [];
+    const shown = [];
+    for (const el of found) {
+      if (el instanceof HTMLSelectElement) {
+        for (const o of el.selectedOptions) {
+          values.push(o.value);
+          if (o.value) shown.push(o.textContent.trim());
+        }
+      } else if (chosen(el)) {
+        values.push(el.value);
+        const label = el.type === "checkbox" && el.closest("label");
+        if (el.value) shown.push(label ? label.textContent.trim() : el.value);
       }
+    }
+    if (found.length === 1 && found[0].type === "checkbox" && found[0].value === "on") {
+      return [values.join(), found[0].checked ? "yes" : "no"];
+    }
+    return [values.sort().join(","), shown.join(", ")];
+  }
+
+  // A newer version of the card's row arrived: show the other person's newest value,
+  // and let "Keep mine" write over that version.
+  function updateCard(card, fresh, who) {
+    const id = card.dataset.row;
+    const row = fresh.id === id ? fresh : fresh.querySelector(`#${CSS.escape(id)}`);
+    if (!row) return;
+    for (const entry of card.querySelectorAll("[data-field]")) {
+      const now = read(row, entry.dataset.field);
+      if (!now || now[0] === entry.dataset.value) continue;
+      entry.dataset.value = now[0];
+      entry.querySelector(":scope > b").textContent = now[1] || "(empty)";
+      const by = who || "someone";
+      entry.querySelector("[data-by]").textContent = by.charAt(0).toUpperCase() + by.slice(1);
+      entry.querySelector("[data-when]").textContent = "just now";
+    }
+    const version = row.querySelector("input[name=version]");
+    const keep = card.querySelector("[hx-vals]");
+    if (version && keep) {
+      const vals = JSON.parse(keep.getAttribute("hx-vals"));
+      vals.version = version.value;
+      keep.setAttribute("hx-vals", JSON.stringify(vals));
     }
   }
 
-  // Held rows are brought up to date as soon as nobody is typing in them.
+  // "Use theirs" (before app.js's handler): show the newest version held for the row,
+  // and put focus on the field.
+  document.addEventListener("click", (e) => {
+    const button = e.target.closest(".conflict [data-dismiss]");
+    if (!button) return;
+    const card = button.closest(".conflict");
+    const entry = card.querySelector("[data-field]");
+    card.remove();
+    const row = document.getElementById(card.dataset.row);
+    if (!row) return;
+    for (const [id, held] of pending) {
+      const current = document.getElementById(id);
+      if (current && current.contains(row) && !busy(current)) replace(current, held.fresh);
+    }
+    const now = document.getElementById(card.dataset.row);
+    const field = now && entry && inputs(now, entry.dataset.field)[0];
+    if (field) field.focus();
+  }, true);
+
+  function apply(html, changedBy, since) {
+    const template = document.createElement("template");
+    template.innerHTML = html;
+    for (const fresh of Array.from(template.content.children)) {
+      const current = fresh.id && document.getElementById(fresh.id);
+      if (!current) continue;
+      if (fresh.id !== "presence" && busy(current)) hold(current, fresh, changedBy[fresh.id], since);
+      else replace(current, fresh);
+    }
+  }
+
+  // Held rows are brought up to date as soon as nobody is busy in them.
   function release() {
-    for (const [id, fresh] of pending) {
+    for (const [id, held] of pending) {
       const current = document.getElementById(id);
       if (!current) pending.delete(id);
-      else if (!busy(current)) replace(current, fresh);
+      else if (!busy(current)) replace(current, held.fresh);
     }
   }
 
@@ -93,17 +172,22 @@
     timer = null;
     if (document.visibilityState !== "visible" || inFlight) return schedule();
     inFlight = true;
+    const since = revision;
+    const writesBefore = writes;
     try {
       const presence = document.getElementById("presence");
       const here = presence ? presence.dataset.digest || "" : "";
       const withPresence = count++ % 4 === 0 ? "&p=1" : "";
       const response = await fetch(
-        `${url}?rev=${encodeURIComponent(revision)}&here=${encodeURIComponent(here)}${withPresence}`,
+        `${url}?rev=${since}&w=${win}&here=${encodeURIComponent(here)}${withPresence}`,
         { credentials: "same-origin", headers: { "HX-Request": "true", "X-Live-Ticket": ticket } },
       );
-      if (response.status === 200) {
+      const body = response.status === 200 ? await response.text() : "";
+      if (writes !== writesBefore) {
+        // This page saved something meanwhile: the answer may predate it. Ask again.
+      } else if (response.status === 200) {
         if (response.headers.get("X-Live-Reload") === "1") {
-          if (!document.querySelector("[data-dirty]")) window.location.reload();
+          if (!document.querySelector("[data-dirty], .conflict")) window.location.reload();
         } else {
           let changedBy = {};
           try {
@@ -111,8 +195,8 @@
           } catch {
             changedBy = {};
           }
-          apply(await response.text(), changedBy);
-          revision = response.headers.get("X-Room-Revision") || revision;
+          apply(body, changedBy, since);
+          revision = Number(response.headers.get("X-Room-Revision")) || revision;
           root.dataset.revision = revision;
         }
       } else if ([403, 404, 410].includes(response.status)) {
@@ -129,7 +213,7 @@
   }
 
   function schedule() {
-    if (!timer) timer = setTimeout(poll, INTERVAL);
+    if (!timer) timer = setTimeout(poll, 1000);
   }
 
   document.addEventListener("visibilitychange", () => {
