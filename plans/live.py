@@ -272,7 +272,6 @@ def seller_poll(request, room_id):
     _, user_id, ticket_room = ticket.split(":", 2)
     if ticket_room != str(room_id):
         return HttpResponse(status=403)
-    window = clean_window(request.GET.get("w"))
     if since is None:
         return HttpResponseBadRequest("rev must be a number")
     # From the cache when it has both hints; otherwise one query that reads the revision
@@ -300,6 +299,7 @@ def seller_poll(request, room_id):
             )
         except Room.DoesNotExist:
             return None
+        window = clean_window(request.GET.get("w"))  # only read when there is news
         changes = changes_since(room, since, window=window, user_id=user_id)
         if changes.reload:
             return [], {}, True
@@ -373,7 +373,6 @@ def buyer_poll(request):
     _, link_id, ticket_room = ticket.split(":", 2)
     if since is None:
         return protect(HttpResponseBadRequest("rev must be a number"))
-    window = clean_window(request.GET.get("w"))
     # The link's state from the cache (dropped when it is revoked) or one query that
     # checks it is active and reads its room's revision at the same time.
     link_key = link_hint_key(link_id)
@@ -417,7 +416,10 @@ def buyer_poll(request):
         if access is None or str(access.link.pk) != link_id:
             return None
         changes = changes_since(
-            access.room, since, window=window, stakeholder_id=access.stakeholder.pk
+            access.room,
+            since,
+            window=clean_window(request.GET.get("w")),
+            stakeholder_id=access.stakeholder.pk,
         )
         if changes.reload:
             return [], {}, True
