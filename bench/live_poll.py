@@ -545,6 +545,8 @@ def main():
     )
     for kind, label in ((None, "everyone"), ("buyer", "buyers"), ("seller", "seller's windows")):
         seen = [t for k, t in latencies if kind is None or k == kind]
+        if not seen:
+            continue  # no such viewers in this run (--seller-windows 0)
         print(
             f"edit-to-visible, {label:17} p50 {pct(seen, 0.5):.3f} s   p95 {pct(seen, 0.95):.3f} s"
             f"   p99 {pct(seen, 0.99):.3f} s   (target p95 <= 1.5 s)"
