@@ -32,6 +32,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from plans.models import TaskStatus
+from plans.services import room_schedule_refresh_due
 from rooms.models import ActivityEvent, ActorKind, Outcome, Room, local_today
 from rooms.services import forget_revisions
 from stakeholders.models import DecisionRole
@@ -48,6 +49,7 @@ class SweepResult:
     alerted: int = 0
     notifications: int = 0
     batches: int = 0
+    projected: int = 0  # rooms whose schedule was projected again for a new day
     # With ``keep_details``: (level, task title, room name, days late) per level crossed.
     details: list = field(default_factory=list)
 
@@ -83,6 +85,8 @@ def sweep_overdue(*, today=None, now=None, batch_size=BATCH_SIZE, keep_details=T
     if result.notifications:
         # Every batch has committed: one message wakes a worker to send them all.
         transaction.on_commit(_enqueue_delivery)
+    # The day moved on for some rooms: late work now finishes today at the earliest.
+    result.projected = room_schedule_refresh_due(now=now, today=today)
     return result
 
 
@@ -95,6 +99,13 @@ class _Sql:
 
     def date(self, value):
         return ("%s::date" if self.pg else "%s"), self.ops.adapt_datefield_value(value)
+
+    def created_day(self):
+        """The day a task was created, in its room's timezone (SQLite knows no zones: the
+        UTC day before, so that no task dated on its own first day looks created late)."""
+        if self.pg:
+            return "(t.created_at AT TIME ZONE r.timezone)::date"
+        return "date(t.created_at, '-1 day')"
 
     def datetime(self, value):
         return self.ops.adapt_datetimefield_value(value)
@@ -233,8 +244,8 @@ def _cutoffs(sql, day):
 
 def _find_candidates(sql, tz_name, day):
     """Number the open tasks of open rooms in ``tz_name`` that are 3 or more days late on
-    ``day`` and not yet at their level (+3, or +7) for their current due date, in room
-    order, in the candidates table, with whether each was flagged before; returns how
+    ``day`` and not yet at their level (+3, or +7) for their current due date — never
+    work that was already late when it was created — in room order, in the candidates table, with whether each was flagged before; returns how
     many there are."""
     (cutoff3_sql, cutoff3), (cutoff7_sql, cutoff7) = _cutoffs(sql, day)
     with connection.cursor() as c:
@@ -246,6 +257,7 @@ def _find_candidates(sql, tz_name, day):
             FROM plans_task t JOIN rooms_room r ON r.id = t.room_id
             WHERE r.timezone = %s AND r.outcome = %s AND t.status <> %s
               AND t.due_date <= {cutoff3_sql} AND {_NOT_THERE.format(cutoff7=cutoff7_sql)}
+              AND t.due_date >= {sql.created_day()}
             """,
             [tz_name, Outcome.OPEN, TaskStatus.DONE, cutoff3, cutoff7],
         )

@@ -3,7 +3,7 @@ from django.contrib import admin
 from rooms.admin import RoomWriteAdmin
 
 from .models import DecisionCriterion, Milestone, Plan, Risk, Task
-from .services import room_overdue_recount, room_plan_recount
+from .services import plan_changed, room_overdue_recount
 
 
 class RecountingAdmin(RoomWriteAdmin):
@@ -20,7 +20,7 @@ class RecountingAdmin(RoomWriteAdmin):
 
     def _recount(self, obj):
         room_overdue_recount([obj.room_id])
-        room_plan_recount([obj.room_id])
+        plan_changed([obj.room_id])
 
 
 @admin.register(Plan)

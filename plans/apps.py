@@ -1,17 +1,20 @@
 from django.apps import AppConfig
 
 
-def _recount_after_people_change(sender, room_ids, **kwargs):
-    # A person's side decides which side their tasks count on.
-    from .services import room_plan_recount
+def _plan_changed(sender, room_ids, **kwargs):
+    # A person's side decides which side their tasks count on; the close date is what
+    # the schedule's slip is measured against.
+    from .services import plan_changed
 
-    room_plan_recount(room_ids)
+    plan_changed(room_ids)
 
 
 class PlansConfig(AppConfig):
     name = "plans"
 
     def ready(self):
+        from rooms.services import close_date_changed
         from stakeholders.services import people_changed
 
-        people_changed.connect(_recount_after_people_change, dispatch_uid="plans.room_plan_recount")
+        people_changed.connect(_plan_changed, dispatch_uid="plans.plan_changed.people")
+        close_date_changed.connect(_plan_changed, dispatch_uid="plans.plan_changed.close")

@@ -4,11 +4,13 @@ from rooms.models import ActivityEvent, Stage, Weekday
 from stakeholders.models import TEMPLATE_CHOICES, Scope, Side, Stakeholder, Track
 from stakeholders.selectors import people_of
 
+from . import schedule
 from .models import (
     Comment,
     DecisionCriterion,
     Impact,
     Milestone,
+    MilestoneStatus,
     Plan,
     Risk,
     Task,
@@ -212,3 +214,80 @@ def timeline(room, milestones, today):
         "start": start,
         "end": end,
     }
+
+
+# --- the plan as a schedule (plans.schedule) --------------------------------------------
+
+
+def _local_day(moment, room):
+    return moment.astimezone(room.tzinfo).date() if moment else None
+
+
+def schedule_items(room, milestones, tasks, dependencies):
+    """``schedule.Item`` rows of a room's milestones and tasks (model instances);
+    ``dependencies``: milestone id -> ids of the milestones it depends on."""
+    out = []
+    for m in milestones:
+        out.append(
+            schedule.Item(
+                id=m.pk,
+                kind=schedule.MILESTONE,
+                title=m.title,
+                date=m.target_date,
+                done=m.status == MilestoneStatus.DONE,
+                completed=_local_day(m.completed_at, room),
+                depends_on=tuple(dependencies.get(m.pk, ())),
+                order=m.order,
+                condition=m.completion_condition,
+                buyer_side=m.lead_side == Side.BUYER,
+                created=_local_day(m.created_at, room),
+            )
+        )
+    for t in tasks:
+        out.append(
+            schedule.Item(
+                id=t.pk,
+                kind=schedule.TASK,
+                title=t.title,
+                date=t.due_date,
+                done=t.status == TaskStatus.DONE,
+                completed=_local_day(t.completed_at, room),
+                milestone_id=t.milestone_id,
+                order=t.order,
+                has_owner=t.owner_id is not None,
+                buyer_side=(t.owner.side if t.owner_id and t.owner else t.side) == Side.BUYER,
+                created=_local_day(t.created_at, room),
+            )
+        )
+    return out
+
+
+def dependencies_of(milestone_ids):
+    """Milestone id -> ids of the milestones it depends on (one query)."""
+    through = Milestone.depends_on.through.objects.filter(from_milestone_id__in=milestone_ids)
+    out = {}
+    for before, after in through.values_list("to_milestone_id", "from_milestone_id"):
+        out.setdefault(after, []).append(before)
+    return out
+
+
+def room_schedule(room, *, template="", milestones=None, tasks=None, today=None):
+    """The room's ``schedule.Schedule``, with its ``problems`` (``template``: the plan's
+    template slug, for the deal-size guidance). Pass the milestones and
+    tasks already read (as the room page does) to read nothing more than dependencies."""
+    if milestones is None:
+        milestones = list(Milestone.objects.for_room(room))
+    if tasks is None:
+        tasks = list(Task.objects.for_room(room).select_related("owner"))
+    deps = {
+        m.pk: sorted(m.dependency_ids, key=str)
+        for m in milestones
+        if getattr(m, "dependency_ids", None) is not None
+    }
+    if len(deps) < len(milestones):
+        deps = dependencies_of([m.pk for m in milestones])
+    items = schedule_items(room, milestones, tasks, deps)
+    close = room.target_close_date
+    result = schedule.project(items, today=today or room.today(), target_close=close)
+    result.problems = schedule.problems(items, target_close=close, template=template)
+    return result

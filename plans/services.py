@@ -10,7 +10,7 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from accounts.models import Membership
-from rooms.models import ActivityEvent, Outcome, Room
+from rooms.models import ActivityEvent, Outcome, Room, local_today
 from rooms.services import (
     OutcomeError,
     activity_record,
@@ -22,6 +22,7 @@ from rooms.services import (
 from stakeholders.models import DecisionRole, Side, Stakeholder
 from stakeholders.services import room_buyer_activity, stakeholder_create
 
+from . import schedule, selectors
 from .models import (
     Comment,
     DecisionCriterion,
@@ -32,7 +33,7 @@ from .models import (
     Task,
     TaskStatus,
 )
-from .templates_builtin import BUILTIN_TEMPLATES, ONBOARDING, schedule_backwards, schedule_forward
+from .templates_builtin import BUILTIN_TEMPLATES, ONBOARDING, layout, schedule_forward
 
 
 class PlanError(Exception):
@@ -44,7 +45,10 @@ class PlanError(Exception):
 
 def plan_start(*, actor, room, template_slug):
     """Start the room's plan, empty or from a built-in template laid out backwards
-    from the target close date. Refused if the room already has a plan."""
+    from the target close date, never before today. Refused if the room already has a
+    plan. The plan's ``layout`` (templates_builtin.Layout, None for an empty plan)
+    says whether the template was compressed to fit and which milestones are
+    squeezed."""
     if template_slug != "empty" and template_slug not in BUILTIN_TEMPLATES:
         raise PlanError(f"Unknown template “{template_slug}”.")
     with transaction.atomic():
@@ -55,8 +59,9 @@ def plan_start(*, actor, room, template_slug):
             room=room,
             template="" if template_slug == "empty" else template_slug,
         )
+        plan.layout = None
         if template_slug != "empty":
-            _apply_template(plan, room, BUILTIN_TEMPLATES[template_slug])
+            plan.layout = _apply_template(plan, room, BUILTIN_TEMPLATES[template_slug])
         room_touch(room.pk)
         activity_record(
             room=room,
@@ -69,14 +74,16 @@ def plan_start(*, actor, room, template_slug):
                 else "an empty plan"
             ),
         )
-    room_plan_recount([room.pk])
+    plan_changed([room.pk])
     return plan
 
 
 def _apply_template(plan, room, spec):
-    close = room.target_close_date
+    """Create the template's milestones and tasks, laid out from the room's close date
+    and never before today (templates_builtin.layout); returns the layout."""
+    dates = layout(spec, room.target_close_date, room.today())
     milestones = []
-    for index, m in enumerate(spec.milestones):
+    for index, (m, day) in enumerate(zip(spec.milestones, dates.milestones, strict=True)):
         milestones.append(
             Milestone(
                 org_id=room.org_id,
@@ -84,7 +91,7 @@ def _apply_template(plan, room, spec):
                 plan=plan,
                 order=index,
                 title=m.title,
-                target_date=schedule_backwards(close, m.days_before_close),
+                target_date=day,
                 lead_side=m.lead_side,
                 track=m.track,
                 completion_condition=m.completion_condition,
@@ -110,11 +117,12 @@ def _apply_template(plan, room, spec):
                     order=index * 100 + t_index,
                     title=t.title,
                     side=t.side,
-                    due_date=schedule_backwards(close, t.days_before_close),
+                    due_date=dates.tasks[index][t_index],
                 )
             )
     Milestone.depends_on.through.objects.bulk_create(through)
     Task.objects.bulk_create(tasks)
+    return dates
 
 
 def _next_order(queryset):
@@ -134,7 +142,7 @@ def milestone_create(*, actor, room, plan, title, **fields):
         **fields,
     )
     milestone = versioned_create(actor=actor, room=room, instance=milestone)
-    room_plan_recount([room.pk])
+    plan_changed([room.pk])
     return milestone
 
 
@@ -153,8 +161,8 @@ def milestone_update(*, actor, room, milestone_id, base_version, changes, depend
         changes=changes,
         m2m=m2m,
     )
-    if {"completion_condition", "lead_side"} & set(changes):
-        room_plan_recount([room.pk])
+    if SCHEDULE_MILESTONE_FIELDS & set(changes) or m2m:
+        plan_changed([room.pk])
     return milestone
 
 
@@ -186,7 +194,7 @@ def milestone_delete(*, actor, room, milestone_id):
         actor=actor, room=room, queryset=Milestone.objects.for_room(room), pk=milestone_id
     )
     room_overdue_recount([room.pk])  # its tasks went with it
-    room_plan_recount([room.pk])
+    plan_changed([room.pk])
 
 
 def milestone_move(*, actor, room, milestone_id, direction):
@@ -222,7 +230,7 @@ def task_create(*, actor, room, milestone, title, owner=None, due_date=None, **f
     )
     task = versioned_create(actor=actor, room=room, instance=task)
     milestone_refresh(actor=actor, room=room, milestone_ids=[task.milestone_id])
-    room_plan_recount([room.pk])
+    plan_changed([room.pk])
     return task
 
 
@@ -267,7 +275,7 @@ def task_update(*, actor, room, task_id, base_version, changes):
             actor=actor, room=room, milestone_ids=milestones_before | {task.milestone_id}
         )
     if PLAN_SIGNAL_FIELDS & set(changes):
-        room_plan_recount([room.pk])
+        plan_changed([room.pk])
     return task
 
 
@@ -277,7 +285,7 @@ def task_delete(*, actor, room, task_id):
     versioned_delete(actor=actor, room=room, queryset=queryset, pk=task_id)
     room_overdue_recount([room.pk])
     milestone_refresh(actor=actor, room=room, milestone_ids=milestone_ids)
-    room_plan_recount([room.pk])
+    plan_changed([room.pk])
 
 
 def milestone_status_for(total, done, started):
@@ -371,8 +379,95 @@ def room_overdue_recount(room_ids):
     Room.objects.filter(pk__in=list(room_ids)).update(**room_overdue_counts())
 
 
-# Task fields the room's plan signals depend on (see room_plan_recount).
+# Task fields the room's plan signals and schedule depend on (see plan_changed).
 PLAN_SIGNAL_FIELDS = frozenset({"status", "due_date", "owner", "side", "milestone"})
+# Milestone fields the same depend on (its status follows its tasks: milestone_refresh).
+SCHEDULE_MILESTONE_FIELDS = frozenset({"completion_condition", "lead_side", "target_date"})
+
+
+def plan_changed(room_ids):
+    """The one hook every write of a plan passes through (services, admin, the sweep,
+    re-plan, people changing side): recount the rooms' plan signals and their schedule
+    (projected close, slip). Call it after the write, outside or inside its
+    transaction."""
+    room_ids = list(room_ids)
+    room_plan_recount(room_ids)
+    room_schedule_refresh(room_ids)
+
+
+def room_schedule_refresh(room_ids, today=None):
+    """Project each room's plan (plans.schedule) and keep the result on the room:
+    ``projected_close_date``, ``slip_days`` and the day it was made (``schedule_on``).
+    Three queries for the rooms' rows, whatever their number, then one UPDATE per room
+    whose figures moved. ``today`` overrides every room's date (tests, operators)."""
+    rooms = {r.pk: r for r in Room.objects.filter(pk__in=list(room_ids))}
+    if not rooms:
+        return 0
+    milestones, tasks = {}, {}
+    for m in Milestone.objects.filter(room_id__in=rooms).only(
+        "id",
+        "room_id",
+        "title",
+        "target_date",
+        "status",
+        "completed_at",
+        "order",
+        "completion_condition",
+        "lead_side",
+        "created_at",
+    ):
+        milestones.setdefault(m.room_id, []).append(m)
+    for t in Task.objects.filter(room_id__in=rooms).only(
+        "id",
+        "room_id",
+        "milestone_id",
+        "title",
+        "due_date",
+        "status",
+        "completed_at",
+        "order",
+        "owner_id",
+        "side",
+        "created_at",
+    ):
+        tasks.setdefault(t.room_id, []).append(t)
+    deps = selectors.dependencies_of([m.pk for ms in milestones.values() for m in ms])
+    changed = 0
+    for pk, room in rooms.items():
+        day = today or room.today()
+        items = selectors.schedule_items(room, milestones.get(pk, []), tasks.get(pk, []), deps)
+        result = schedule.project(items, today=day, target_close=room.target_close_date)
+        fields = {
+            "projected_close_date": result.projected_close,
+            "slip_days": result.slip_days,
+            "schedule_on": day,
+        }
+        if any(getattr(room, k) != v for k, v in fields.items()):
+            Room.objects.filter(pk=pk).update(**fields)
+            changed += 1
+    return changed
+
+
+def room_schedule_refresh_due(now=None, today=None, batch_size=500):
+    """Refresh the schedule of every open room whose date has moved on since its last
+    projection (an open item past its date now finishes today at the earliest); the
+    sweep calls this. ``today`` overrides every room's date. Returns how many rooms
+    were projected."""
+    done = 0
+    for tz_name in (
+        Room.objects.filter(outcome=Outcome.OPEN)
+        .order_by()
+        .values_list("timezone", flat=True)
+        .distinct()
+    ):
+        day = today or local_today(tz_name, now)
+        stale = Room.objects.filter(
+            outcome=Outcome.OPEN, timezone=tz_name, plan_started_at__isnull=False
+        ).filter(Q(schedule_on__isnull=True) | Q(schedule_on__lt=day))
+        while ids := list(stale.values_list("pk", flat=True)[:batch_size]):
+            room_schedule_refresh(ids, today=day)
+            done += len(ids)
+    return done
 
 
 def _count(queryset):

@@ -1,8 +1,10 @@
 """Built-in plan templates.
 
 Every milestone and task carries an offset in calendar days *before the target close
-date*; ``schedule_backwards`` lays them out from the room's close date, moving a date
-that lands on a weekend back to the Friday before it.
+date*; ``layout`` lays them out backwards from the room's close date (a date on a
+weekend moves to the Friday before it). A plan never starts in the past: when the
+template needs more days than are left before the close, its offsets are compressed
+to fit between today and the close date, keeping their order and relative spacing.
 """
 
 import datetime
@@ -43,9 +45,72 @@ class PlanTemplateSpec:
 def schedule_backwards(close_date: datetime.date, days_before_close: int) -> datetime.date:
     """``close_date`` minus the offset; a Saturday or Sunday becomes the Friday before."""
     day = close_date - datetime.timedelta(days=days_before_close)
-    if day.weekday() >= 5:
-        day -= datetime.timedelta(days=day.weekday() - 4)
-    return day
+    return _weekday_within(day, datetime.date.min, close_date)
+
+
+# A milestone with fewer days than this between what it waits for (or today) and its
+# own date, where the template planned more, is reported as squeezed.
+SQUEEZED_DAYS = 2
+
+
+@dataclass
+class Layout:
+    """Dates for a template's items on one room: ``milestones[i]`` and
+    ``tasks[i][j]`` follow the spec's order."""
+
+    milestones: list
+    tasks: list
+    compressed: bool = False  # offsets scaled to fit between today and the close
+    squeezed: list = field(default_factory=list)  # titles of milestones left too little time
+    needed_days: int = 0  # what the template plans between its first item and the close
+    available_days: int = 0
+
+
+def _weekday_within(day, earliest, latest):
+    """A weekend ``day`` moves to the Friday before, or, when that is before
+    ``earliest``, to the Monday after if that is not after ``latest``."""
+    if day.weekday() < 5:
+        return day
+    friday = day - datetime.timedelta(days=day.weekday() - 4)
+    if friday >= earliest:
+        return friday
+    monday = day + datetime.timedelta(days=7 - day.weekday())
+    return monday if monday <= latest else day
+
+
+def layout(spec, close, today):
+    """Lay ``spec`` out backwards from ``close``; never before ``today`` (when the close
+    itself is not after today, everything lands on the later of the two)."""
+    offsets = [m.days_before_close for m in spec.milestones] + [
+        t.days_before_close for m in spec.milestones for t in m.tasks
+    ]
+    needed = max(offsets, default=0)
+    available = max(0, (close - today).days)
+    scale = 1.0 if needed <= available else (available / needed if needed else 1.0)
+    latest = max(close, today)
+
+    def date_for(offset):
+        day = latest - datetime.timedelta(days=round(offset * scale))
+        return _weekday_within(day, today, latest)
+
+    milestone_dates = [date_for(m.days_before_close) for m in spec.milestones]
+    task_dates = [[date_for(t.days_before_close) for t in m.tasks] for m in spec.milestones]
+    result = Layout(
+        milestone_dates,
+        task_dates,
+        compressed=scale < 1.0,
+        needed_days=needed,
+        available_days=available,
+    )
+    if result.compressed:
+        for m, day in zip(spec.milestones, milestone_dates, strict=True):
+            before = [milestone_dates[d] for d in m.depends_on] or [today]
+            planned = [spec.milestones[d].days_before_close for d in m.depends_on] or [needed]
+            window = (day - max(before)).days
+            planned_window = max(planned) - m.days_before_close
+            if window < SQUEEZED_DAYS and planned_window > window:
+                result.squeezed.append(m.title)
+    return result
 
 
 T = TaskSpec

@@ -5,7 +5,13 @@ from django.db import models
 from accounts.admin import OrgScopedAdmin
 
 from .models import ActivityEvent, Room
-from .services import Actor, versioned_create, versioned_delete, versioned_update
+from .services import (
+    Actor,
+    close_date_changed,
+    versioned_create,
+    versioned_delete,
+    versioned_update,
+)
 
 
 class SameRoomForm(forms.ModelForm):
@@ -82,6 +88,11 @@ class RoomAdmin(RoomWriteAdmin):
     list_filter = ("stage", "outcome")
     search_fields = ("name", "buyer_company")
     readonly_fields = ("revision", "version", "created_at", "updated_at")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "target_close_date" in form.changed_data:
+            close_date_changed.send(sender=Room, room_ids=[obj.pk])
 
 
 @admin.register(ActivityEvent)

@@ -165,6 +165,12 @@ class Room(models.Model):
     next_due_date = models.DateField(null=True, blank=True, editable=False)
     blocked_task_id = models.UUIDField(null=True, blank=True, editable=False)
     blocked_due_date = models.DateField(null=True, blank=True, editable=False)
+    # The plan as a schedule (plans.schedule), kept by plans.services.plan_changed and
+    # refreshed by the sweep when the room's date moves on: when the last milestone is
+    # projected to finish, how many days past the target close, and the day it was made.
+    projected_close_date = models.DateField(null=True, blank=True, editable=False)
+    slip_days = models.IntegerField(default=0, editable=False)
+    schedule_on = models.DateField(null=True, blank=True, editable=False)
     # Buyers: the last time any buyer stakeholder looked or acted, and the last time one
     # edited, commented or agreed (never: a seller-only plan).
     last_buyer_activity_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -21,9 +21,13 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 
 from .models import ActivityEvent, ActorKind, Outcome, Room
+
+# Sent with ``room_ids`` after a room's target close date changed (plans re-projects).
+close_date_changed = Signal()
 
 
 @dataclass(frozen=True)
@@ -380,7 +384,7 @@ def room_create(*, membership, actor, **fields):
 
 
 def room_update(*, actor, membership, room_id, base_version, changes):
-    return versioned_update(
+    room = versioned_update(
         actor=actor,
         room=Room.objects.for_membership(membership).get(pk=room_id),
         queryset=Room.objects.for_membership(membership),
@@ -388,6 +392,9 @@ def room_update(*, actor, membership, room_id, base_version, changes):
         base_version=base_version,
         changes=changes,
     )
+    if "target_close_date" in changes:
+        close_date_changed.send(sender=Room, room_ids=[room.pk])
+    return room
 
 
 class OutcomeError(Exception):

@@ -99,6 +99,18 @@ class TaskFactory(factory.django.DjangoModelFactory):
     org = factory.SelfAttribute("milestone.org")
     title = factory.Sequence(lambda n: f"Task {n}")
     order = factory.Sequence(lambda n: n)
+    # Planned before it fell due, as real tasks are (the overdue sweep ignores work that
+    # was already late when it was created).
+    due_date = None
+    created_at = factory.LazyAttribute(lambda o: _planned_before(o.due_date))
+
+
+def _planned_before(due_date):
+    now = timezone.now()
+    if due_date is None:
+        return now
+    start = datetime.datetime.combine(due_date, datetime.time(), tzinfo=datetime.UTC)
+    return min(now, start - datetime.timedelta(days=30))
 
 
 class DecisionCriterionFactory(factory.django.DjangoModelFactory):

@@ -27,6 +27,9 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 DUE = datetime.date(2026, 11, 10)
+# When such tasks were planned: before they fell due (work created already late is
+# never flagged).
+PLANNED = datetime.datetime(2026, 10, 1, tzinfo=datetime.UTC)
 
 
 def day(n):
@@ -282,6 +285,7 @@ def test_sql_statements_grow_with_batches_not_tasks(room, django_assert_max_num_
                 milestone=milestone,
                 title=f"T{i}",
                 due_date=DUE,
+                created_at=PLANNED,
                 order=i,
             )
             for i in range(120)
@@ -311,6 +315,7 @@ def test_five_concurrent_sweeps_send_each_notification_once():
                 milestone=milestone,
                 title=f"T{i}",
                 due_date=DUE,
+                created_at=PLANNED,
                 order=i,
                 owner=owner,
             )

@@ -7,6 +7,7 @@ import json
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from alerts.services import sweep_overdue
 from plans.live import buyer_ticket, seller_ticket
@@ -86,7 +87,8 @@ def test_the_overdue_sweeps_flags_come_back_as_the_tasks_rows(
     (the sweep drops the room's cached revision when its batch commits)."""
     other = TaskFactory(milestone=task.milestone, title="Sign the DPA")
     late = room.today() - datetime.timedelta(days=4)
-    type(task).objects.filter(pk__in=[task.pk, other.pk]).update(due_date=late)
+    planned = timezone.now() - datetime.timedelta(days=30)
+    type(task).objects.filter(pk__in=[task.pk, other.pk]).update(due_date=late, created_at=planned)
     rev = revision(room)
     # (presence off: "who's here" would be news the first time)
     assert poll(owner_client, room, rev, presence=False).status_code == 204  # rev cached

@@ -19,6 +19,8 @@ from webhooks.models import Delivery, DeliveryStatus, EventType
 from webhooks.services import dispatch, endpoint_create
 
 pytestmark = pytest.mark.django_db
+# When the late tasks were planned (the sweep never flags work created already late).
+PLANNED = timezone.now() - datetime.timedelta(days=60)
 
 
 @pytest.fixture
@@ -119,7 +121,9 @@ def test_every_event_type(endpoint, receiver, plan, owner, admin_membership, roo
     actor = Actor(user=owner)
     # Overdue: one task 8 days late is flagged and alerted by the sweep.
     late = TaskFactory(milestone=MilestoneFactory(plan=plan["plan"], room=room, org=room.org))
-    Task.objects.filter(pk=late.pk).update(due_date=room.today() - datetime.timedelta(days=8))
+    Task.objects.filter(pk=late.pk).update(
+        due_date=room.today() - datetime.timedelta(days=8), created_at=PLANNED
+    )
     sweep_overdue()
     complete(task, actor)  # task.completed, milestone.completed
     link, _ = link_issue(actor=actor, room=room, stakeholder=buyer)
@@ -161,7 +165,7 @@ def test_one_sweep_entry_is_one_event_per_task(endpoint, receiver, plan, room):
     late = [TaskFactory(milestone=milestone, title=f"Late {n}") for n in (1, 2)]
     for n, task in enumerate(late):
         Task.objects.filter(pk=task.pk).update(
-            due_date=room.today() - datetime.timedelta(days=3 + n)
+            due_date=room.today() - datetime.timedelta(days=3 + n), created_at=PLANNED
         )
     endpoint.events = ["task.flagged"]
     endpoint.save()

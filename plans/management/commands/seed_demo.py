@@ -575,7 +575,7 @@ class Pipeline:
         # As the overdue sweep would leave it: the first task is 12 days late, alerted.
         Task.objects.filter(pk=tasks[0].pk).update(overdue_level=7, overdue_for=F("due_date"))
         plan_services.room_overdue_recount([room.pk])
-        plan_services.room_plan_recount([room.pk])
+        plan_services.plan_changed([room.pk])
 
         # Closed deals over the last 12 weeks: engaged buyers win more often.
         closed = [
@@ -604,4 +604,4 @@ class Pipeline:
             reason = "" if outcome == Outcome.WON else "Budget moved to next fiscal year"
             self.close(room, actor, outcome, days_ago=closed_ago, reason=reason)
         # The rooms' copies of their plans' (moved back) start and agreement times.
-        plan_services.room_plan_recount(Room.objects.values_list("pk", flat=True))
+        plan_services.plan_changed(Room.objects.values_list("pk", flat=True))
