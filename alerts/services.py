@@ -244,9 +244,9 @@ def _cutoffs(sql, day):
 
 def _find_candidates(sql, tz_name, day):
     """Number the open tasks of open rooms in ``tz_name`` that are 3 or more days late on
-    ``day`` and not yet at their level (+3, or +7) for their current due date — never
-    work that was already late when it was created — in room order, in the candidates table, with whether each was flagged before; returns how
-    many there are."""
+    ``day`` and not yet at their level (+3, or +7) for their current due date (never
+    work that was already late when it was created), in room order, in the candidates
+    table, with whether each was flagged before; returns how many there are."""
     (cutoff3_sql, cutoff3), (cutoff7_sql, cutoff7) = _cutoffs(sql, day)
     with connection.cursor() as c:
         c.execute(f"{'TRUNCATE' if sql.pg else 'DELETE FROM'} {_CANDIDATES}")

@@ -215,7 +215,6 @@ def _order(ids, preds):
 def project(items, *, today, target_close=None):
     """The ``Schedule`` of ``items`` on ``today`` (the room's date)."""
     items = list(items)
-    ids = [i.id for i in items]
     by_id = {i.id: i for i in items}
     all_edges = edges(items)
     preds = defaultdict(list)

@@ -1,6 +1,7 @@
 """Recount the signal columns every room carries (task counts, blocker, approvers,
-overdue counts, projected close and slip) from its rows. The services keep them current; run this once after
-upgrading to a version that adds such columns, or to repair them."""
+overdue counts, projected close and slip) from its rows. The services keep them
+current; run this once after upgrading to a version that adds such columns, or to
+repair them."""
 
 from django.core.management.base import BaseCommand
 
