@@ -64,7 +64,12 @@ def room_plan(room):
     for task in tasks:
         task.thread = comments.get(task.pk, [])
     _mark_agreement(plan, milestones, tasks)
+    plan_schedule = room_schedule(
+        room, template=plan.template, milestones=milestones, tasks=tasks, today=context["today"]
+    )
+    _mark_schedule(plan_schedule, milestones, tasks)
     return context | {
+        "schedule": plan_schedule,
         "milestones": milestones,
         "criteria": list(DecisionCriterion.objects.for_room(room)),
         "risks": risks,
@@ -84,6 +89,15 @@ def _label(milestones, tasks, today, room, with_dependencies=True):
             milestone.dependency_ids = {d.pk for d in milestone.depends_on.all()}
         for t_index, task in enumerate(milestone.task_list, start=1):
             annotate_task(task, room=room, today=today, step=f"{m_index}.{t_index}")
+
+
+def _mark_schedule(plan_schedule, milestones, tasks):
+    """Each row gets its ``projection`` (schedule.Projection) and, when it is late and
+    moves something, its ``consequence`` (schedule.Consequence)."""
+    consequences = plan_schedule.consequences()
+    for row in [*milestones, *tasks]:
+        row.projection = plan_schedule.of(row.pk)
+        row.consequence = consequences.get(row.pk)
 
 
 def annotate_task(task, *, room, today, step=""):
@@ -166,6 +180,10 @@ def buyer_room(access):
         task.thread = comments.get(task.pk, [])
     _label(milestones, tasks, today, room, with_dependencies=False)
     _mark_agreement(plan, milestones, tasks)
+    # The schedule is the whole plan's (what buyers cannot see still moves the date);
+    # the page shows only what this buyer may see of it (tasks: ``visible_task_ids``).
+    plan_schedule = room_schedule(room, template=plan.template, milestones=milestones, today=today)
+    _mark_schedule(plan_schedule, milestones, tasks)
     mine = sorted(
         (t for t in tasks if t.owner_id == me.pk and not t.is_done),
         key=lambda t: (t.due_date is None, t.due_date),
@@ -175,6 +193,8 @@ def buyer_room(access):
     for risk in risks:
         risk.owner = by_id.get(risk.owner_id) if risk.owner_id else None
     return context | {
+        "schedule": plan_schedule,
+        "visible_task_ids": {t.pk for t in tasks},
         "milestones": milestones,
         "my_tasks": mine,
         "criteria": list(DecisionCriterion.objects.for_room(room)) if whole else [],
