@@ -148,7 +148,8 @@ else:
                 ),
             },
             # A file, not shared-cache memory: concurrent tests lock like the real thing.
-            "TEST": {"NAME": str(DATA_DIR / "test-db.sqlite3")},
+            # One per test run, so two runs in one checkout never share a database.
+            "TEST": {"NAME": str(DATA_DIR / f"test-db-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

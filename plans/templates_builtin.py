@@ -65,6 +65,21 @@ class Layout:
     needed_days: int = 0  # what the template plans between its first item and the close
     available_days: int = 0
 
+    @property
+    def message(self):
+        """What the seller is told when the template had to be compressed ("" if not)."""
+        if not self.compressed:
+            return ""
+        text = (
+            f"This template plans {self.needed_days} days before the close date and "
+            f"{self.available_days} are left, so its dates were fitted between today and "
+            "the close date, in the same order."
+        )
+        if self.squeezed:
+            names = ", ".join(f"“{title}”" for title in self.squeezed)
+            text += f" Squeezed (under {SQUEEZED_DAYS} days each): {names}."
+        return text
+
 
 def _weekday_within(day, earliest, latest):
     """A weekend ``day`` moves to the Friday before, or, when that is before
