@@ -264,12 +264,13 @@ def _finish(notification_id, **fields):
     Notification.objects.filter(pk=notification_id, status=Status.SENDING).update(**fields)
 
 
-def _message(notification):
+def _message(notification, schedules=None):
     """The notification's words: as stored (test messages, or a retry of one already
-    written), or rendered now from the task as it is (alerts.messages)."""
+    written), or rendered now from the task as it is (alerts.messages; ``schedules``
+    keeps each room's schedule for the other messages of the same run)."""
     if (notification.payload or {}).get("text") or notification.task_id is None:
         return notification.payload or {}
-    message = messages.render(notification)
+    message = messages.render(notification, schedules=schedules)
     if message.skip_reason:
         return {"skip": message.skip_reason}
     return {"subject": message.subject, "text": message.text}
@@ -306,13 +307,14 @@ def _channel_key(channel, org_id):
     return (channel, org_id) if channel == Channel.SLACK else (channel,)
 
 
-def deliver(notification_id, *, breaker=None):
+def deliver(notification_id, *, breaker=None, schedules=None):
     """Send one notification if it is pending and due. Returns its status afterwards
     ("sent", "pending", "failed", "skipped"), or None when there was nothing to claim
     (not due, already sent, or another worker has it).
 
     ``breaker`` (a dict, from ``deliver_due``) records channels that just failed in a
-    way that may pass, with the time they may be tried again."""
+    way that may pass, with the time they may be tried again; ``schedules`` (a dict,
+    from ``deliver_due``) keeps each room's schedule, projected once for the run."""
     if not claim(notification_id):
         return None
     notification = Notification.objects.filter(pk=notification_id).first()
@@ -320,7 +322,7 @@ def deliver(notification_id, *, breaker=None):
         return None
     alert_settings = AlertSettings.objects.filter(org_id=notification.org_id).first()
     try:
-        notification.payload = _message(notification)
+        notification.payload = _message(notification, schedules)
         skipped = _send(notification, alert_settings)
     except DeliveryError as exc:
         status, next_at = _failed(notification, exc.message, exc.retryable, exc.retry_after)
@@ -416,12 +418,13 @@ def deliver_due(limit=500):
     counts = {}
     breaker = {}
     waiting = {}
+    schedules = {}  # (room id, its date) -> its schedule, for every message of the room
     for notification_id, org_id, channel in rows:
         key = _channel_key(channel, org_id)
         if key in breaker:
             waiting.setdefault(breaker[key], []).append(notification_id)
             continue
-        outcome = deliver(notification_id, breaker=breaker)
+        outcome = deliver(notification_id, breaker=breaker, schedules=schedules)
         if outcome is not None:
             counts[outcome] = counts.get(outcome, 0) + 1
     for until, ids in waiting.items():

@@ -5,8 +5,14 @@ message is rendered here at delivery time from the task as it is then, and kept 
 ``payload`` once sent, so the record shows what went out. A task finished, or moved
 to another date, between the sweep and delivery is not worth a message any more:
 ``render`` then says why, and the notification is recorded as not sent.
+
+Each message also says what the late task does to the close (the room's schedule,
+plans.schedule): the milestone it pushes and the projected close, or that the close
+still holds. A delivery run that writes several messages passes one ``schedules``
+dict, so each room's schedule is projected once for all its messages.
 """
 
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,9 +20,12 @@ from django.urls import reverse
 
 from accounts.models import Role, User
 from plans.models import Milestone, Task, TaskStatus
+from plans.selectors import room_schedule
 from stakeholders.models import Side, Stakeholder
 
 from .models import Channel, Level
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,9 +40,10 @@ TASK_DONE = "The task was done before this was sent"
 TASK_MOVED = "The task's due date moved before this was sent"
 
 
-def render(notification, *, today=None):
+def render(notification, *, today=None, schedules=None):
     """The message for one overdue notification (or why it should not go out).
-    ``today`` (the room's date by default) counts the days late."""
+    ``today`` (the room's date by default) counts the days late. ``schedules``: a dict
+    shared by the messages of one delivery run, which keeps each room's schedule."""
     task = (
         Task.objects.filter(pk=notification.task_id, org_id=notification.org_id)
         .select_related("room", "room__owner", "owner", "milestone")
@@ -46,7 +56,9 @@ def render(notification, *, today=None):
     if notification.due_date and task.due_date != notification.due_date:
         return Message(skip_reason=TASK_MOVED)
     room = task.room
-    days = ((today or room.today()) - task.due_date).days
+    today = today or room.today()
+    days = (today - task.due_date).days
+    effect = _close_effect(task, room, today, schedules)
     who = task.owner.name if task.owner_id else "nobody named yet"
     seller_url = settings.SITE_URL + reverse("plans:room", args=[room.pk])
     due = task.due_date
@@ -57,7 +69,8 @@ def render(notification, *, today=None):
             return Message(
                 subject=f"Flagged: {task.title}",
                 text=f"{name}: “{task.title}” in {room.buyer_company} ({room.name}) is "
-                f"{days} days overdue (due {due:%b %d}). Owner: {who}. {seller_url}",
+                f"{days} days overdue (due {due:%b %d}). Owner: {who}. {seller_url}"
+                + (f"\n{effect}" if effect else ""),
             )
         blocks = _blocks(task.milestone)
         return Message(
@@ -65,7 +78,8 @@ def render(notification, *, today=None):
             text=f"{name}: “{task.title}” in {room.buyer_company} ({room.name}) is "
             f"{days} days overdue (due {due:%b %d})"
             + (f", which holds up {blocks}" if blocks else "")
-            + f". Owner: {who}. Target close {room.target_close_date:%b %d}. {seller_url}",
+            + f". Owner: {who}. Target close {room.target_close_date:%b %d}. {seller_url}"
+            + (f"\n{effect}" if effect else ""),
         )
 
     person = Stakeholder.objects.for_room(room).filter(email__iexact=notification.recipient).first()
@@ -85,10 +99,66 @@ def render(notification, *, today=None):
         f"The plan aims to close on {room.target_close_date:%A %d %B}"
         + (f" ({room.close_reason})." if room.close_reason else ".")
     )
+    if effect:
+        lines.append(effect)
     lines += ["", "See the plan: " + link]
     if is_buyer:
         lines.append("(Use your personal link if the page asks for it.)")
     return Message(subject=f"Overdue: {task.title} ({days} days late)", text="\n".join(lines))
+
+
+def _close_effect(task, room, today, schedules):
+    """The line saying what ``task`` does to the close ("" if the schedule cannot say).
+    The room's schedule and consequences are kept in ``schedules`` (when given) for the
+    other messages of the same delivery run."""
+    key = (room.pk, today)
+    try:
+        if schedules is not None and key in schedules:
+            plan_schedule, consequences = schedules[key]
+        else:
+            plan_schedule = room_schedule(room, today=today)
+            consequences = plan_schedule.consequences()
+            if schedules is not None:
+                schedules[key] = (plan_schedule, consequences)
+    except Exception:
+        # The line is extra: the alert still goes out without it.
+        log.exception("Room %s: could not project the schedule for an alert", room.pk)
+        return ""
+    return close_effect(consequences.get(task.pk), plan_schedule)
+
+
+def close_effect(consequence, plan_schedule):
+    """One sentence: the milestone a late item pushes and where the close goes, or that
+    the close still holds. ``consequence``: the item's ``schedule.Consequence`` in
+    ``plan_schedule`` (None: nothing to say)."""
+    if consequence is None:
+        return ""
+    target_close = plan_schedule.target_close
+    target = f" (target {_day(target_close)})" if target_close else ""
+    projected = plan_schedule.projected_close
+    pushes = consequence.pushes if consequence.pushes_days > 0 else None
+    pushed = f"“{pushes.title}” by {_days(consequence.pushes_days)}" if pushes else ""
+    if consequence.close_days > 0 and projected:
+        if pushed:
+            return f"This pushes {pushed} and the close to {_day(projected)}{target}."
+        return f"This pushes the close to {_day(projected)}{target}."
+    if projected and target_close and projected > target_close:
+        # The close has moved already (other late work, or dates past the target).
+        holds = f"does not move the close, which the plan already puts at {_day(projected)}"
+        holds += target
+        return f"This pushes {pushed}; it {holds}." if pushed else f"It {holds}."
+    close = f"the close date of {_day(target_close)}" if target_close else "the close date"
+    if pushed:
+        return f"This pushes {pushed}; {close} still holds."
+    return f"{close[0].upper()}{close[1:]} still holds."
+
+
+def _days(n):
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def _day(d):
+    return f"{d.day} {d:%b}"
 
 
 def _addressees(room, level):

@@ -33,6 +33,10 @@ def add_error_responses(result, generator, request, public):
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
             responses = op.setdefault("responses", {})
+            for code, response in responses.items():
+                # An error a view names with its description only has the one shape too.
+                if code[:1] in {"4", "5"} and "content" not in response:
+                    response["content"] = {"application/json": {"schema": ref}}
             extra = dict(COMMON)
             if method in {"patch", "put", "delete"} and "If-Match" in str(op.get("parameters")):
                 extra.update(CHANGES)

@@ -271,7 +271,7 @@ class TaskSerializer(StrictModelSerializer):
         return attrs
 
 
-# --- stakeholders and links ---------------------------------------------------------
+# --- stakeholders and links ----------------------------------------------------------
 
 
 class StakeholderSerializer(StrictModelSerializer):
@@ -342,12 +342,15 @@ class IssuedLinkSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
-# --- sign-in -------------------------------------------------------------------------
+# --- MAP signals ---------------------------------------------------------------------
 
 
 class BlockerSerializer(serializers.Serializer):
     task = serializers.CharField(help_text="The task's id.")
+    title = serializers.CharField(help_text="The task's title.")
     owner = serializers.CharField(allow_null=True, help_text="Its owner's stakeholder id.")
+    owner_name = serializers.CharField(allow_null=True, help_text="Its owner's name.")
+    due_date = serializers.DateField(allow_null=True, help_text="The task's due date.")
 
 
 class SignalsSerializer(serializers.Serializer):
@@ -364,10 +367,18 @@ class SignalsSerializer(serializers.Serializer):
     )
     days_since_last_milestone_completion = serializers.IntegerField(allow_null=True)
     health_score = serializers.IntegerField(help_text="0–100; docs/DASHBOARD.md explains it.")
+    projected_close_date = serializers.DateField(
+        allow_null=True,
+        help_text="When the plan's last milestone is projected to finish (see schedule/).",
+    )
+    slip_days = serializers.IntegerField(
+        help_text="Days the projected close lies past the target close date (0: on time)."
+    )
 
     @staticmethod
-    def of(signals):
+    def of(signals, room):
         blocker = signals.current_blocker
+        owner = blocker.owner if blocker is not None and blocker.owner_id else None
         return {
             "has_map": signals.has_map,
             "last_buyer_interaction_at": signals.last_buyer_interaction_at,
@@ -377,11 +388,124 @@ class SignalsSerializer(serializers.Serializer):
             if blocker is None
             else {
                 "task": str(blocker.pk),
+                "title": blocker.title,
                 "owner": str(blocker.owner_id) if blocker.owner_id else None,
+                "owner_name": owner.name if owner is not None else None,
+                "due_date": blocker.due_date,
             },
             "days_since_last_milestone_completion": signals.days_since_last_milestone_completion,
             "health_score": signals.health_score,
+            "projected_close_date": room.projected_close_date,
+            "slip_days": room.slip_days,
         }
+
+
+# --- the plan as a schedule ----------------------------------------------------------
+
+
+class ScheduledMilestoneSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    target_date = serializers.DateField(allow_null=True, help_text="Its own date.")
+    projected_date = serializers.DateField(
+        allow_null=True, help_text="When it is projected to finish (done: when it was)."
+    )
+    slack_days = serializers.IntegerField(
+        allow_null=True,
+        help_text="Days it can slip before the projected close moves (null: undated).",
+    )
+    critical = serializers.BooleanField(help_text="On the critical path.")
+
+
+class ScheduledTaskSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    due_date = serializers.DateField(allow_null=True)
+    projected_date = serializers.DateField(allow_null=True)
+    critical = serializers.BooleanField(help_text="On the critical path.")
+
+
+class ProblemSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="date_before_dependency, vague_condition, task_after_milestone, "
+        "after_close, in_past, no_owner, no_buyer_tasks or too_many_items."
+    )
+    target = serializers.CharField(
+        allow_null=True, help_text="The milestone's or task's id; null: the plan as a whole."
+    )
+    message = serializers.CharField()
+
+
+class ScheduleSerializer(serializers.Serializer):
+    """The plan as a schedule (plans.schedule): when it will really finish, what sets
+    that date, and what to fix."""
+
+    target_close_date = serializers.DateField(allow_null=True)
+    projected_close_date = serializers.DateField(
+        allow_null=True, help_text="When the last milestone is projected to finish."
+    )
+    slip_days = serializers.IntegerField(
+        help_text="Days the projected close lies past the target (0: on time)."
+    )
+    critical_path = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Ids of the milestones and tasks that set the projected close, first to last.",
+    )
+    milestones = ScheduledMilestoneSerializer(many=True)
+    tasks = ScheduledTaskSerializer(many=True)
+    problems = ProblemSerializer(many=True)
+
+    @staticmethod
+    def of(schedule):
+        return {
+            "target_close_date": schedule.target_close,
+            "projected_close_date": schedule.projected_close,
+            "slip_days": schedule.slip_days,
+            "critical_path": [str(i) for i in schedule.critical_path],
+            "milestones": [
+                {
+                    "id": str(p.item.id),
+                    "target_date": p.item.date,
+                    "projected_date": p.projected,
+                    "slack_days": p.slack_days,
+                    "critical": p.critical,
+                }
+                for p in schedule.milestones()
+            ],
+            "tasks": [
+                {
+                    "id": str(p.item.id),
+                    "due_date": p.item.date,
+                    "projected_date": p.projected,
+                    "critical": p.critical,
+                }
+                for p in schedule.tasks()
+            ],
+            "problems": [
+                {
+                    "code": p.code,
+                    "target": None if p.target is None else str(p.target),
+                    "message": p.message,
+                }
+                for p in schedule.problems
+            ],
+        }
+
+
+class ReplanSerializer(StrictSerializer):
+    """The new target close date; every open milestone and task with a date moves by as
+    many days as the close date does."""
+
+    target_close_date = serializers.DateField(
+        validators=[plausible_date],
+        help_text="The new target close date; the open work moves by as many days.",
+        error_messages={
+            "required": "Give the new target close date (YYYY-MM-DD).",
+            "null": "Give the new target close date (YYYY-MM-DD).",
+            "invalid": "Give a real date as YYYY-MM-DD.",
+        },
+    )
+
+
+# --- sign-in -------------------------------------------------------------------------
 
 
 class TokenRequestSerializer(StrictSerializer):

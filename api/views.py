@@ -33,10 +33,12 @@ from accounts.services import api_token_create
 from accounts.throttle import sign_in_failed, sign_in_succeeded, sign_in_wait
 from plans.health import room_signals
 from plans.models import Milestone, Plan, Task, TaskStatus
+from plans.selectors import room_schedule
 from plans.services import (
     milestone_create,
     milestone_delete,
     milestone_update,
+    plan_replan,
     plan_start,
     task_create,
     task_delete,
@@ -210,7 +212,46 @@ class RoomViewSet(mixins.CreateModelMixin, VersionedViewSet):
         milestones done/total, the current blocker and its owner, days since the last
         milestone was completed, the health score."""
         room = self.get_object()
-        return Response(s.SignalsSerializer(s.SignalsSerializer.of(room_signals(room))).data)
+        body = s.SignalsSerializer.of(room_signals(room), room)
+        return Response(s.SignalsSerializer(body).data)
+
+    @extend_schema(summary="The plan as a schedule", responses=s.ScheduleSerializer)
+    @action(detail=True, methods=["get"], url_path="schedule")
+    def schedule(self, request, pk=None):
+        """When the plan will really finish: each milestone's and task's projected date
+        (a late open item finishes today at the earliest and pushes what waits for it),
+        the projected close and its slip past the target, the critical path (ids, first
+        to last), each milestone's slack, and what to fix in the plan."""
+        room = self.get_object()
+        plan = getattr(room, "plan", None)
+        found = room_schedule(room, template=plan.template if plan else "")
+        return Response(s.ScheduleSerializer(s.ScheduleSerializer.of(found)).data)
+
+    @extend_schema(
+        summary="Move the close date and the plan's open work with it",
+        request=s.ReplanSerializer,
+        responses={
+            200: s.ScheduleSerializer,
+            409: OpenApiResponse(
+                description="The deal is lost: its room is read-only until it is reopened."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="replan")
+    def replan(self, request, pk=None):
+        """Set the room's target close date and move every open milestone and open task
+        that has a date by the same number of days (done work keeps its dates). Each
+        moved row's version moves on, so an ETag read before answers 412. One activity
+        entry, one revision; moving by 0 days changes nothing. Answers the new schedule."""
+        room = self.get_object()
+        serializer = s.ReplanSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        found = plan_replan(
+            actor=self.actor,
+            room=room,
+            target_close_date=serializer.validated_data["target_close_date"],
+        )
+        return Response(s.ScheduleSerializer(s.ScheduleSerializer.of(found)).data)
 
     @extend_schema(parameters=[IF_MATCH])
     def destroy(self, request, *args, **kwargs):

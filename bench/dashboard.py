@@ -8,8 +8,9 @@ default redis://127.0.0.1:6379/15, as cache and session store like production) w
 ROOMS open rooms in one organisation, each with a plan of 5 milestones and
 TASKS_PER_ROOM tasks (10,000 x 25 = 250,000 tasks), three people (champion, economic
 buyer, account executive), buyer views on half of them and overdue flags on some,
-written with set-based SQL. The rooms' signal columns are then filled by the app's own
-recount services (timed). Then, through Django's test Client (the whole request:
+written with set-based SQL. The rooms' signal columns and schedule (projected close,
+slip) are then filled by the app's own services (``plans.services.plan_changed``,
+timed). Then, through Django's test Client (the whole request:
 middleware, session, membership, queries, template), in the same run:
 
 1. baseline: the app's bare paginated room list (/rooms/?show=open, 50 rows);
@@ -85,12 +86,12 @@ def populate(n_rooms, per_room):
                 review_duration_minutes, revision, flagged_count, alerted_count,
                 buyer_tasks_total, buyer_tasks_done, seller_tasks_total, seller_tasks_done,
                 buyer_milestones_total, buyer_milestones_done, vague_milestones, approver_count,
-                version, created_at, updated_at)
+                slip_days, version, created_at, updated_at)
             SELECT md5('room' || g)::uuid, %(org)s, (%(reps)s::bigint[])[1 + g %% %(nreps)s],
                 'Deal ' || g, 'Buyer ' || (g * 7 %% 997), (g * 7919 %% 500) * 1000, 'USD',
                 (ARRAY['discovery','evaluation','proposal','negotiation','closing'])[1 + g %% 5],
                 'open', %(today)s::date + (g %% 120) - 20, '', '', '', 'UTC', 30, 0, 0, 0,
-                0, 0, 0, 0, 0, 0, 0, 0, 1, now() - make_interval(days => g %% 200), now()
+                0, 0, 0, 0, 0, 0, 0, 0, 0, 1, now() - make_interval(days => g %% 200), now()
             FROM generate_series(1, %(n)s) g
             """,
             params,
@@ -210,7 +211,7 @@ def populate(n_rooms, per_room):
 
 
 def recount_all():
-    from plans.services import room_overdue_recount, room_plan_recount
+    from plans.services import plan_changed, room_overdue_recount
     from rooms.models import Room
     from stakeholders.services import room_people_recount
 
@@ -218,7 +219,7 @@ def recount_all():
     started = time.perf_counter()
     for i in range(0, len(ids), 1000):
         batch = ids[i : i + 1000]
-        room_plan_recount(batch)
+        plan_changed(batch)  # plan signals and schedule (projected close, slip)
         room_overdue_recount(batch)
         room_people_recount(batch)
     elapsed = time.perf_counter() - started
@@ -262,6 +263,9 @@ SCENARIOS = [
     ("sort by last buyer activity", "/dashboard/?sort=activity"),
     ("sort by current blocker", "/dashboard/?sort=blocker"),
     ("sort by buyer completion", "/dashboard/?sort=-buyer_done"),
+    ("sort by slip, most late first", "/dashboard/?sort=-slip"),
+    ("sort by projected close", "/dashboard/?sort=projected"),
+    ("slipping > 7 days, by value", "/dashboard/?slip=7&sort=-value"),
     ("badge: zombie", "/dashboard/?badge=zombie"),
     ("badge: approver dark, by value", "/dashboard/?badge=approver_dark&sort=-value"),
     ("health: at risk", "/dashboard/?health=at_risk"),
@@ -332,7 +336,7 @@ def main():
         tasks = Task.objects.count()
         print(
             f"{n:,} open rooms, {tasks:,} tasks in one organisation: inserted in {built:.0f} s; "
-            f"signal columns recounted by the services in {recount_time:.1f} s "
+            f"signal columns and schedule filled by the services in {recount_time:.1f} s "
             f"({1000 * recount_time / n:.2f} ms per room)"
         )
         rep_id = Room.objects.values_list("owner_id", flat=True).first()

@@ -8,6 +8,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from plans.health import SLIPPING_DAYS
 from rooms.templatetags.humanize_lite import money
 
 
@@ -24,6 +25,25 @@ def _progress(p, side):
 
 def _day(d):
     return f"{d:%b} {d.day}, {d.year}"
+
+
+def _schedule(row):
+    """The projected close and slip cells."""
+    room = row.room
+    if row.slip is None:
+        dash = '<td class="muted">—</td>'
+        return dash + dash
+    days = room.slip_days
+    css = "slip-on-time"
+    if days > SLIPPING_DAYS:
+        css = "slip-bad"
+    elif days > 0:
+        css = "slip-late"
+    title = f"Target close {_day(room.target_close_date)}"
+    return (
+        f'<td class="nowrap">{_day(room.projected_close_date)}</td>'
+        f'<td class="nowrap"><span class="slip {css}" title="{title}">{row.slip}</span></td>'
+    )
 
 
 def row_html(row):
@@ -88,6 +108,7 @@ def row_html(row):
         f'<td class="num">{escape(money(room.value, room.currency))}</td>'
         f"<td>{escape(room.get_stage_display())}</td>"
         f'<td class="nowrap">{_day(room.target_close_date)}</td>'
+        f"{_schedule(row)}"
         f"{progress}"
         f'<td class="nowrap">{overdue}</td>'
         f'<td class="col-blocker">{blocker}</td>'

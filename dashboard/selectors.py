@@ -64,6 +64,8 @@ COLUMNS = {
     "value": "Value",
     "stage": "Stage",
     "close": "Target close",
+    "projected": "Projected close",
+    "slip": "Slip",
     "buyer_done": "Buyer tasks",
     "seller_done": "Seller tasks",
     "overdue": "Overdue",
@@ -71,6 +73,16 @@ COLUMNS = {
     "activity": "Last buyer activity",
 }
 DEFAULT_SORT = "health"
+
+# The slip filter: ``slip=N`` keeps the rooms whose projected close lies more than N
+# days past their target close (Room.slip_days > N).
+SLIP_CHOICES = [
+    ("", "Any schedule"),
+    (0, "Late (any slip)"),
+    (7, "Over 7 days late"),
+    (14, "Over 14 days late"),
+    (30, "Over 30 days late"),
+]
 
 
 def _order(key, descending, today):
@@ -81,6 +93,13 @@ def _order(key, descending, today):
         "value": F("value"),
         "stage": _stage_rank(),
         "close": F("target_close_date"),
+        "projected": F("projected_close_date"),
+        # Rooms without a projection (no plan, no dated milestone) come last either way.
+        "slip": Case(
+            When(projected_close_date__isnull=True, then=Value(None)),
+            default=F("slip_days"),
+            output_field=IntegerField(),
+        ),
         "buyer_done": F("buyer_pct"),
         "seller_done": F("seller_pct"),
         "overdue": F("alerted_count") * 10000 + F("flagged_count"),
@@ -110,6 +129,9 @@ class DashboardFilters(forms.Form):
     )
     badge = forms.ChoiceField(
         required=False, choices=[("", "Any badge"), *BADGES.items()], label="Badge"
+    )
+    slip = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, choices=SLIP_CHOICES, label="Slip"
     )
     sort = forms.CharField(required=False, max_length=20, label="Sort")
 
@@ -154,6 +176,19 @@ def owners_for(membership):
     return sorted((m.user for m in members), key=lambda u: u.display_name.lower())
 
 
+def _band_filter(band):
+    """A health band as a filter on the annotated score. The score lies in 0-100 (the
+    parts add up to 100 at most, the slip penalty is floored at 0), so a band reaching
+    either end needs one comparison, and PostgreSQL evaluates the score once per room
+    instead of twice (it reads ``BETWEEN`` as two comparisons)."""
+    low, high = BANDS[band]
+    if low <= 0:
+        return Q(health__lte=high)
+    if high >= 100:
+        return Q(health__gte=low)
+    return Q(health__range=(low, high))
+
+
 def dashboard_rooms(membership, state, *, now, today):
     """The filtered, sorted rooms (a queryset, nothing read yet)."""
     rooms = scope_rooms(membership).select_related("owner")
@@ -173,10 +208,11 @@ def dashboard_rooms(membership, state, *, now, today):
     if (high := state.get("max_value")) is not None:
         rooms = rooms.filter(value__lte=high)
     if band := state.get("health"):
-        low_score, high_score = BANDS[band]
-        rooms = rooms.filter(health__range=(low_score, high_score))  # one BETWEEN
+        rooms = rooms.filter(_band_filter(band))
     if badge := state.get("badge"):
         rooms = rooms.filter(badge_filter(badge, now))
+    if (slip := state.get("slip")) is not None:
+        rooms = rooms.filter(slip_days__gt=slip)
     sort = state.get("sort", DEFAULT_SORT)
     key, descending = sort.lstrip("-"), sort.startswith("-")
     return rooms.order_by(_order(key, descending, today), "name", "pk")
@@ -189,6 +225,14 @@ def ago(days):
     if days == 0:
         return "today"
     return f"{days} day{'s' if days != 1 else ''} ago"
+
+
+def slip_label(days):
+    if days > 0:
+        return f"{days} day{'s' if days != 1 else ''} late"
+    if days < 0:
+        return f"{-days} day{'s' if days != -1 else ''} early"
+    return "on time"
 
 
 @dataclass
@@ -210,6 +254,14 @@ class Row:
     @cached_property
     def seller(self):
         return _progress(self.signals.seller_tasks_done, self.signals.seller_tasks_total)
+
+    @cached_property
+    def slip(self):
+        """'5 days late', 'on time', '3 days early' (everything done before the target);
+        None without a projection (no plan, or no dated milestone)."""
+        if self.room.projected_close_date is None:
+            return None
+        return slip_label(self.room.slip_days)
 
     @cached_property
     def activity(self):

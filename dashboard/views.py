@@ -162,6 +162,8 @@ CSV_HEADER = [
     "Currency",
     "Stage",
     "Target close",
+    "Projected close",
+    "Slip days",
     "Buyer tasks done",
     "Buyer tasks",
     "Seller tasks done",
@@ -178,7 +180,10 @@ CSV_HEADER = [
 
 
 def _cell(value):
-    """Spreadsheets run cells that start with = + - @ as formulas: keep them text."""
+    """Spreadsheets run cells that start with = + - @ as formulas: keep them text (a
+    number is never one: a negative slip stays a number)."""
+    if isinstance(value, int):
+        return str(value)
     text = "" if value is None else str(value)
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + text
@@ -229,6 +234,8 @@ def _csv_rows(writer, rooms, now, base):
                     room.currency,
                     room.get_stage_display(),
                     room.target_close_date.isoformat(),
+                    room.projected_close_date.isoformat() if room.projected_close_date else "",
+                    room.slip_days if room.projected_close_date else "",
                     sig.buyer_tasks_done,
                     sig.buyer_tasks_total,
                     sig.seller_tasks_done,

@@ -8,9 +8,18 @@ same formula as SQL, for lists that sort and filter on it; tests hold the two eq
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from django.db.models import Case, ExpressionWrapper, IntegerField, Q, Value, When
+from django.db.models import (
+    Case,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 from rooms.models import Room, local_today
@@ -38,10 +47,16 @@ assert (
     + (W_CONDITIONS + W_ON_TIME)
     == 100
 )
+# A penalty, taken off the sum: one point per day the projected close lies past the
+# target close (Room.slip_days, kept by plans.services.plan_changed), at most 20. The
+# score never goes below 0.
+W_SLIP_PER_DAY = 1
+W_SLIP_MAX = 20
 
 RECENT_DAYS = 7
 RECENT_SOME_DAYS = 14
 ZOMBIE_DAYS = 21
+SLIPPING_DAYS = 7  # the "slipping" badge: projected close more than 7 days past target
 
 # Health bands: at least 70 is healthy, under 40 at risk, in between worth watching.
 BANDS = {"healthy": (70, 100), "watch": (40, 69), "at_risk": (0, 39)}
@@ -54,6 +69,7 @@ BADGES = {
     "approver_dark": "Approver dark",
     "zombie": "Zombie",
     "overdue": "Overdue",
+    "slipping": "Slipping",
 }
 BADGE_HELP = {
     "seller_only": "No buyer has ever edited, commented on or agreed to the plan",
@@ -61,6 +77,7 @@ BADGE_HELP = {
     "approver_dark": "Nobody with approval authority (or the economic buyer) has opened the room",
     "zombie": f"Number of done tasks unchanged for {ZOMBIE_DAYS}+ days",
     "overdue": "Tasks 3+ days overdue (flagged) or 7+ days (alerted)",
+    "slipping": f"Projected close more than {SLIPPING_DAYS} days past the target close",
 }
 
 # What a read of the signals needs from the room row.
@@ -86,6 +103,8 @@ SIGNAL_FIELDS = (
     "approver_opened_at",
     "flagged_count",
     "alerted_count",
+    "projected_close_date",
+    "slip_days",
 )
 
 
@@ -110,6 +129,8 @@ class RoomSignals:
     vague_milestones: int
     flagged_count: int
     alerted_count: int
+    projected_close_date: date | None
+    slip_days: int
     health_score: int
     contributions: list
     badges: tuple
@@ -180,6 +201,8 @@ def signals_of(room, *, blocker=None, now=None):
         vague_milestones=room.vague_milestones,
         flagged_count=room.flagged_count,
         alerted_count=room.alerted_count,
+        projected_close_date=room.projected_close_date,
+        slip_days=room.slip_days,
         health_score=score,
         contributions=contributions,
         badges=badges_of(room, now=now),
@@ -210,6 +233,8 @@ def badges_of(room, *, now):
         found.append("zombie")
     if room.flagged_count or room.alerted_count:
         found.append("overdue")
+    if room.slip_days > SLIPPING_DAYS:
+        found.append("slipping")
     return tuple(found)
 
 
@@ -261,12 +286,31 @@ def health(room, *, now):
         parts.append((f"{room.flagged_count} task(s) 3+ days overdue", W_ON_TIME_FLAGGED))
     else:
         parts.append(("Nothing overdue", W_ON_TIME))
-    return sum(points for _, points in parts), parts
+    if penalty := slip_penalty(room.slip_days):
+        days = room.slip_days
+        parts.append(
+            (f"Projected close {days} day{'s' if days != 1 else ''} past target", -penalty)
+        )
+    return max(0, sum(points for _, points in parts)), parts
+
+
+def slip_penalty(slip_days):
+    """Points taken off for a projected close ``slip_days`` past the target (0 when on
+    time or early)."""
+    return min(max(slip_days, 0) * W_SLIP_PER_DAY, W_SLIP_MAX)
+
+
+def _signed(points):
+    if points > 0:
+        return f"+{points:>2}"
+    if points < 0:
+        return f"-{-points:>2}"
+    return "± 0"
 
 
 def explain(contributions, score):
     """One line per signal, for the score's tooltip."""
-    lines = [f"{'+' if p else '±'}{p:>2}  {label}" for label, p in contributions]
+    lines = [f"{_signed(p)}  {label}" for label, p in contributions]
     return f"Health {score}/100\n" + "\n".join(lines)
 
 
@@ -290,7 +334,7 @@ def health_expression(now):
     recent = now - timedelta(days=RECENT_DAYS)
     recent_some = now - timedelta(days=RECENT_SOME_DAYS)
     zombie_before = now - timedelta(days=ZOMBIE_DAYS)
-    return ExpressionWrapper(
+    total = (
         _points(has_plan, W_MAP)
         + _points(Q(plan_agreed_at__isnull=False), W_AGREED)
         + _points(Q(last_buyer_contribution_at__isnull=False), W_CO_CREATED)
@@ -308,9 +352,17 @@ def health_expression(now):
             When(flagged_count__gt=0, then=Value(W_ON_TIME_FLAGGED)),
             default=Value(W_ON_TIME),
             output_field=IntegerField(),
-        ),
-        output_field=IntegerField(),
+        )
+        - Case(
+            When(
+                slip_days__gt=0,
+                then=Least(F("slip_days") * W_SLIP_PER_DAY, Value(W_SLIP_MAX)),
+            ),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
     )
+    return ExpressionWrapper(Greatest(total, Value(0)), output_field=IntegerField())
 
 
 def badge_filter(badge, now):
@@ -322,4 +374,5 @@ def badge_filter(badge, now):
         "approver_dark": Q(approver_opened_at__isnull=True),
         "zombie": has_plan & Q(completion_changed_at__lte=now - timedelta(days=ZOMBIE_DAYS)),
         "overdue": Q(flagged_count__gt=0) | Q(alerted_count__gt=0),
+        "slipping": Q(slip_days__gt=SLIPPING_DAYS),
     }[badge]

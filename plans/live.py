@@ -192,7 +192,7 @@ def changes_since(room, since, *, window="", user_id=None, stakeholder_id=None):
         return changes
     for kind, target_id, verb, actor_user, actor_ref, who, actor_window, entry_changes in events:
         if window and actor_window == window:
-            changes.summary |= kind in {"task", "milestone", "plan"}
+            changes.summary |= kind in {"task", "milestone", "plan", "room"}
             continue
         if (user_id is not None and str(actor_user) == str(user_id)) or (
             stakeholder_id is not None and actor_ref == str(stakeholder_id)
@@ -210,6 +210,8 @@ def _note(changes, kind, target, verb, who):
         changes.reload = True
     elif kind == "plan":
         changes.sections.update(plan=who, overview=who)
+        if verb == "replanned":  # the close date moved with the open work
+            changes.sections["header"] = who
     elif kind == "task" and not structural:
         changes.tasks[target] = who
         changes.sections["overview"] = who
@@ -345,8 +347,13 @@ def _seller_fragments(context, changes):
                     render_to_string(f"{page}#milestone-head", context | {"milestone": milestone})
                 )
                 by[f"milestone-{milestone.pk}"] = who
-        if changes.tasks or changes.summary:
-            out.append(render_to_string(f"{page}#plan-status", context))
+        if context["plan"] is not None and (
+            changes.tasks or changes.milestones or changes.summary or "header" in sections
+        ):
+            # The counts and the projected close, the plan's problems, and each row's
+            # schedule marks: one changed date can move the critical path anywhere.
+            for part in ("plan-status", "plan-problems", "schedule-marks"):
+                out.append(render_to_string(f"{page}#{part}", context))
     if "stakeholders" in sections:
         out.append(render_to_string("stakeholders/_section.html#section", context))
         by["stakeholders"] = sections["stakeholders"]

@@ -157,27 +157,64 @@ def _day(d):
 
 def edges(items):
     """The waits-for edges between the items (see the module's docstring)."""
-    by_id = {i.id: i for i in items}
-    tasks_of = defaultdict(list)
-    for item in items:
-        if item.kind == TASK and item.milestone_id in by_id:
-            tasks_of[item.milestone_id].append(item)
-    out = []
-    for m in items:
-        if m.kind != MILESTONE:
-            continue
-        deps = [by_id[d] for d in m.depends_on if d in by_id and d != m.id]
-        for d in deps:
-            out.append(Edge(d.id, m.id, max(0, _gap(d.date, m.date))))
-        for t in tasks_of[m.id]:
-            if t.date is None:
+    plan = _Plan(list(items))
+    return [Edge(plan.items[b].id, plan.items[a].id, gap) for b, a, gap in plan.links]
+
+
+class _Plan:
+    """The items as the passes over the graph see them: by position. ``keys[k]`` stands
+    for the id of item ``k`` (the position of the last item with that id, the one a
+    dict by id keeps), ``items[key]`` is that item, ``links`` are the waits-for edges as
+    (before, after, gap) in the order ``edges`` gives them, and ``preds[after]`` the
+    (before, gap) pairs into each. Ids are often UUIDs, which hash in Python: the
+    passes look up small ints instead, a few times per edge."""
+
+    __slots__ = ("items", "index", "keys", "links", "preds")
+
+    def __init__(self, items):
+        self.items = items
+        index = {}
+        for k, item in enumerate(items):
+            index[item.id] = k
+        self.index = index
+        # With unique ids (a room's rows) each item is its own key.
+        unique = len(index) == len(items)
+        keys = self.keys = list(range(len(items))) if unique else [index[i.id] for i in items]
+        tasks_of = defaultdict(list)  # a milestone's key -> the positions of its tasks
+        for k, item in enumerate(items):
+            if item.kind == TASK:
+                m = index.get(item.milestone_id, -1)
+                if m >= 0:
+                    tasks_of[m].append(k)
+        links = self.links = []
+        preds = self.preds = defaultdict(list)
+
+        def link(before, after, gap):
+            links.append((before, after, gap))
+            preds[after].append((before, gap))
+
+        for k, m in enumerate(items):
+            if m.kind != MILESTONE:
                 continue
-            out.append(Edge(t.id, m.id, max(0, _gap(t.date, m.date))))
-            for d in deps:
-                if d.date is not None:
-                    # The task keeps its planned distance to what its milestone waits for.
-                    out.append(Edge(d.id, t.id, _gap(d.date, t.date)))
-    return out
+            km = keys[k]
+            deps = []
+            for d in m.depends_on:
+                kd = index.get(d, -1)
+                if kd >= 0 and kd != km:
+                    deps.append(kd)
+            for kd in deps:
+                link(kd, km, max(0, _gap(items[kd].date, m.date)))
+            for t in tasks_of[km]:
+                task = items[t]
+                if task.date is None:
+                    continue
+                kt = keys[t]
+                link(kt, km, max(0, _gap(task.date, m.date)))
+                for kd in deps:
+                    dep = items[kd]
+                    if dep.date is not None:
+                        # The task keeps its planned distance to what its milestone waits for.
+                        link(kd, kt, _gap(dep.date, task.date))
 
 
 def _gap(before, after):
@@ -186,43 +223,44 @@ def _gap(before, after):
     return (after - before).days
 
 
-def _order(ids, preds):
-    """The ids so that what is waited for comes first (Kahn); the members of a cycle,
-    which cannot exist in good data, follow in their plan order."""
-    indegree = {i: 0 for i in ids}
+def _order(keys, preds):
+    """The keys (``_Plan`` positions) so that what is waited for comes first (Kahn); the
+    members of a cycle, which cannot exist in good data, follow in their plan order."""
+    size = max(keys, default=-1) + 1
+    indegree = [0] * size
     succs = defaultdict(list)
     for after, before_list in preds.items():
-        for e in before_list:
+        for before, _gap in before_list:
             indegree[after] += 1
-            succs[e.before].append(after)
-    ready = [i for i in ids if indegree[i] == 0]
+            succs[before].append(after)
+    ready = [i for i in keys if indegree[i] == 0]
     out = []
-    seen = set()
+    seen = [False] * size
     while ready:
         nxt = []
         for i in ready:
             out.append(i)
-            seen.add(i)
-            for s in succs[i]:
+            seen[i] = True
+            for s in succs.get(i, ()):
                 indegree[s] -= 1
                 if indegree[s] == 0:
                     nxt.append(s)
         ready = nxt
-    out.extend(i for i in ids if i not in seen)
+    out.extend(i for i in keys if not seen[i])
     return out
 
 
 def project(items, *, today, target_close=None):
     """The ``Schedule`` of ``items`` on ``today`` (the room's date)."""
     items = list(items)
-    by_id = {i.id: i for i in items}
-    all_edges = edges(items)
-    preds = defaultdict(list)
-    for e in all_edges:
-        preds[e.after].append(e)
+    plan = _Plan(items)
     schedule = Schedule(today=today, target_close=target_close)
-    projections = _forward(items, by_id, preds, today)
-    schedule.items = {i.id: projections[i.id] for i in items}
+    order = _order(plan.keys, plan.preds)
+    projections = _forward(plan, today, order)
+    schedule.items = {i.id: projections[k] for i, k in zip(items, plan.keys, strict=True)}
+    for p in schedule.items.values():
+        if p.driver is not None:
+            p.driver = items[p.driver].id
     schedule.all_done = bool(items) and all(i.done for i in items)
     ends = [p for p in schedule.milestones() if p.projected is not None]
     if not ends:
@@ -232,17 +270,21 @@ def project(items, *, today, target_close=None):
     schedule.critical_path = _path(schedule, end)
     for i in schedule.critical_path:
         schedule.items[i].critical = True
-    _slack(schedule, all_edges)
+    if len(plan.index) < len(items):  # the same id twice: each once, in first-seen order
+        order = _order(list(dict.fromkeys(plan.keys)), plan.preds)
+    _slack(plan, projections, schedule.projected_close, order)
     return schedule
 
 
-def _forward(items, by_id, preds, today, *, on_time=None):
-    """Projected dates, in dependency order. ``on_time``: an id treated as on time (its
-    own date, not today) — for asking what that item's lateness does."""
-    order = _order([i.id for i in items], preds)
-    out = {}
+def _forward(plan, today, order, *, on_time=None):
+    """Projected dates by key (a list by ``_Plan`` position), in dependency ``order``;
+    each ``driver`` is a key. ``on_time``: a key treated as on time (its own date, not
+    today) — for asking what that item's lateness does."""
+    items, preds = plan.items, plan.preds
+    out = [None] * len(items)
+    one_day = datetime.timedelta(days=1)
     for i in order:
-        item = by_id[i]
+        item = items[i]
         if item.done:
             finished = item.completed or item.date or today
             out[i] = Projection(item, finished)
@@ -253,12 +295,11 @@ def _forward(items, by_id, preds, today, *, on_time=None):
             late = (today - projected).days
             projected = today
         candidates = []
-        for e in preds.get(i, ()):
-            before = out.get(e.before)
+        for b, gap in preds.get(i, ()):
+            before = out[b]
             if before is None or before.projected is None:
                 continue  # a cycle's back edge, or nothing to go by
-            day = before.projected + datetime.timedelta(days=e.gap)
-            candidates.append((day, _rank(before, by_id[e.before]), e.before))
+            candidates.append((before.projected + gap * one_day, _rank(before, before.item), b))
         driver = None
         if candidates:
             latest = max(c[0] for c in candidates)
@@ -292,67 +333,64 @@ def _path(schedule, end):
     return path
 
 
-def _slack(schedule, all_edges):
+def _slack(plan, projections, projected_close, order):
     """Slack of each milestone: days it can slip before the projected close moves (a
     backward pass over milestone-to-milestone and task-to-milestone edges)."""
     succs = defaultdict(list)
-    for e in all_edges:
-        succs[e.before].append(e)
+    for before, after, gap in plan.links:
+        succs[before].append((after, gap))
     latest = {}
-    order = _order(list(schedule.items), _preds_of(all_edges))
+    one_day = datetime.timedelta(days=1)
     for i in reversed(order):
-        p = schedule.items[i]
+        p = projections[i]
         if p.projected is None:
             continue
-        bound = schedule.projected_close
-        for e in succs.get(i, ()):
-            after = latest.get(e.after)
+        bound = projected_close
+        for a, gap in succs.get(i, ()):
+            after = latest.get(a)
             if after is not None:
-                bound = min(bound, after - datetime.timedelta(days=e.gap))
+                bound = min(bound, after - gap * one_day)
         latest[i] = bound
         if p.item.kind == MILESTONE:
             p.slack_days = 0 if p.item.done else max(0, (bound - p.projected).days)
 
 
-def _preds_of(all_edges):
-    preds = defaultdict(list)
-    for e in all_edges:
-        preds[e.after].append(e)
-    return preds
-
-
 def _consequences(schedule):
-    items = [p.item for p in schedule.items.values()]
-    by_id = {i.id: i for i in items}
-    all_edges = edges(items)
-    preds = _preds_of(all_edges)
+    projected = list(schedule.items.values())
+    items = [p.item for p in projected]
+    plan = _Plan(items)  # one id per item: keys are positions in ``projected``
+    order = _order(plan.keys, plan.preds)  # the same for every late item
     succs = defaultdict(list)
-    for e in all_edges:
-        succs[e.before].append(e.after)
+    for before, after, _gap in plan.links:
+        succs[before].append(after)
     out = {}
-    for i, p in schedule.items.items():
+    for k, p in enumerate(projected):
         if not p.overdue:
             continue
-        without = _forward(items, by_id, preds, schedule.today, on_time=i)
+        without = _forward(plan, schedule.today, order, on_time=k)
         close_without = max(
-            (q.projected for q in without.values() if q.item.kind == MILESTONE and q.projected),
+            (
+                q.projected
+                for q in without
+                if q is not None and q.item.kind == MILESTONE and q.projected
+            ),
             default=None,
         )
         consequence = Consequence(p.item, p.late_days, projected_close=schedule.projected_close)
         if close_without and schedule.projected_close:
             consequence.close_days = max(0, (schedule.projected_close - close_without).days)
         # The first milestone downstream that this item moves.
-        for m in _downstream_milestones(i, succs, by_id):
-            moved = (schedule.items[m].projected - without[m].projected).days
+        for m in _downstream_milestones(k, succs, items):
+            moved = (projected[m].projected - without[m].projected).days
             if moved > 0:
-                consequence.pushes, consequence.pushes_days = by_id[m], moved
+                consequence.pushes, consequence.pushes_days = items[m], moved
                 break
-        out[i] = consequence
+        out[p.item.id] = consequence
     return out
 
 
-def _downstream_milestones(start, succs, by_id):
-    """Milestones reachable from ``start``, nearest first."""
+def _downstream_milestones(start, succs, items):
+    """Keys of the milestones reachable from ``start``, nearest first."""
     seen = {start}
     frontier = [start]
     while frontier:
@@ -362,14 +400,16 @@ def _downstream_milestones(start, succs, by_id):
                 if s not in seen:
                     seen.add(s)
                     nxt.append(s)
-                    if by_id[s].kind == MILESTONE:
+                    if items[s].kind == MILESTONE:
                         yield s
         frontier = nxt
 
 
 def topological_order(items):
-    """A plain topological sort of the same graph (the benchmark's baseline)."""
-    return _order([i.id for i in items], _preds_of(edges(items)))
+    """A plain topological sort of the same graph (the benchmark's baseline): the ids,
+    what is waited for first."""
+    plan = _Plan(list(items))
+    return [plan.items[k].id for k in _order(plan.keys, plan.preds)]
 
 
 # --- problems -------------------------------------------------------------------------

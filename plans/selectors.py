@@ -16,6 +16,7 @@ from .models import (
     Task,
     TaskStatus,
 )
+from .timeline import timeline
 
 CHOICES = {
     "status_choices": TaskStatus.choices,
@@ -199,40 +200,11 @@ def buyer_room(access):
         "my_tasks": mine,
         "criteria": list(DecisionCriterion.objects.for_room(room)) if whole else [],
         "risks": risks,
-        "timeline": timeline(room, milestones, today),
-    }
-
-
-def timeline(room, milestones, today):
-    """Positions (0–1000) of milestones, today and the close date on one horizontal line."""
-    dates = [m.target_date for m in milestones if m.target_date] + [today, room.target_close_date]
-    if room.go_live_date:
-        dates.append(room.go_live_date)
-    start, end = min(dates), max(dates)
-    span = max((end - start).days, 1)
-
-    def x(day):
-        return round(40 + 920 * (day - start).days / span)
-
-    points = [
-        {
-            "x": x(m.target_date),
-            "label": m.title,
-            "step": m.step,
-            "date": m.target_date,
-            "done": bool(m.task_list) and all(t.is_done for t in m.task_list),
-            "late": m.target_date < today and not all(t.is_done for t in m.task_list),
-        }
-        for m in milestones
-        if m.target_date
-    ]
-    return {
-        "points": points,
-        "today_x": x(today),
-        "close_x": x(room.target_close_date),
-        "live_x": x(room.go_live_date) if room.go_live_date else None,
-        "start": start,
-        "end": end,
+        # Milestones only: a buyer's timeline never draws tasks, and a bar starts from
+        # no task this buyer cannot see.
+        "timeline": timeline(
+            plan_schedule, milestones, room=room, buyer=True, task_ids={t.pk for t in tasks}
+        ),
     }
 
 
@@ -244,8 +216,11 @@ def _local_day(moment, room):
 
 
 def schedule_items(room, milestones, tasks, dependencies):
-    """``schedule.Item`` rows of a room's milestones and tasks (model instances);
-    ``dependencies``: milestone id -> ids of the milestones it depends on."""
+    """``schedule.Item`` rows of a room's milestones and tasks (model instances, in plan
+    order); ``dependencies``: milestone id -> ids of the milestones it depends on."""
+    # Dependencies in plan order, so that every page breaks a tie between two alike.
+    position = {m.pk: (m.order, str(m.pk)) for m in milestones}
+    last = (float("inf"), "")
     out = []
     for m in milestones:
         out.append(
@@ -256,7 +231,9 @@ def schedule_items(room, milestones, tasks, dependencies):
                 date=m.target_date,
                 done=m.status == MilestoneStatus.DONE,
                 completed=_local_day(m.completed_at, room),
-                depends_on=tuple(dependencies.get(m.pk, ())),
+                depends_on=tuple(
+                    sorted(dependencies.get(m.pk, ()), key=lambda d: position.get(d, last))
+                ),
                 order=m.order,
                 condition=m.completion_condition,
                 buyer_side=m.lead_side == Side.BUYER,
@@ -300,12 +277,15 @@ def room_schedule(room, *, template="", milestones=None, tasks=None, today=None)
     if tasks is None:
         tasks = list(Task.objects.for_room(room).select_related("owner"))
     deps = {
-        m.pk: sorted(m.dependency_ids, key=str)
-        for m in milestones
-        if getattr(m, "dependency_ids", None) is not None
+        m.pk: m.dependency_ids for m in milestones if getattr(m, "dependency_ids", None) is not None
     }
     if len(deps) < len(milestones):
         deps = dependencies_of([m.pk for m in milestones])
+    # In plan order, so that every page breaks a tie between two dependencies alike.
+    position = {m.pk: index for index, m in enumerate(milestones)}
+    deps = {
+        pk: sorted(ids, key=lambda d: position.get(d, len(position))) for pk, ids in deps.items()
+    }
     items = schedule_items(room, milestones, tasks, deps)
     close = room.target_close_date
     result = schedule.project(items, today=today or room.today(), target_close=close)

@@ -2,6 +2,8 @@
 so it is tenant-checked (the caller's queryset), locked by ``version``, bumps the
 room's revision and lands in the activity log."""
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, Subquery, Value, When
@@ -10,11 +12,12 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from accounts.models import Membership
-from rooms.models import ActivityEvent, Outcome, Room, local_today
+from rooms.models import ActivityEvent, Outcome, Room, go_live_problem, local_today
 from rooms.services import (
     OutcomeError,
     activity_record,
     room_touch,
+    room_writable,
     versioned_create,
     versioned_delete,
     versioned_update,
@@ -417,18 +420,22 @@ def room_schedule_refresh(room_ids, today=None):
         "created_at",
     ):
         milestones.setdefault(m.room_id, []).append(m)
-    for t in Task.objects.filter(room_id__in=rooms).only(
-        "id",
-        "room_id",
-        "milestone_id",
-        "title",
-        "due_date",
-        "status",
-        "completed_at",
-        "order",
-        "owner_id",
-        "side",
-        "created_at",
+    for t in (
+        Task.objects.filter(room_id__in=rooms)
+        .select_related("owner")
+        .only(
+            "id",
+            "room_id",
+            "milestone_id",
+            "title",
+            "due_date",
+            "status",
+            "completed_at",
+            "order",
+            "owner_id",
+            "side",
+            "created_at",
+        )
     ):
         tasks.setdefault(t.room_id, []).append(t)
     deps = selectors.dependencies_of([m.pk for ms in milestones.values() for m in ms])
@@ -848,3 +855,225 @@ def room_handover(*, actor, membership, room_id, cs_owner_id):
                     **({} if seller_task else {"side": Side.BUYER}),
                 )
     return room
+
+
+# --- plan problems: one-click fixes ---------------------------------------------------
+
+
+def plan_problem_fix(*, actor, room, code, target_id, base_version=None, fix_date=None):
+    """Apply the one-click fix of one of the plan's problems (``plans.schedule.problems``):
+    the problem ``code`` about the milestone or task ``target_id``, as the plan stands
+    now. Its date goes through ``milestone_update`` (target date) or ``task_update``
+    (due date), like any other edit.
+
+    ``base_version``: the row's version the person saw (``StaleWrite`` when its date
+    moved since); the row's current version otherwise. ``fix_date``: the date the
+    person was offered, refused when the fix now needs another. Raises ``PlanError``
+    when the problem no longer applies or has no fix. Returns the updated row.
+    """
+    plan = Plan.objects.filter(room=room, org_id=room.org_id).first()
+    if plan is None:
+        raise PlanError("This room has no plan yet.")
+    found = selectors.room_schedule(room, template=plan.template)
+    problem = next(
+        (p for p in found.problems if p.code == code and str(p.target) == str(target_id)),
+        None,
+    )
+    if problem is None or problem.target is None or problem.fix_date is None:
+        raise PlanError(
+            "That problem no longer applies: the plan changed meanwhile. "
+            "The list shows the plan as it is now."
+        )
+    if fix_date is not None and fix_date != problem.fix_date:
+        raise PlanError(
+            f"Not moved: the plan changed meanwhile, and the fix is now “{problem.fix}”. "
+            "Check it and try again."
+        )
+    item = found.of(problem.target).item
+    if item.kind == schedule.MILESTONE:
+        model, update, id_arg, field = Milestone, milestone_update, "milestone_id", "target_date"
+    else:
+        model, update, id_arg, field = Task, task_update, "task_id", "due_date"
+    if base_version is None:
+        base_version = (
+            model.objects.for_room(room)
+            .filter(pk=problem.target)
+            .values_list("version", flat=True)
+            .first()
+        )
+    return update(
+        actor=actor,
+        room=room,
+        base_version=base_version,
+        changes={field: problem.fix_date},
+        **{id_arg: problem.target},
+    )
+
+
+# --- re-planning: the open work moves with the close date --------------------------------
+
+
+def open_dated_work(room):
+    """What a re-plan moves: the room's open milestones and open tasks that carry a date
+    (two querysets). Done work keeps its dates."""
+    return (
+        Milestone.objects.for_room(room)
+        .exclude(status=MilestoneStatus.DONE)
+        .filter(target_date__isnull=False),
+        Task.objects.for_room(room).exclude(status=TaskStatus.DONE).filter(due_date__isnull=False),
+    )
+
+
+REPLAN_DATES = {
+    "target_close_date": "the new target close date",
+    "previous_close_date": "the close date the work moves from",
+}
+
+
+def _replan_date(value, name):
+    """A date given as a date or as ``YYYY-MM-DD``; ValidationError otherwise."""
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValidationError({name: f"Give {REPLAN_DATES[name]} (YYYY-MM-DD)."})
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValidationError({name: "Give a real date as YYYY-MM-DD."})
+
+
+def _days_text(days):
+    n = abs(days)
+    return f"{n} day{'' if n == 1 else 's'} {'later' if days > 0 else 'earlier'}"
+
+
+def plan_replan(
+    *, actor, room, target_close_date, previous_close_date=None, offered_at_revision=None
+):
+    """Move the room's target close date to ``target_close_date`` and every open milestone
+    and open task that has a date by the same number of days; done work keeps its dates.
+
+    ``previous_close_date``: the date to count the days from when the close date was
+    already changed (the room header saves it first, then offers to move the work): the
+    room's close date must then be ``target_close_date`` still. Without it, the days are
+    counted from the room's close date as it is. ``offered_at_revision``: the room's
+    revision when the move was offered; refused when the plan was re-planned after it,
+    so an offer posted twice moves the work once.
+
+    Every moved row's ``version`` moves on (a stale edit of its date then conflicts, on
+    the pages as through the API); a moved task's overdue flags start afresh, as for any
+    new due date. One transaction, one activity entry naming each moved row with its
+    old and new date, one revision: live viewers redraw the plan once. Moving by 0 days
+    changes nothing and logs nothing. A lost deal's room refuses (``RoomReadOnly``);
+    a missing or invalid date is a ``ValidationError``; a stale offer a ``PlanError``.
+    Returns the room's schedule (``plans.schedule.Schedule``) as it is now.
+    """
+    target = _replan_date(target_close_date, "target_close_date")
+    previous = None
+    if previous_close_date is not None:
+        previous = _replan_date(previous_close_date, "previous_close_date")
+    room_writable(room)
+    moved = False
+    with transaction.atomic():
+        current = Room.objects.select_for_update().get(pk=room.pk, org_id=room.org_id)
+        if previous is not None and current.target_close_date != target:
+            raise PlanError(
+                "Not moved: the target close date changed again meanwhile (now "
+                f"{current.target_close_date:%Y-%m-%d}). Change it again to move the work."
+            )
+        if (
+            offered_at_revision is not None
+            and ActivityEvent.objects.filter(
+                room=current,
+                verb=ActivityEvent.Verb.REPLANNED,
+                room_revision__gt=offered_at_revision,
+            ).exists()
+        ):
+            raise PlanError("The open work was already moved with the close date.")
+        start = previous if previous is not None else current.target_close_date
+        days = (target - start).days
+        if days:
+            moved = _replan_move(actor=actor, room=current, target=target, days=days)
+    if moved:
+        room_overdue_recount([room.pk])
+        plan_changed([room.pk])
+    room.refresh_from_db()
+    plan = Plan.objects.filter(room=room, org_id=room.org_id).first()
+    return selectors.room_schedule(room, template=plan.template if plan else "")
+
+
+def _replan_move(*, actor, room, target, days):
+    """The writes of ``plan_replan`` (inside its transaction, ``room`` locked): whether
+    anything moved."""
+    delta = datetime.timedelta(days=days)
+    now = timezone.now()
+    changes = {}
+    if room.target_close_date != target:
+        problem = go_live_problem(target, room.go_live_date)
+        if problem:
+            raise ValidationError({"target_close_date": problem})
+        Room.objects.filter(pk=room.pk).update(
+            target_close_date=target, version=F("version") + 1, updated_at=now
+        )
+        changes[str(room.pk)] = _moved_entry(
+            "Target close date", room.target_close_date, target, "target_close_date", room.version
+        )
+    milestones_qs, tasks_qs = open_dated_work(room)
+    milestones = list(milestones_qs.select_for_update().order_by("order", "created_at"))
+    tasks = list(tasks_qs.select_for_update().order_by("milestone__order", "order", "created_at"))
+    try:
+        for m in milestones:
+            before, m.target_date = m.target_date, m.target_date + delta
+            changes[str(m.pk)] = _moved_entry(
+                m.title, before, m.target_date, "target_date", m.version
+            )
+            m.version += 1
+            m.updated_at = now
+        for t in tasks:
+            before, t.due_date = t.due_date, t.due_date + delta
+            changes[str(t.pk)] = _moved_entry(t.title, before, t.due_date, "due_date", t.version)
+            t.version += 1
+            t.updated_at = now
+            # A new date is a new promise: overdue flags start afresh (as in task_update).
+            t.overdue_level, t.overdue_for = 0, None
+    except OverflowError:
+        raise ValidationError(
+            {"target_close_date": "That moves some of the plan's dates out of the calendar."}
+        ) from None
+    if not changes:
+        return False
+    Milestone.objects.bulk_update(milestones, ["target_date", "version", "updated_at"], 500)
+    Task.objects.bulk_update(
+        tasks, ["due_date", "overdue_level", "overdue_for", "version", "updated_at"], 500
+    )
+    plan = Plan.objects.filter(room=room, org_id=room.org_id).first()
+    room_touch(room.pk)
+    count = len(milestones) + len(tasks)
+    activity_record(
+        room=room,
+        actor=actor,
+        verb=ActivityEvent.Verb.REPLANNED,
+        target=plan or room,
+        target_label=(
+            f"the plan: {count} open item{'' if count == 1 else 's'} moved {_days_text(days)}"
+        ),
+        changes=changes,
+    )
+    return True
+
+
+def _moved_entry(label, before, after, field, version):
+    """One moved row in the re-plan's activity entry (keyed by the row's id): its field
+    and the version it reached, which is what a late writer of that field is told about
+    (rooms.services._moved_since)."""
+    return {
+        "label": label[:250],
+        "from": before.isoformat(),
+        "to": after.isoformat(),
+        "field": field,
+        "version": version + 1,
+    }

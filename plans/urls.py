@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.room_page, name="room"),
     path("live/", live.seller_poll, name="live"),
     path("plan/start/", views.plan_start, name="start"),
+    path("replan/", views.replan, name="replan"),
     path("outcome/", views.outcome_save, name="outcome"),
     path("plan.pdf", views.room_pdf, name="pdf"),
     path("calendar/review.ics", views.review_ics, name="review_ics"),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("plan/tasks/<uuid:pk>/delete/", views.task_delete, name="task_delete"),
     path("plan/tasks/<uuid:pk>/move/", views.task_move, name="task_move"),
     path("plan/tasks/<uuid:pk>/comments/", views.comment_add, name="comment_add"),
+    path("plan/fix/", views.plan_fix, name="plan_fix"),
 ]
 for kind in ("criterion", "risk"):
     urlpatterns += [

@@ -5,8 +5,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.dateparse import parse_date
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
 
 from accounts.access import member_required
 from accounts.models import Membership
@@ -14,7 +19,7 @@ from rooms.actors import seller_actor
 from rooms.inline import form_errors, inline_save, respond
 from rooms.models import Outcome
 from rooms.selectors import room_for_member
-from rooms.services import OutcomeError, room_close, room_reopen
+from rooms.services import OutcomeError, RoomReadOnly, StaleWrite, room_close, room_reopen
 from stakeholders import calendar
 from stakeholders.models import Stakeholder
 
@@ -55,6 +60,9 @@ def room_page(request, room_id):
         .select_related("user")
         .order_by("user__name", "user__email"),
         "signals": room_signals(room),
+        # A plain post of the header that moved the close date comes back here with the
+        # date it had (see replan): the header offers to move the open work too.
+        "replan": _replan_offer(room, request.GET.get("replan_from")),
     }
     part = request.GET.get("part")
     if request.htmx and part in PARTS:
@@ -69,11 +77,14 @@ def room_page(request, room_id):
 def plan_start(request, room_id):
     room = room_for_member(request.membership, room_id)
     try:
-        services.plan_start(
+        plan = services.plan_start(
             actor=seller_actor(request), room=room, template_slug=request.POST.get("template", "")
         )
     except services.PlanError as exc:
         messages.error(request, str(exc))
+    else:
+        if plan.layout and plan.layout.message:
+            messages.warning(request, plan.layout.message)
     return redirect(_room_url(room))
 
 
@@ -485,3 +496,153 @@ def review_ics(request, room_id):
     return download(
         body, content_type=calendar.ICS_CONTENT_TYPE, filename=calendar.review_filename(room)
     )
+
+
+# --- plan problems: one-click fixes --------------------------------------------------
+
+
+@require_POST
+@member_required
+def plan_fix(request, room_id):
+    """Apply the one-click fix of one of the plan's problems (the problems panel posts
+    ``code``, ``target``, the row's ``version`` and the offered ``date``). htmx gets the
+    plan redrawn, the plan's status line with it; a plain post goes back to the room."""
+    room = room_for_member(request.membership, room_id)
+    _plan_of(room)
+    error, done = "", ""
+    try:
+        row = services.plan_problem_fix(
+            actor=seller_actor(request),
+            room=room,
+            code=request.POST.get("code", ""),
+            target_id=request.POST.get("target", ""),
+            base_version=_int_or_none(request.POST.get("version")),
+            fix_date=_date_or_none(request.POST.get("date")),
+        )
+    except services.PlanError as exc:
+        error = str(exc)
+    except StaleWrite as exc:
+        clash = next(iter(exc.clashes.values()))
+        by = "you, in another window," if clash.get("by_you") else clash["by"]
+        now = clash.get("theirs_raw")
+        now = f"{now.day} {now:%b}" if now else "no date"
+        error = f"Not moved: {by} changed its date meanwhile (now {now}). Check it and try again."
+    except (Milestone.DoesNotExist, Task.DoesNotExist):
+        error = "Not moved: that row was deleted meanwhile."
+    else:
+        date = row.target_date if isinstance(row, Milestone) else row.due_date
+        done = f"Moved “{row.title}” to {date.day} {date:%b}."
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+            return redirect(_room_url(room) + "#plan-problems")
+        messages.success(request, done)
+        kind = "milestone" if isinstance(row, Milestone) else "task"
+        return redirect(_room_url(room) + f"#{kind}-{row.pk}")
+    context = room_plan(room) | {"problem_error": error, "problem_done": done}
+    body = render_to_string(f"{PAGE}#plan", context, request) + render_to_string(
+        f"{PAGE}#plan-status", context | {"oob": True}, request
+    )
+    return HttpResponse(body, status=409 if error else 200)
+
+
+def _date_or_none(value):
+    try:
+        return parse_date(value or "")
+    except ValueError:
+        return None
+
+
+# --- re-plan: the open work moves with the close date -------------------------------
+
+
+def _replan_offer(room, previous):
+    """What the header offers once the room's close date moved from ``previous``
+    (YYYY-MM-DD): how many days, which way, how many open dated items would move; None
+    when nothing would."""
+    try:
+        previous = parse_date(previous or "")
+    except ValueError:
+        previous = None
+    if previous is None or room.is_read_only:
+        return None
+    days = (room.target_close_date - previous).days
+    if not days:
+        return None
+    milestones, tasks = services.open_dated_work(room)
+    count = milestones.count() + tasks.count()
+    if not count:
+        return None
+    return {
+        "previous": previous,
+        "days": abs(days),
+        "later": days > 0,
+        "count": count,
+        "revision": room.revision,
+    }
+
+
+def _replan_prompt(request, room, *, status=200, **context):
+    return render(
+        request, "rooms/_header.html#replan-prompt", {"room": room, **context}, status=status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def replan(request, room_id):
+    """After the room header saved a new close date, the header offers to move the plan's
+    open work by as many days. GET ``?from=<the previous date>``: the offer (htmx), or
+    the room page showing it. POST ``action=move`` with ``previous_close_date``,
+    ``target_close_date`` and the room's ``revision`` when offered: moves it
+    (plans.services.plan_replan); ``action=keep``: nothing moves. htmx gets the plan
+    redrawn with the header; a plain post goes back to the room."""
+    room = room_for_member(request.membership, room_id)
+    if request.method == "GET":
+        previous = request.GET.get("from", "")
+        if not request.htmx:
+            return redirect(_room_url(room) + "?" + urlencode({"replan_from": previous}))
+        return _replan_prompt(request, room, replan=_replan_offer(room, previous))
+    if request.POST.get("action") != "move":
+        if not request.htmx:
+            return redirect(_room_url(room))
+        return _replan_prompt(request, room, replan_note="The plan's open work keeps its dates.")
+    offer = _replan_offer(room, request.POST.get("previous_close_date"))
+    error, status = "", 200
+    try:
+        services.plan_replan(
+            actor=seller_actor(request),
+            room=room,
+            target_close_date=request.POST.get("target_close_date", ""),
+            previous_close_date=request.POST.get("previous_close_date", ""),
+            offered_at_revision=_int_or_none(request.POST.get("revision")),
+        )
+    except ValidationError as exc:
+        error, status = " ".join(exc.messages), 422
+    except (services.PlanError, RoomReadOnly) as exc:
+        error, status = str(exc), 409
+    done = "" if error else "Nothing in the plan needed to move."
+    if not error and offer:
+        count, days = offer["count"], offer["days"]
+        done = (
+            f"Moved {count} open item{pluralize(count)} {days} day{pluralize(days)} "
+            f"{'later' if offer['later'] else 'earlier'}, with the close date."
+        )
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, done)
+        return redirect(_room_url(room) + ("" if error else "#plan"))
+    if error:
+        response = _replan_prompt(request, room, status=status, replan_error=error)
+        return reswap(retarget(response, "#replan-prompt"), "outerHTML")
+    context = room_plan(room) | {"request": request}
+    body = (
+        render_to_string(f"{PAGE}#plan", context, request)
+        + render_to_string(f"{PAGE}#plan-status", context | {"oob": True}, request)
+        + render_to_string(
+            "rooms/_header.html", context | {"header_oob": True, "replan_note": done}, request
+        )
+    )
+    return HttpResponse(body)

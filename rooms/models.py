@@ -190,6 +190,7 @@ class Room(models.Model):
         indexes = [
             models.Index(fields=["org", "outcome", "target_close_date"]),
             models.Index(fields=["org", "outcome", "closed_at"]),
+            models.Index(fields=["org", "outcome", "slip_days"]),  # the dashboard's slip filter
         ]
 
     def __str__(self):
@@ -275,6 +276,7 @@ class ActivityEvent(models.Model):
         UPLOADED = "uploaded", "uploaded"
         FEED_ISSUED = "feed_issued", "issued a calendar feed to"
         FEED_REVOKED = "feed_revoked", "revoked the calendar feed of"
+        REPLANNED = "replanned", "re-planned"
 
     # The overdue sweep logs one entry per room, level and batch, naming each task it
     # flagged or alerted: its changes are keyed by task id, {id: {"label": title,

@@ -196,10 +196,21 @@ def _moved_since(instance, base_version):
         target_version__gt=base_version,
         verb=ActivityEvent.Verb.UPDATED,
     ).order_by("target_version")
+    found = [(event.target_version, name, event) for event in events for name in event.changes]
+    # A re-plan moves many rows' dates in one entry, keyed by row id, each naming the
+    # field it moved and the version the row reached (plans.services.plan_replan).
+    key = str(instance.pk)
+    room_id = instance.pk if isinstance(instance, Room) else getattr(instance, "room_id", None)
+    if room_id is not None:
+        for event in ActivityEvent.objects.filter(
+            room_id=room_id, verb=ActivityEvent.Verb.REPLANNED, changes__has_key=key
+        ):
+            change = event.changes[key]
+            if change.get("version", 0) > base_version:
+                found.append((change["version"], change["field"], event))
     moved = {}
-    for event in events:
-        for name in event.changes:
-            moved[name] = event
+    for _, name, event in sorted(found, key=lambda f: f[0]):
+        moved[name] = event
     return moved
 
 

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -59,13 +60,32 @@ def room_save(request, room_id):
         ),
     )
 
+    # A new close date: the header asks whether the plan's open work moves with it
+    # (plans:replan decides whether there is any, and moves it).
+    saved = result.instance if result.status == 200 else None
+    replan_from = None
+    if saved is not None and saved.has_plan and saved.target_close_date != room.target_close_date:
+        replan_from = room.target_close_date
+    fallback_url = reverse("plans:room", args=[room.pk])
+    if replan_from is not None:
+        fallback_url += f"?replan_from={replan_from.isoformat()}"
+
     def render_meta(instance, *, errors, status):
-        return render(
+        response = render(
             request,
             "rooms/_meta.html",
             {"room": instance, "errors": errors, "saved": status == 200},
             status=status,
         )
+        if replan_from is not None:
+            response.write(
+                render_to_string(
+                    "rooms/_header.html#replan-prompt",
+                    {"room": instance, "replan_from": replan_from, "prompt_oob": True},
+                    request,
+                )
+            )
+        return response
 
     def render_row(instance, *, conflict, status):
         # Like a plan row: the header as it is now, the card offering both values.
@@ -77,6 +97,7 @@ def room_save(request, room_id):
                 "room_stage_choices": Stage.choices,
                 "room_weekday_choices": Weekday.choices,
                 "conflict": conflict,
+                "replan_from": replan_from,
             },
             status=status,
         )
@@ -87,7 +108,7 @@ def room_save(request, room_id):
         render_meta=render_meta,
         render_row=render_row,
         row_id="room-header",
-        fallback_url=reverse("plans:room", args=[room.pk]),
+        fallback_url=fallback_url,
     )
 
 

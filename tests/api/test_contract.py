@@ -399,6 +399,8 @@ def test_signals_read_what_the_room_shows(api, owner, plan_objects):
         "current_blocker",
         "days_since_last_milestone_completion",
         "health_score",
+        "projected_close_date",
+        "slip_days",
     }
     assert body["has_map"] is True
     assert (body["buyer_milestones_completed"], body["buyer_milestones_total"]) == (0, 1)
@@ -414,7 +416,14 @@ def test_signals_read_what_the_room_shows(api, owner, plan_objects):
         changes={"due_date": datetime.date.today() - datetime.timedelta(days=4)},
     )
     body = api.get(url).json()
-    assert body["current_blocker"] == {"task": str(task.pk), "owner": str(task.owner_id)}
+    task.refresh_from_db()
+    assert body["current_blocker"] == {
+        "task": str(task.pk),
+        "title": task.title,
+        "owner": str(task.owner_id),
+        "owner_name": plan_objects["stakeholder"].name,
+        "due_date": task.due_date.isoformat(),
+    }
 
     # Done: the buyer-led milestone completes, nothing blocks.
     task.refresh_from_db()

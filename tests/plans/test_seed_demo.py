@@ -44,7 +44,7 @@ def test_demo_pipeline_shows_every_failure_pattern_and_closed_deals():
     badges = set()
     for room in open_rooms:
         badges |= set(room_signals(room).badges)
-    assert badges == {"seller_only", "vague", "approver_dark", "zombie", "overdue"}
+    assert badges == {"seller_only", "vague", "approver_dark", "zombie", "overdue", "slipping"}
     closed = [r for r in rooms if r.outcome != "open"]
     assert {r.outcome for r in closed} == {"won", "lost"}
     engaged = {r.last_buyer_contribution_at is not None for r in closed}
