@@ -71,6 +71,7 @@ def room_plan(room):
     _mark_schedule(plan_schedule, milestones, tasks)
     return context | {
         "schedule": plan_schedule,
+        "timeline": timeline(plan_schedule, milestones, room=room),
         "milestones": milestones,
         "criteria": list(DecisionCriterion.objects.for_room(room)),
         "risks": risks,
