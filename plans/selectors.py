@@ -212,6 +212,39 @@ def buyer_room(access):
 # --- the plan as a schedule (plans.schedule) --------------------------------------------
 
 
+def replan_offer(room, previous):
+    """What the room header offers once the close date moved from ``previous`` (a date,
+    or None): how many days, which way, how many open dated items would move with it
+    (plans.services.plan_replan); None when nothing would."""
+    if previous is None or room.is_read_only:
+        return None
+    days = (room.target_close_date - previous).days
+    if not days:
+        return None
+    milestones, tasks = open_dated_work(room)
+    count = milestones.count() + tasks.count()
+    if not count:
+        return None
+    return {
+        "previous": previous,
+        "days": abs(days),
+        "later": days > 0,
+        "count": count,
+        "revision": room.revision,
+    }
+
+
+def open_dated_work(room):
+    """What a re-plan moves: the room's open milestones and open tasks that carry a date
+    (two querysets). Done work keeps its dates."""
+    return (
+        Milestone.objects.for_room(room)
+        .exclude(status=MilestoneStatus.DONE)
+        .filter(target_date__isnull=False),
+        Task.objects.for_room(room).exclude(status=TaskStatus.DONE).filter(due_date__isnull=False),
+    )
+
+
 def _local_day(moment, room):
     return moment.astimezone(room.tzinfo).date() if moment else None
 

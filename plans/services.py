@@ -913,17 +913,6 @@ def plan_problem_fix(*, actor, room, code, target_id, base_version=None, fix_dat
 # --- re-planning: the open work moves with the close date --------------------------------
 
 
-def open_dated_work(room):
-    """What a re-plan moves: the room's open milestones and open tasks that carry a date
-    (two querysets). Done work keeps its dates."""
-    return (
-        Milestone.objects.for_room(room)
-        .exclude(status=MilestoneStatus.DONE)
-        .filter(target_date__isnull=False),
-        Task.objects.for_room(room).exclude(status=TaskStatus.DONE).filter(due_date__isnull=False),
-    )
-
-
 REPLAN_DATES = {
     "target_close_date": "the new target close date",
     "previous_close_date": "the close date the work moves from",
@@ -931,19 +920,11 @@ REPLAN_DATES = {
 
 
 def _replan_date(value, name):
-    """A date given as a date or as ``YYYY-MM-DD``; ValidationError otherwise."""
-    if isinstance(value, datetime.datetime):
-        value = value.date()
-    if isinstance(value, datetime.date):
+    """``value`` when it is a date (callers parse what people typed); ValidationError
+    otherwise."""
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
         return value
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValidationError({name: f"Give {REPLAN_DATES[name]} (YYYY-MM-DD)."})
-    if isinstance(value, str):
-        try:
-            return datetime.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValidationError({name: "Give a real date as YYYY-MM-DD."})
+    raise ValidationError({name: f"Give {REPLAN_DATES[name]} as a real date (YYYY-MM-DD)."})
 
 
 def _days_text(days):
@@ -1022,7 +1003,7 @@ def _replan_move(*, actor, room, target, days):
         changes[str(room.pk)] = _moved_entry(
             "Target close date", room.target_close_date, target, "target_close_date", room.version
         )
-    milestones_qs, tasks_qs = open_dated_work(room)
+    milestones_qs, tasks_qs = selectors.open_dated_work(room)
     milestones = list(milestones_qs.select_for_update().order_by("order", "created_at"))
     tasks = list(tasks_qs.select_for_update().order_by("milestone__order", "order", "created_at"))
     try:

@@ -35,7 +35,13 @@ from .forms import (
 from .health import room_signals
 from .live import SESSION_LABEL, seller_ticket
 from .models import DecisionCriterion, Milestone, Plan, Risk, Task
-from .selectors import annotate_task, milestone_in_context, room_plan, task_in_context
+from .selectors import (
+    annotate_task,
+    milestone_in_context,
+    replan_offer,
+    room_plan,
+    task_in_context,
+)
 from .templates_builtin import BUILTIN_TEMPLATES
 
 PAGE = "plans/room.html"
@@ -62,7 +68,7 @@ def room_page(request, room_id):
         "signals": room_signals(room),
         # A plain post of the header that moved the close date comes back here with the
         # date it had (see replan): the header offers to move the open work too.
-        "replan": _replan_offer(room, request.GET.get("replan_from")),
+        "replan": replan_offer(room, _date_or_none(request.GET.get("replan_from"))),
     }
     part = request.GET.get("part")
     if request.htmx and part in PARTS:
@@ -556,32 +562,6 @@ def _date_or_none(value):
 # --- re-plan: the open work moves with the close date -------------------------------
 
 
-def _replan_offer(room, previous):
-    """What the header offers once the room's close date moved from ``previous``
-    (YYYY-MM-DD): how many days, which way, how many open dated items would move; None
-    when nothing would."""
-    try:
-        previous = parse_date(previous or "")
-    except ValueError:
-        previous = None
-    if previous is None or room.is_read_only:
-        return None
-    days = (room.target_close_date - previous).days
-    if not days:
-        return None
-    milestones, tasks = services.open_dated_work(room)
-    count = milestones.count() + tasks.count()
-    if not count:
-        return None
-    return {
-        "previous": previous,
-        "days": abs(days),
-        "later": days > 0,
-        "count": count,
-        "revision": room.revision,
-    }
-
-
 def _replan_prompt(request, room, *, status=200, **context):
     return render(
         request, "rooms/_header.html#replan-prompt", {"room": room, **context}, status=status
@@ -602,19 +582,22 @@ def replan(request, room_id):
         previous = request.GET.get("from", "")
         if not request.htmx:
             return redirect(_room_url(room) + "?" + urlencode({"replan_from": previous}))
-        return _replan_prompt(request, room, replan=_replan_offer(room, previous))
+        return _replan_prompt(request, room, replan=replan_offer(room, _date_or_none(previous)))
     if request.POST.get("action") != "move":
         if not request.htmx:
             return redirect(_room_url(room))
         return _replan_prompt(request, room, replan_note="The plan's open work keeps its dates.")
-    offer = _replan_offer(room, request.POST.get("previous_close_date"))
+    previous = _date_or_none(request.POST.get("previous_close_date"))
+    offer = replan_offer(room, previous)
     error, status = "", 200
     try:
+        if previous is None:  # the offer always names it: a post made by hand
+            raise ValidationError("Give the close date the work moves from (YYYY-MM-DD).")
         services.plan_replan(
             actor=seller_actor(request),
             room=room,
-            target_close_date=request.POST.get("target_close_date", ""),
-            previous_close_date=request.POST.get("previous_close_date", ""),
+            target_close_date=_date_or_none(request.POST.get("target_close_date")),
+            previous_close_date=previous,
             offered_at_revision=_int_or_none(request.POST.get("revision")),
         )
     except ValidationError as exc:

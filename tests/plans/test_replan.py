@@ -132,7 +132,7 @@ def test_the_close_date_moving_earlier_moves_the_open_work_earlier(owner, room):
     plan_replan(
         actor=Actor(user=owner),
         room=room,
-        target_close_date=(room.target_close_date - 7 * DAY).isoformat(),
+        target_close_date=room.target_close_date - 7 * DAY,
     )
     tasks_after, _ = dates(room)
     assert all(tasks_after[pk] == day - 7 * DAY for pk, day in tasks_before.items())
