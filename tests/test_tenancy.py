@@ -61,6 +61,8 @@ ROUTES = [
     ("get", "room_alerts", None, None),
     ("post", "rooms:save", None, {"_field": "goal", "goal": "x", "version": 1}),
     ("post", "plans:start", None, {"template": "light"}),
+    ("get", "plans:replan", None, None),
+    ("post", "plans:replan", None, {"action": "keep"}),
     ("post", "plans:milestone_add", None, {"title": "New", "lead_side": "buyer"}),
     ("post", "plans:milestone_save", "milestone", {"_field": "title", "title": "x", "version": 1}),
     ("post", "plans:milestone_move", "milestone", {"direction": "up"}),
