@@ -108,7 +108,8 @@ def render(notification, *, today=None, schedules=None):
 
 
 def _close_effect(task, room, today, schedules):
-    """The line saying what ``task`` does to the close ("" if the schedule cannot say).
+    """The line saying what ``task`` does to the close (plans.schedule.Consequence; ""
+    when it moves nothing or the schedule cannot say).
     The room's schedule and consequences are kept in ``schedules`` (when given) for the
     other messages of the same delivery run."""
     key = (room.pk, today)
@@ -124,41 +125,8 @@ def _close_effect(task, room, today, schedules):
         # The line is extra: the alert still goes out without it.
         log.exception("Room %s: could not project the schedule for an alert", room.pk)
         return ""
-    return close_effect(consequences.get(task.pk), plan_schedule)
-
-
-def close_effect(consequence, plan_schedule):
-    """One sentence: the milestone a late item pushes and where the close goes, or that
-    the close still holds. ``consequence``: the item's ``schedule.Consequence`` in
-    ``plan_schedule`` (None: nothing to say)."""
-    if consequence is None:
-        return ""
-    target_close = plan_schedule.target_close
-    target = f" (target {_day(target_close)})" if target_close else ""
-    projected = plan_schedule.projected_close
-    pushes = consequence.pushes if consequence.pushes_days > 0 else None
-    pushed = f"“{pushes.title}” by {_days(consequence.pushes_days)}" if pushes else ""
-    if consequence.close_days > 0 and projected:
-        if pushed:
-            return f"This pushes {pushed} and the close to {_day(projected)}{target}."
-        return f"This pushes the close to {_day(projected)}{target}."
-    if projected and target_close and projected > target_close:
-        # The close has moved already (other late work, or dates past the target).
-        holds = f"does not move the close, which the plan already puts at {_day(projected)}"
-        holds += target
-        return f"This pushes {pushed}; it {holds}." if pushed else f"It {holds}."
-    close = f"the close date of {_day(target_close)}" if target_close else "the close date"
-    if pushed:
-        return f"This pushes {pushed}; {close} still holds."
-    return f"{close[0].upper()}{close[1:]} still holds."
-
-
-def _days(n):
-    return f"{n} day" if n == 1 else f"{n} days"
-
-
-def _day(d):
-    return f"{d.day} {d:%b}"
+    consequence = consequences.get(task.pk)
+    return consequence.text if consequence else ""
 
 
 def _addressees(room, level):

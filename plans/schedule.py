@@ -94,15 +94,35 @@ class Consequence:
     pushes_days: int = 0
     close_days: int = 0  # how many days this item alone moves the projected close
     projected_close: datetime.date | None = None
+    target_close: datetime.date | None = None
 
     @property
     def text(self):
-        if self.pushes is None or self.pushes_days <= 0:
-            return "No effect on the close date yet."
-        pushed = f"Pushes “{self.pushes.title}” by {_days(self.pushes_days)}"
-        if self.close_days > 0 and self.projected_close:
-            return f"{pushed} and the close to {_day(self.projected_close)}."
-        return f"{pushed}; the close date still holds."
+        """One sentence for pages and alerts: the milestone it pushes and where the close
+        goes, or that the close still holds (or had moved already, for other reasons)."""
+        target = f" (target {day_label(self.target_close)})" if self.target_close else ""
+        projected = self.projected_close
+        pushed = ""
+        if self.pushes is not None and self.pushes_days > 0:
+            pushed = f"“{self.pushes.title}” by {days_label(self.pushes_days)}"
+        if self.close_days > 0 and projected:
+            if pushed:
+                return f"This pushes {pushed} and the close to {day_label(projected)}{target}."
+            return f"This pushes the close to {day_label(projected)}{target}."
+        if projected and self.target_close and projected > self.target_close:
+            holds = (
+                "does not move the close, which the plan already puts at "
+                f"{day_label(projected)}{target}"
+            )
+            return f"This pushes {pushed}; it {holds}." if pushed else f"It {holds}."
+        close = (
+            f"the close date of {day_label(self.target_close)}"
+            if self.target_close
+            else "the close date"
+        )
+        if pushed:
+            return f"This pushes {pushed}; {close} still holds."
+        return f"{close[0].upper()}{close[1:]} still holds."
 
 
 @dataclass
@@ -147,11 +167,13 @@ class Schedule:
         return _consequences(self)
 
 
-def _days(n):
+def days_label(n):
+    """ "1 day", "5 days"."""
     return f"{n} day" if n == 1 else f"{n} days"
 
 
-def _day(d):
+def day_label(d):
+    """ "24 Jan": how dates read in the schedule's sentences."""
     return f"{d.day} {d.strftime('%b')}"
 
 
@@ -376,7 +398,12 @@ def _consequences(schedule):
             ),
             default=None,
         )
-        consequence = Consequence(p.item, p.late_days, projected_close=schedule.projected_close)
+        consequence = Consequence(
+            p.item,
+            p.late_days,
+            projected_close=schedule.projected_close,
+            target_close=schedule.target_close,
+        )
         if close_without and schedule.projected_close:
             consequence.close_days = max(0, (schedule.projected_close - close_without).days)
         # The first milestone downstream that this item moves.
@@ -445,7 +472,7 @@ def problems(items, *, target_close=None, template=""):
                         "date_before_dependency",
                         m.id,
                         f"“{m.title}” is dated before “{late_dep.title}”, which it waits for.",
-                        fix=f"Move to {_day(fix_date)}, after “{late_dep.title}”",
+                        fix=f"Move to {day_label(fix_date)}, after “{late_dep.title}”",
                         fix_date=fix_date,
                     )
                 )
@@ -467,8 +494,8 @@ def problems(items, *, target_close=None, template=""):
                 Problem(
                     "task_after_milestone",
                     t.id,
-                    f"“{t.title}” is due after its milestone “{m.title}” ({_day(m.date)}).",
-                    fix=f"Move to {_day(m.date)}",
+                    f"“{t.title}” is due after its milestone “{m.title}” ({day_label(m.date)}).",
+                    fix=f"Move to {day_label(m.date)}",
                     fix_date=m.date,
                 )
             )
@@ -480,8 +507,8 @@ def problems(items, *, target_close=None, template=""):
                 Problem(
                     "after_close",
                     i.id,
-                    f"“{i.title}” is dated after the target close ({_day(target_close)}).",
-                    fix=f"Move to {_day(target_close)}",
+                    f"“{i.title}” is dated after the target close ({day_label(target_close)}).",
+                    fix=f"Move to {day_label(target_close)}",
                     fix_date=target_close,
                 )
             )
@@ -490,7 +517,8 @@ def problems(items, *, target_close=None, template=""):
                 Problem(
                     "in_past",
                     i.id,
-                    f"“{i.title}” was already in the past when it was planned ({_day(i.date)}).",
+                    f"“{i.title}” was already in the past when it was planned "
+                    f"({day_label(i.date)}).",
                 )
             )
         if i.kind == TASK and not i.has_owner:

@@ -16,7 +16,7 @@ import datetime
 import math
 from dataclasses import dataclass, field
 
-from .schedule import MILESTONE, TASK
+from .schedule import MILESTONE, TASK, day_label, days_label
 
 WIDTH = 1000
 LABEL_X = 8  # milestone titles, left of the chart
@@ -152,14 +152,6 @@ class Timeline:
         return WIDTH
 
 
-def _day(d):
-    return f"{d.day} {d.strftime('%b')}"
-
-
-def _days(n):
-    return f"{n} day" if n == 1 else f"{n} days"
-
-
 def _row_id(row):
     pk = getattr(row, "pk", None)
     return pk if pk is not None else row.id
@@ -269,15 +261,15 @@ def timeline(schedule, milestones, *, room=None, buyer=False, task_ids=None):
             if dep is not None and dep is not bar:
                 connectors.append(_connector(dep, bar))
 
-    markers = [Marker("today", x(today), today, f"Today {_day(today)}")]
+    markers = [Marker("today", x(today), today, f"Today {day_label(today)}")]
     if target is not None:
         text = "The date we agreed on" if buyer else "Target close"
-        markers.append(Marker("target", x(target), target, f"{text}: {_day(target)}"))
+        markers.append(Marker("target", x(target), target, f"{text}: {day_label(target)}"))
     if projected_close is not None:
         text = "Where we're heading" if buyer else "Projected close"
         note = ""
         if target is not None and projected_close > target:
-            note = f" ({_days((projected_close - target).days)} later)"
+            note = f" ({days_label((projected_close - target).days)} later)"
         elif target is not None and projected_close <= target:
             note = " (on time)"
         markers.append(
@@ -285,7 +277,7 @@ def timeline(schedule, milestones, *, room=None, buyer=False, task_ids=None):
                 "projected",
                 x(projected_close),
                 projected_close,
-                f"{text}: {_day(projected_close)}{note}",
+                f"{text}: {day_label(projected_close)}{note}",
             )
         )
     for n, m in enumerate(markers, start=1):
@@ -352,13 +344,17 @@ def _summary(placed, target, projected_close, *, buyer):
     n = len(placed)
     text = f"Timeline: {n} milestone{'s' if n != 1 else ''}"
     first, last = min(planned), max(planned)
-    text += f" on {_day(first)}" if first == last else f" from {_day(first)} to {_day(last)}"
+    text += (
+        f" on {day_label(first)}"
+        if first == last
+        else f" from {day_label(first)} to {day_label(last)}"
+    )
     if projected_close is not None:
         label = "where we're heading" if buyer else "projected close"
-        text += f"; {label} {_day(projected_close)}"
+        text += f"; {label} {day_label(projected_close)}"
     if target is not None:
         label = "the date we agreed on" if buyer else "target close"
-        text += f"; {label} {_day(target)}"
+        text += f"; {label} {day_label(target)}"
     return text
 
 
@@ -369,15 +365,15 @@ def _item(step, title, p, closing, *, buyer):
     if item.date is None:
         facts.append("no date yet")
     else:
-        facts.append(_day(item.date) if buyer else f"target {_day(item.date)}")
+        facts.append(day_label(item.date) if buyer else f"target {day_label(item.date)}")
     delay = p.delay_days
     if p.projected is not None and (item.date is None or p.projected != item.date):
         text = "where we're heading" if buyer else "projected"
-        moved = f" ({_days(delay)} later)" if delay > 0 else ""
+        moved = f" ({days_label(delay)} later)" if delay > 0 else ""
         if item.done:
             text = "done"
             moved = ""
-        facts.append(f"{text} {_day(p.projected)}{moved}")
+        facts.append(f"{text} {day_label(p.projected)}{moved}")
     elif item.done:
         facts.append("done")
     if p.critical:
@@ -386,7 +382,9 @@ def _item(step, title, p, closing, *, buyer):
         facts.append("sets the close date")
     elif not p.critical and not item.done and p.slack_days:
         facts.append(
-            f"{_days(p.slack_days)} to spare" if buyer else f"{_days(p.slack_days)} of slack"
+            f"{days_label(p.slack_days)} to spare"
+            if buyer
+            else f"{days_label(p.slack_days)} of slack"
         )
     return Line(
         step=step,

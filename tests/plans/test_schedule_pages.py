@@ -113,7 +113,7 @@ def test_a_late_row_says_what_it_pushes_next_to_its_overdue_badge(owner_client, 
     row = task_html(seller_page(owner_client, room), standard)
     assert "5 days overdue" in row
     assert consequence.text in row.replace("&ldquo;", "“").replace("&rdquo;", "”")
-    assert f"Pushes “{consequence.pushes.title}” by 5 days" in consequence.text
+    assert f"This pushes “{consequence.pushes.title}” by 5 days" in consequence.text
 
 
 def test_the_critical_path_is_marked_in_words(owner_client, room, standard):
