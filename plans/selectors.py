@@ -183,7 +183,7 @@ def buyer_room(access):
     _label(milestones, tasks, today, room, with_dependencies=False)
     _mark_agreement(plan, milestones, tasks)
     # The schedule is the whole plan's (what buyers cannot see still moves the date);
-    # the page shows only what this buyer may see of it (tasks: ``visible_task_ids``).
+    # the page shows only what this buyer may see of it (``visible_cause``, the rows).
     plan_schedule = room_schedule(room, template=plan.template, milestones=milestones, today=today)
     _mark_schedule(plan_schedule, milestones, tasks)
     mine = sorted(
@@ -194,9 +194,15 @@ def buyer_room(access):
     risks = list(Risk.objects.for_room(room)) if whole else []
     for risk in risks:
         risk.owner = by_id.get(risk.owner_id) if risk.owner_id else None
+    visible_ids = {t.pk for t in tasks}
+    cause = plan_schedule.cause
     return context | {
         "schedule": plan_schedule,
-        "visible_task_ids": {t.pk for t in tasks},
+        # What sets the date, named only when this buyer may see it (milestones they all
+        # see; a task only in their scope).
+        "visible_cause": cause
+        if cause and (cause.item.kind == schedule.MILESTONE or cause.item.id in visible_ids)
+        else None,
         "milestones": milestones,
         "my_tasks": mine,
         "criteria": list(DecisionCriterion.objects.for_room(room)) if whole else [],
@@ -204,7 +210,7 @@ def buyer_room(access):
         # Milestones only: a buyer's timeline never draws tasks, and a bar starts from
         # no task this buyer cannot see.
         "timeline": timeline(
-            plan_schedule, milestones, room=room, buyer=True, task_ids={t.pk for t in tasks}
+            plan_schedule, milestones, room=room, buyer=True, task_ids=visible_ids
         ),
     }
 
