@@ -26,6 +26,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse, HttpResponseBadRequest
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -305,8 +306,7 @@ def seller_poll(request, room_id):
         changes = changes_since(room, since, window=window, user_id=user_id)
         if changes.reload:
             return [], {}, True
-        context = room_plan(room) | {"request": request}
-        return _seller_fragments(context, changes)
+        return _seller_fragments(_fragment_context(room_plan(room), request), changes)
 
     return _answer(
         request,
@@ -320,6 +320,13 @@ def seller_poll(request, room_id):
         side="seller",
         render=render,
     )
+
+
+def _fragment_context(context, request):
+    """What a fragment is rendered with: the page's context, the request, and the CSRF
+    token, so a plain form redrawn by a live update still posts (the context
+    processors do not run for a fragment)."""
+    return context | {"request": request, "csrf_token": get_token(request)}
 
 
 def _seller_fragments(context, changes):
@@ -430,8 +437,7 @@ def buyer_poll(request):
         )
         if changes.reload:
             return [], {}, True
-        context = buyer_room(access) | {"request": request}
-        return _buyer_fragments(context, changes)
+        return _buyer_fragments(_fragment_context(buyer_room(access), request), changes)
 
     return protect(
         _answer(

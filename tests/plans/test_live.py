@@ -330,3 +330,29 @@ def test_revocation_reaches_a_buyer_whose_link_state_is_cached(
         link_revoke(actor=Actor.system(), room=room, link_id=person.links.get().pk)
     response = buyer.get(reverse("buyer:live"), {"rev": rev})
     assert response.status_code == 410
+
+
+def test_forms_in_live_fragments_carry_the_csrf_token(owner_client, member, room, task):
+    """A plain form redrawn by a live update (the buyer's "We agree", the seller's
+    problem fixes) must still post: its CSRF token is the page's, not empty."""
+    person = StakeholderFactory(room=room, name="Mary Legal", side="buyer")
+    buyer = buyer_client(room, person)
+    buyer.get(reverse("buyer:room"))  # the page sets the CSRF cookie
+    rev = revision(room)
+    task_update(
+        actor=Actor(user=member),
+        room=room,
+        task_id=task.pk,
+        base_version=1,
+        changes={"status": "done"},
+    )
+    buyer_html = buyer.get(reverse("buyer:live"), {"rev": rev}).content.decode()
+    seller_html = poll(owner_client, room, rev).content.decode()
+    assert 'action="/b/room/agree/"' in buyer_html
+    for html in (buyer_html, seller_html):
+        forms = html.count("<form")
+        assert forms and html.count('name="csrfmiddlewaretoken" value="') == forms
+    token = buyer_html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+    buyer.handler.enforce_csrf_checks = True  # as a browser's plain form post is checked
+    response = buyer.post(reverse("buyer:agree"), {"csrfmiddlewaretoken": token})
+    assert response.status_code == 302
