@@ -49,3 +49,24 @@ def test_demo_pipeline_shows_every_failure_pattern_and_closed_deals():
     assert {r.outcome for r in closed} == {"won", "lost"}
     engaged = {r.last_buyer_contribution_at is not None for r in closed}
     assert engaged == {True, False}
+
+
+def test_the_demo_room_shows_late_work_flagged_and_alerted_and_a_clean_plan():
+    """The demo's plan was made weeks ago: the sweep flags the task 5 days late and
+    alerts the one 9 days late, the plan has nothing "planned in the past" to fix, and
+    the done milestone is dated when its work was done, not on the day of the seed."""
+    from alerts.services import sweep_overdue
+    from plans.selectors import room_schedule
+
+    call_command("seed_demo")
+    sweep_overdue()
+    room = Room.objects.get(buyer_company="Acme Corp")
+    flags = {t.title: t.overdue_flag for t in Task.objects.for_room(room) if t.overdue_flag}
+    assert flags == {
+        "Draft business case with ROI model": "alerted",
+        "Review security documentation": "flagged",
+    }
+    schedule = room_schedule(room)
+    assert [p.code for p in schedule.problems] == []
+    done = Milestone.objects.for_room(room).get(title="Technical validation complete")
+    assert schedule.items[done.pk].late_days == 0

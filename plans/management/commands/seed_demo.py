@@ -6,6 +6,7 @@ Re-running keeps everything as it is and prints the demo sign-in again.
 """
 
 import datetime
+import zoneinfo
 
 from django.apps import apps
 from django.core.management import call_command
@@ -326,6 +327,7 @@ class Command(BaseCommand):
                         base_version=task.version,
                         changes={"status": status},
                     )
+        _backdate_plan(room, plan, days=28)
         plan_services.criterion_create(
             actor=actor,
             room=room,
@@ -349,6 +351,30 @@ class Command(BaseCommand):
             owner=maria,
         )
         Pipeline(membership=membership, rep_membership=rep_membership).create()
+
+
+def _backdate_plan(room, plan, *, days):
+    """The plan was made ``days`` ago and worked through since: its items were created
+    then (so the overdue sweep flags what is late today, as it never flags work that was
+    late when it was planned), and each done task was done on its due date (its
+    milestone when its last task was)."""
+    started = timezone.now() - datetime.timedelta(days=days)
+    Plan.objects.filter(pk=plan.pk).update(created_at=started)
+    Milestone.objects.for_room(room).update(created_at=started)
+    Task.objects.for_room(room).update(created_at=started)
+    zone = zoneinfo.ZoneInfo(room.timezone)
+    done_on = {}
+    for task in Task.objects.for_room(room).filter(status=TaskStatus.DONE):
+        moment = datetime.datetime.combine(task.due_date, datetime.time(15), zone)
+        Task.objects.filter(pk=task.pk).update(completed_at=moment)
+        done_on[task.milestone_id] = max(done_on.get(task.milestone_id, moment), moment)
+    last = None
+    for milestone in Milestone.objects.for_room(room).filter(completed_at__isnull=False):
+        moment = done_on.get(milestone.pk, milestone.completed_at)
+        Milestone.objects.filter(pk=milestone.pk).update(completed_at=moment)
+        last = max(last or moment, moment)
+    if last is not None:
+        Room.objects.filter(pk=room.pk).update(last_milestone_completed_at=last)
 
 
 def _backdate_views(room, *, days):
