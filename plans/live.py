@@ -361,6 +361,7 @@ def _seller_fragments(context, changes):
             # schedule marks: one changed date can move the critical path anywhere.
             for part in ("plan-status", "plan-problems", "schedule-marks"):
                 out.append(render_to_string(f"{page}#{part}", context))
+            out.append(render_to_string("plans/_timeline.html", context))
     if "stakeholders" in sections:
         out.append(render_to_string("stakeholders/_section.html#section", context))
         by["stakeholders"] = sections["stakeholders"]

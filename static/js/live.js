@@ -44,6 +44,11 @@
   }
 
   function replace(current, fresh) {
+    // A section the person folded (or opened) stays so.
+    for (const details of fresh.querySelectorAll("details[id]")) {
+      const before = document.getElementById(details.id);
+      if (before && current.contains(before)) details.open = before.open;
+    }
     current.replaceWith(fresh);
     if (window.htmx) window.htmx.process(fresh);
     pending.delete(fresh.id);

@@ -356,3 +356,23 @@ def test_forms_in_live_fragments_carry_the_csrf_token(owner_client, member, room
     buyer.handler.enforce_csrf_checks = True  # as a browser's plain form post is checked
     response = buyer.post(reverse("buyer:agree"), {"csrfmiddlewaretoken": token})
     assert response.status_code == 302
+
+
+def test_a_date_change_redraws_the_sellers_timeline(owner_client, member, room, task):
+    """A moved date moves the projection: the timeline comes back with the row."""
+    today = room.today()
+    task.milestone.target_date = today + datetime.timedelta(days=20)
+    task.milestone.save()
+    task.due_date = today + datetime.timedelta(days=15)
+    task.save()
+    rev = revision(room)
+    later = today + datetime.timedelta(days=29)
+    task_update(
+        actor=Actor(user=member),
+        room=room,
+        task_id=task.pk,
+        base_version=1,
+        changes={"due_date": later},
+    )
+    html = poll(owner_client, room, rev).content.decode()
+    assert '<section id="timeline"' in html and "+9 days" in html
