@@ -166,10 +166,11 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 else:
     # A folder, not process memory: every web process sees the same counters
-    # (e.g. the buyer-link guessing limit).
+    # (e.g. the buyer-link guessing limit), incremented under a file lock so that
+    # processes counting at once count exactly (mapsite/cache.py).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "mapsite.cache.LockingFileBasedCache",
             "LOCATION": str(DATA_DIR / "cache"),
         }
     }
