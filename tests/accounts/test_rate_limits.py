@@ -1,7 +1,8 @@
 """The rate limits hold under real concurrency, on both shared caches (the embedded
 file cache, and Redis when REDIS_URL is set): 40 requests at once from one client let
 exactly ``limit`` attempts through. Behind a trusted proxy each client is counted on
-its own address, and a forged X-Forwarded-For entry cannot choose the key."""
+its own address, and a forged X-Forwarded-For entry cannot choose the key. The compose
+file passes the limits and the proxy count through."""
 
 import collections
 import os
@@ -14,6 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 from django.conf import settings as django_settings
 from django.core import mail
 from django.core.cache import cache
@@ -21,6 +23,9 @@ from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
+import accounts.throttle
+import stakeholders.throttle
+from accounts.throttle import Limiter
 from tests.factories import PASSWORD
 
 THREADS = 40
@@ -296,3 +301,34 @@ def test_reaching_a_limit_logs_the_address_it_counted(behind_one_proxy, caplog):
     assert len(lines) == 1
     assert ADDRESS in lines[0] and "192.0.2.9" not in lines[0] and proxy not in lines[0]
     assert "g3@example.com" not in lines[0]
+
+
+# --- configuration: compose passes the settings, the docs list them ---------------------------
+
+
+def limit_settings():
+    names = []
+    for module in (accounts.throttle, stakeholders.throttle):
+        for value in vars(module).values():
+            if isinstance(value, Limiter):
+                names += [value.limit_setting, value.window_setting]
+    return sorted(set(names))
+
+
+def test_compose_passes_the_proxy_count_and_every_limit():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    environment = compose["x-app"]["environment"]
+    assert environment["TRUSTED_PROXY_COUNT"] == "${TRUSTED_PROXY_COUNT:-1}"
+    names = limit_settings()
+    assert len(names) == 7
+    for name in names:
+        assert environment.get(name) == f"${{{name}:-}}", name
+
+
+def test_the_operations_guide_lists_them_and_says_how_to_set_the_count():
+    guide = (ROOT / "docs" / "OPERATIONS.md").read_text()
+    table = guide.split("## Environment variables", 1)[1].split("\n## ", 1)[0]
+    for name in [*limit_settings(), "TRUSTED_PROXY_COUNT"]:
+        assert f"`{name}`" in table, name
+    security = guide.split("\n## Security", 1)[1]
+    assert "### Rate limits behind a proxy" in security
