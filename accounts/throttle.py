@@ -1,10 +1,16 @@
-"""Counting failed attempts in the shared cache (Redis in production, a folder in the
+"""Counting attempts in the shared cache (Redis in production, a folder in the
 embedded default), so every web process counts together: wrong passwords, password
 reset requests, guessed buyer links.
 
-A ``Limiter`` counts hits per key in a window that starts with the first hit; once
-``limit`` is reached the key is blocked until the window ends."""
+A ``Limiter`` lets at most ``limit`` attempts per key through in a window that starts
+with the first one; once they are used, the key is refused until the window ends.
+An attempt is taken *before* the work it guards (an atomic increment in the shared
+cache: Redis INCR, or the embedded file cache's locked increment), so any number of
+requests at once, in any number of processes, let exactly ``limit`` through. An attempt
+that turns out not to count (the right password, a link that exists) is given back."""
 
+import contextlib
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -12,10 +18,14 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
+log = logging.getLogger(__name__)
+
 
 def client_address(request):
     """The client's address; X-Forwarded-For entries are trusted only for the number of
-    proxies the operator declared (TRUSTED_PROXY_COUNT)."""
+    proxies the operator declared (TRUSTED_PROXY_COUNT): each trusted proxy appends the
+    address it received the request from, so the client is the ``count``-th entry from
+    the right, and whatever the client wrote further left is ignored."""
     count = settings.TRUSTED_PROXY_COUNT
     if count > 0:
         forwarded = [
@@ -33,6 +43,8 @@ class Limiter:
     name: str
     limit_setting: str
     window_setting: str
+    # Whether the key may be written to the log (a client address may; an email not).
+    log_key: bool = True
 
     @property
     def limit(self):
@@ -45,31 +57,52 @@ class Limiter:
     def _key(self, key):
         return f"limit:{self.name}:{str(key).lower()[:200]}"
 
-    def blocked(self, key):
-        return cache.get(self._key(key), 0) >= self.limit
+    def _count(self, key, window):
+        """One more attempt for ``key``, atomically; the count including it."""
+        for _ in range(3):
+            # The window starts with the first attempt: add() creates the counter with
+            # the window as its timeout and does nothing when it exists.
+            cache.add(f"{key}:start", time.time(), timeout=window)
+            cache.add(key, 0, timeout=window)
+            try:
+                count = cache.incr(key)
+            except ValueError:  # the window ended between add() and incr(): again
+                continue
+            if count <= 1:
+                # The first attempt of this window. Redis' INCR (and DECR) make a counter
+                # without a timeout if the key expired just before: give it the window.
+                cache.touch(key, window)
+            return count
+        raise RuntimeError(f"could not count an attempt for {key}")
+
+    def attempt(self, key):
+        """Take one attempt for ``key``: True if it may go ahead, False if the limit
+        is used up for this window (see ``retry_after``); a refused attempt is not
+        kept, so the count is always the attempts that went ahead."""
+        count = self._count(self._key(key), self.window)
+        if count > self.limit:
+            self.give_back(key)
+            return False
+        if count == self.limit:  # the last one: from now on this key is refused
+            who = f"client {key}" if self.log_key else "one email address"
+            log.warning(
+                "Rate limit %s reached by %s: refused for the rest of its %ss window.",
+                self.name,
+                who,
+                self.window,
+            )
+        return True
+
+    def give_back(self, key):
+        """Return an attempt that turned out not to count (e.g. a correct password)."""
+        # The window may have ended meanwhile: then there is nothing to give back.
+        with contextlib.suppress(ValueError):
+            cache.decr(self._key(key))
 
     def retry_after(self, key):
         """Seconds until the window of ``key`` ends (at least 1)."""
         start = cache.get(self._key(key) + ":start", time.time())
         return max(1, math.ceil(start + self.window - time.time()))
-
-    def hit(self, key):
-        key = self._key(key)
-        window = self.window
-        now = time.time()
-        # The window starts with the first hit; add() is a no-op when the key exists.
-        cache.add(f"{key}:start", now, timeout=window)
-        if cache.add(key, 1, timeout=window):
-            return
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.set(key, 1, timeout=window)
-            return
-        # Backends without a native incr (the file cache) store the new count with their
-        # default timeout (restarted by every hit): put the window's end back.
-        start = cache.get(f"{key}:start", now)
-        cache.touch(key, max(1, math.ceil(start + window - now)))
 
     def clear(self, key):
         key = self._key(key)
@@ -77,7 +110,7 @@ class Limiter:
 
 
 # Wrong passwords, per address tried and per client address.
-SIGN_IN_BY_EMAIL = Limiter("signin-email", "SIGN_IN_FAILURE_LIMIT", "SIGN_IN_WINDOW")
+SIGN_IN_BY_EMAIL = Limiter("signin-email", "SIGN_IN_FAILURE_LIMIT", "SIGN_IN_WINDOW", log_key=False)
 SIGN_IN_BY_CLIENT = Limiter("signin-client", "SIGN_IN_CLIENT_LIMIT", "SIGN_IN_WINDOW")
 # Password reset emails asked for, per client address (each one sends an email).
 PASSWORD_RESET_BY_CLIENT = Limiter(
@@ -85,22 +118,30 @@ PASSWORD_RESET_BY_CLIENT = Limiter(
 )
 
 
-def sign_in_wait(request, email):
-    """Seconds a sign-in (page or API) must wait because this client address or this
-    email failed too often, or 0: past the limit the password is not even checked."""
+def _sign_in_limits(request, email):
     limits = [(SIGN_IN_BY_CLIENT, client_address(request))]
     if email:
         limits.append((SIGN_IN_BY_EMAIL, email))
-    return max(
-        (limiter.retry_after(key) for limiter, key in limits if limiter.blocked(key)), default=0
-    )
+    return limits
 
 
-def sign_in_failed(request, email):
-    SIGN_IN_BY_CLIENT.hit(client_address(request))
-    if email:
-        SIGN_IN_BY_EMAIL.hit(email)
+def sign_in_attempt(request, email):
+    """Take a sign-in attempt (page or API) for this client address and this email
+    before the password is checked: 0 if it may go ahead, else the seconds to wait.
+    Past the limit the password is not even checked, and nothing is counted."""
+    taken, wait = [], 0
+    for limiter, key in _sign_in_limits(request, email):
+        if limiter.attempt(key):
+            taken.append((limiter, key))
+        else:
+            wait = max(wait, limiter.retry_after(key))
+    if wait:
+        for limiter, key in taken:
+            limiter.give_back(key)
+    return wait
 
 
-def sign_in_succeeded(email):
+def sign_in_succeeded(request, email):
+    """The right password: the attempt does not count, and the email starts afresh."""
+    SIGN_IN_BY_CLIENT.give_back(client_address(request))
     SIGN_IN_BY_EMAIL.clear(email)

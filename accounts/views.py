@@ -31,9 +31,8 @@ from .models import Invitation, Membership, Role, User, hash_token
 from .throttle import (
     PASSWORD_RESET_BY_CLIENT,
     client_address,
-    sign_in_failed,
+    sign_in_attempt,
     sign_in_succeeded,
-    sign_in_wait,
 )
 
 log = logging.getLogger(__name__)
@@ -114,7 +113,7 @@ class LoginView(auth_views.LoginView):
 
     def post(self, request, *args, **kwargs):
         email = (request.POST.get("username") or "").strip()
-        wait = sign_in_wait(request, email)
+        wait = sign_in_attempt(request, email)
         if wait:
             form = self.authentication_form(request, initial={"username": email})
             return _too_many(
@@ -127,12 +126,9 @@ class LoginView(auth_views.LoginView):
             )
         return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form):
-        sign_in_failed(self.request, (self.request.POST.get("username") or "").strip())
-        return super().form_invalid(form)
-
     def form_valid(self, form):
-        sign_in_succeeded(form.get_user().email)
+        # A wrong password keeps the attempt taken in post(); the right one gives it back.
+        sign_in_succeeded(self.request, form.get_user().email)
         return super().form_valid(form)
 
 
@@ -153,7 +149,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         # Each request sends an email: counted per client address, whatever the address
         # asked for (the answer never tells whether an account exists).
         address = client_address(request)
-        if PASSWORD_RESET_BY_CLIENT.blocked(address):
+        if not PASSWORD_RESET_BY_CLIENT.attempt(address):
             wait = PASSWORD_RESET_BY_CLIENT.retry_after(address)
             return _too_many(
                 self,
@@ -164,8 +160,12 @@ class PasswordResetView(auth_views.PasswordResetView):
             )
         return super().post(request, *args, **kwargs)
 
+    def form_invalid(self, form):
+        # No email is sent for an invalid address: the attempt taken in post() goes back.
+        PASSWORD_RESET_BY_CLIENT.give_back(client_address(self.request))
+        return super().form_invalid(form)
+
     def form_valid(self, form):
-        PASSWORD_RESET_BY_CLIENT.hit(client_address(self.request))
         # Links in emails are built from SITE_URL, never from the request's Host.
         self.extra_email_context = {"site_url": settings.SITE_URL}
         return super().form_valid(form)

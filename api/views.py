@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Membership
 from accounts.services import api_token_create
-from accounts.throttle import sign_in_failed, sign_in_succeeded, sign_in_wait
+from accounts.throttle import sign_in_attempt, sign_in_succeeded
 from plans.health import room_signals
 from plans.models import Milestone, Plan, Task, TaskStatus
 from plans.selectors import room_schedule
@@ -601,13 +601,12 @@ class TokenView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         # The sign-in page's limits hold here too: per email and per client address.
-        if wait := sign_in_wait(request, data["email"]):
+        if wait := sign_in_attempt(request, data["email"]):
             raise Throttled(wait=wait, detail="Too many failed sign-ins; try again later.")
         user = authenticate(request._request, username=data["email"], password=data["password"])
-        if user is None:
-            sign_in_failed(request, data["email"])
+        if user is None:  # the attempt taken above stays counted
             raise ValidationError({"non_field_errors": ["Wrong email or password."]})
-        sign_in_succeeded(user.email)
+        sign_in_succeeded(request, user.email)
         memberships = Membership.objects.filter(user=user).select_related("org")
         if "organization" in data:
             memberships = memberships.filter(org_id=data["organization"])

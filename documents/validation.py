@@ -3,8 +3,9 @@
 Allowed: PDF, PNG, JPEG, Word/Excel/PowerPoint (OOXML: a zip with the parts such a
 document has, no macros), CSV and plain text (valid UTF-8, no NUL bytes). Refused:
 everything else, HTML/SVG/XML, files whose first kilobyte holds markup a browser
-could take for a page (polyglots), PDFs with scripts or launch actions, and names
-whose extension does not match the content.
+could take for a page (polyglots), PDFs that cannot be read or that run scripts, launch
+programs, carry attachments and the like (parsed and walked: documents/pdfscan.py), and
+names whose extension does not match the content.
 """
 
 import hashlib
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 import filetype
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+
+from .pdfscan import pdf_refusal
 
 PDF = "application/pdf"
 PNG = "image/png"
@@ -50,9 +53,6 @@ MARKUP = re.compile(
     rb"<\s*(?:html|head|body|script|svg|iframe|object|embed|meta|link|style|img|a\s|"
     rb"!doctype|\?xml|xml|form|base|frameset|math)",
     re.IGNORECASE,
-)
-PDF_ACTIVE = re.compile(
-    rb"/(?:JavaScript|Launch|EmbeddedFile|RichMedia|XFA)\b|/JS\s*(?:\(|<|\d+\s+\d+\s+R)"
 )
 SNIFF_BYTES = 1024
 HEAD_BYTES = 8192
@@ -161,8 +161,8 @@ def inspect_upload(upload, *, max_bytes=None):
             "This file holds web-page markup (HTML or script) at its start and could be "
             "mistaken for a web page; it is not accepted."
         )
-    if content_type == PDF and PDF_ACTIVE.search(data):
-        raise UploadRejected("PDFs with scripts, attachments or launch actions are not accepted.")
+    if content_type == PDF and (why := pdf_refusal(data)):
+        raise UploadRejected(why)
     label, extensions = ALLOWED[content_type]
     if extension not in extensions:
         shown = extension or "no extension"

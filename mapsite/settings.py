@@ -166,10 +166,11 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 else:
     # A folder, not process memory: every web process sees the same counters
-    # (e.g. the buyer-link guessing limit).
+    # (e.g. the buyer-link guessing limit), incremented under a file lock so that
+    # processes counting at once count exactly (mapsite/cache.py).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "mapsite.cache.LockingFileBasedCache",
             "LOCATION": str(DATA_DIR / "cache"),
         }
     }
@@ -308,7 +309,8 @@ PASSWORD_RESET_WINDOW = int(env("PASSWORD_RESET_WINDOW", "3600"))
 BUYER_LINK_MISS_LIMIT = int(env("BUYER_LINK_MISS_LIMIT", "20"))
 BUYER_LINK_MISS_WINDOW = int(env("BUYER_LINK_MISS_WINDOW", "600"))
 # How many reverse proxies sit in front of the app (their X-Forwarded-For entries are
-# trusted to find the client's address). 0: use the connection's address.
+# trusted to find the client's address). 0: use the connection's address. The compose
+# file sets 1 (its web port is meant to sit behind one proxy).
 TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
 # Overdue alerts: how often beat runs the sweep, and how delivery retries.
 ALERT_SWEEP_MINUTES = int(env("ALERT_SWEEP_MINUTES", "15"))

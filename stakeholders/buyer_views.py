@@ -19,7 +19,7 @@ from .access import (
     link_find,
     link_refresh_request,
 )
-from .throttle import guessing_blocked, record_miss
+from .throttle import guess_allowed, not_a_miss
 
 # No third-party origin for anything; no inline script or style.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -121,12 +121,12 @@ def open_link(request, token):
     if request.method not in ("GET", "POST"):
         # Not require_http_methods: it would log the path, and so the token.
         return protect(HttpResponseNotAllowed(["GET", "POST"]), quiet=True)
-    if guessing_blocked(request):
+    if not guess_allowed(request):
         return protect(render(request, "buyer/slow_down.html", status=429), quiet=True)
     link = link_find(token)
     if link is None:
-        record_miss(request)
-        return not_found(request)
+        return not_found(request)  # the attempt taken above stays counted: a miss
+    not_a_miss(request)
     if link.state != "active":
         sent = None
         if request.method == "POST" and link.state == "expired":

@@ -38,7 +38,7 @@ def _own_cache(settings, tmp_path):
     """A shared (file) cache of this test's own, like every web process would share."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "mapsite.cache.LockingFileBasedCache",
             "LOCATION": str(tmp_path / "cache"),
         }
     }
@@ -379,11 +379,13 @@ def test_the_count_lives_in_the_shared_cache(token):
     assert Client(REMOTE_ADDR="203.0.113.7").get(open_url(token)).status_code == 303
 
 
-@pytest.fixture(params=["filebased.FileBasedCache", "locmem.LocMemCache"])
+@pytest.fixture(
+    params=["mapsite.cache.LockingFileBasedCache", "django.core.cache.backends.locmem.LocMemCache"]
+)
 def any_cache(request, settings, tmp_path):
     settings.CACHES = {
         "default": {
-            "BACKEND": f"django.core.cache.backends.{request.param}",
+            "BACKEND": request.param,
             "LOCATION": str(tmp_path / "window-cache"),
         }
     }

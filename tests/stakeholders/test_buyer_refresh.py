@@ -24,7 +24,7 @@ CSRF = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+|("X-CSRFToken": ")
 def _own_cache(settings, tmp_path):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "mapsite.cache.LockingFileBasedCache",
             "LOCATION": str(tmp_path / "cache"),
         }
     }

@@ -30,7 +30,7 @@ def _own_cache(settings, tmp_path):
     """A cache of this test's own: guessing counters never leak between tests."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "mapsite.cache.LockingFileBasedCache",
             "LOCATION": str(tmp_path / "cache"),
         }
     }
