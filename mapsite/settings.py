@@ -172,6 +172,9 @@ else:
         "default": {
             "BACKEND": "mapsite.cache.LockingFileBasedCache",
             "LOCATION": str(DATA_DIR / "cache"),
+            # Django culls a third of the entries at random past 300, which would
+            # forget rate-limit counters under load; keep far more than a busy day's.
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
         }
     }
     CELERY_QUEUE_DIR = DATA_DIR / "celery" / "queue"
