@@ -186,7 +186,7 @@ def test_what_you_owe_lists_my_open_tasks_soonest_first(buyer, milestone, me, ro
 
 def test_what_you_owe_shows_overdue_days(buyer, milestone, me):
     TaskFactory(milestone=milestone, owner=me, title="Late", due_date=days(-2))
-    assert "2 days overdue" in section(page(buyer), "owe-h")
+    assert "2 days late" in section(page(buyer), "owe-h")
 
 
 def test_what_you_owe_comes_before_the_full_plan(buyer, my_task):
@@ -950,3 +950,18 @@ def test_whole_buyer_page_is_under_150_kb(room, owner):
         with open(path, "rb") as fh:
             total += len(fh.read())
     assert total < 150 * 1024, total
+
+
+def test_lateness_is_told_in_the_buyers_words(buyer, milestone, me):
+    """The sweep's levels are the seller's words: the buyer reads how late a task is and
+    whether a reminder went out (at +7 the owner and the champion get one by email)."""
+    from alerts.services import sweep_overdue
+
+    for title, late in (("Three late", 3), ("Eight late", 8)):
+        task = TaskFactory(milestone=milestone, owner=me, title=title, due_date=days(-late))
+    sweep_overdue()
+    html = page(buyer)
+    assert "flagged" not in html and "alerted" not in html
+    assert "3 days late</span>" in html
+    assert "8 days late — reminder sent</span>" in html
+    assert task.title in section(html, "owe-h")
