@@ -158,6 +158,7 @@ def comment_add(request, pk):
             "errors": errors,
             "post_url": request.path,
             "draft": request.POST.get("body", "") if errors else "",
+            "answered": True,  # focus back in the box, and the count updated
         },
         status=status,
     )

@@ -405,6 +405,7 @@ def comment_add(request, room_id, pk):
             "errors": errors,
             "post_url": request.path,
             "draft": request.POST.get("body", "") if errors else "",
+            "answered": True,  # focus back in the box, and the count updated
         },
         status=status,
     )

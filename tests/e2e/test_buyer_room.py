@@ -48,6 +48,9 @@ def test_buyer_link_round_trip(browser, live_server, settings):
         card.get_by_label(f"Comment on {task.title}").fill("Presented; David approved it.")
         card.get_by_role("button", name="Comment").click()
         expect(card.locator(".thread")).to_contain_text("Presented; David approved it.")
+        # Focus is back in the box for the next comment, and the count says 1.
+        expect(card.get_by_label(f"Comment on {task.title}")).to_be_focused()
+        expect(card.locator("summary")).to_have_text("Comments (1)")
         buyer.get_by_role("button", name="We agree to this plan").click()
         expect(buyer.get_by_text("your agreement is recorded")).to_be_visible()
 

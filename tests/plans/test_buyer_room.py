@@ -610,6 +610,22 @@ def test_buyer_comment_is_seen_by_the_seller(buyer, owner_client, my_task, room,
     assert "Presented; approved." in seller_html and "Maria Lopez (Buyer)" in seller_html
 
 
+def test_a_posted_comment_puts_focus_back_in_the_box_and_updates_the_count(
+    buyer, owner_client, my_task, room
+):
+    for client, url in (
+        (buyer, reverse("buyer:comment_add", args=[my_task.pk])),
+        (owner_client, reverse("plans:comment_add", args=[room.pk, my_task.pk])),
+    ):
+        html = client.post(url, {"body": "Noted."}, **HX).content.decode()
+        assert re.search(r'<textarea id="comment-[^"]+"[^>]* autofocus>', html)
+        count = Comment.objects.filter(task=my_task).count()
+        assert f'<span id="comments-n-{my_task.pk}" hx-swap-oob="true">{count}</span>' in html
+    page_html = page(buyer)
+    assert f'Comments (<span id="comments-n-{my_task.pk}">2</span>)' in page_html
+    assert " autofocus>" not in task_html(page_html, my_task)
+
+
 def test_seller_comment_is_seen_by_the_buyer(buyer, owner_client, owner, my_task, room):
     response = owner_client.post(
         reverse("plans:comment_add", args=[room.pk, my_task.pk]),
