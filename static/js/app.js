@@ -130,3 +130,15 @@ document.addEventListener("click", async (event) => {
   }, true);
   document.addEventListener("focusout", (e) => row(e.target) && held.has(e.target) && settle(e.target, true));
 })();
+
+// One live region for the whole page (#announce): what a save answered ("Saved", or why
+// not) is read out there, since a region swapped in with the answer may never be.
+document.addEventListener("htmx:afterSettle", (event) => {
+  const region = document.getElementById("announce");
+  let scope = event.detail.elt;
+  if (scope && !scope.isConnected && scope.id) scope = document.getElementById(scope.id);
+  const news = region && scope && scope.querySelector(".row-meta .errorlist, .row-meta .saved");
+  if (!news) return;
+  region.textContent = "";
+  setTimeout(() => { region.textContent = news.textContent.trim(); }, 50);
+});

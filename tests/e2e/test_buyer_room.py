@@ -41,6 +41,7 @@ def test_buyer_link_round_trip(browser, live_server, settings):
         card = buyer.locator(f"#task-{task.pk}")
         card.get_by_label("Status").select_option("done")
         expect(card.locator(".saved")).to_be_visible()
+        expect(buyer.locator("#announce")).to_have_text("Saved")  # the page's one live region
         card.get_by_label("Completion evidence").fill("Approval email from David, 14:02")
         card.get_by_label("Completion evidence").press("Tab")
         expect(card.locator(".saved")).to_be_visible()
