@@ -20,23 +20,18 @@ Outcomes:
 puts back rows a worker left in "sending" when it died.
 """
 
-import http.client
-import ipaddress
 import json
 import logging
 import random
 import smtplib
-import socket
-import urllib.error
-import urllib.request
-from datetime import UTC, timedelta
-from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db.models import F
 from django.utils import timezone
+
+from mapsite import outbound
 
 from . import messages
 from .models import AlertSettings, Channel, Notification, Status
@@ -47,13 +42,10 @@ log = logging.getLogger(__name__)
 MAX_RETRY_DELAY = timedelta(hours=1)
 # A row still "sending" this long after it was claimed belonged to a worker that died.
 STUCK_AFTER = timedelta(minutes=10)
-# How much of a Slack error body is kept (enough to read "invalid_token").
-ERROR_BODY_CHARS = 200
 
 NO_SLACK = "Slack is not configured for this organisation"
 SLACK_OFF = "Slack alerts are turned off"
 EMAIL_OFF = "Emails are turned off"
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 
 class DeliveryError(Exception):
@@ -73,129 +65,32 @@ class DeliveryError(Exception):
 # --- Slack ----------------------------------------------------------------------------
 
 
-def is_loopback(host):
-    host = (host or "").strip("[]").lower()
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def local_webhooks_allowed():
-    """Plain-http webhooks on this machine (a local stand-in for Slack): outside
-    production, or with DEBUG on. ``ALERT_ALLOW_LOCAL_WEBHOOKS`` overrides."""
-    default = settings.DEBUG or not getattr(settings, "PRODUCTION", False)
-    return bool(getattr(settings, "ALERT_ALLOW_LOCAL_WEBHOOKS", default))
-
-
-def webhook_url_problem(url):
-    """Why ``url`` is not acceptable as a webhook URL, or None when it is."""
-    try:
-        parts = urlsplit(url or "")
-        host = parts.hostname
-    except ValueError:
-        return "Enter a valid URL."
-    if not host:
-        return "Enter a valid URL."
-    if parts.scheme == "https":
-        return None
-    if parts.scheme == "http" and is_loopback(host) and local_webhooks_allowed():
-        return None
-    if parts.scheme == "http" and is_loopback(host):
-        return "The webhook URL must start with https:// (plain http only for local testing)."
-    return "The webhook URL must start with https://"
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Webhooks (Slack's, an organisation's) answer directly; a redirect is reported as
-    the answer, never followed."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-def http_opener(host):
-    """A urllib opener for outgoing webhooks: never follows redirects, and bypasses any
-    proxy from the environment for this machine's own addresses."""
-    if is_loopback(host):
-        # A proxy from the environment must not swallow requests to this machine.
-        return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
-    return urllib.request.build_opener(_NoRedirect)
-
-
-def retry_after_seconds(value):
-    """Seconds a Retry-After header asks for (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when is None:
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - timezone.now()).total_seconds()
-    return max(0.0, seconds)
-
-
 def post_to_slack(url, text, *, timeout=None):
-    """POST ``{"text": text}`` to an incoming-webhook URL; raise DeliveryError if it
-    was not accepted (``retryable`` tells whether waiting may help)."""
-    problem = webhook_url_problem(url)
-    if problem:
-        raise DeliveryError(problem, retryable=False)
+    """POST ``{"text": text}`` to an incoming-webhook URL through mapsite.outbound (the
+    address rule, no redirects); raise DeliveryError with a short status if it was not
+    accepted (``retryable`` tells whether waiting may help)."""
     timeout = settings.ALERT_HTTP_TIMEOUT if timeout is None else timeout
-    request = urllib.request.Request(
-        url,
-        data=json.dumps({"text": text}).encode(),
-        headers={"Content-Type": "application/json", "User-Agent": "mapsite-alerts"},
-        method="POST",
-    )
     try:
-        with http_opener(urlsplit(url).hostname).open(request, timeout=timeout) as response:
-            response.read(1024)
-    except urllib.error.HTTPError as exc:
-        code = exc.code
-        try:
-            body = exc.read(ERROR_BODY_CHARS).decode("utf-8", "replace").strip()
-        except Exception:
-            body = ""
-        finally:
-            exc.close()
-        message = f"Slack answered HTTP {code}" + (f": {body}" if body else "")
-        if code in (408, 429) or code >= 500:
-            raise DeliveryError(
-                message,
-                retryable=True,
-                retry_after=retry_after_seconds(exc.headers.get("Retry-After")),
-            ) from None
-        if 300 <= code < 400:
-            message = f"Slack answered HTTP {code} (a redirect; check the webhook URL)"
-        raise DeliveryError(message, retryable=False) from None
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, TimeoutError | socket.timeout):
-            raise DeliveryError(_timeout_message(timeout)) from None
-        raise DeliveryError(f"Could not reach Slack: {reason}") from None
-    except TimeoutError:
-        raise DeliveryError(_timeout_message(timeout)) from None
-    except (http.client.HTTPException, OSError) as exc:
+        outbound.post(
+            url,
+            json.dumps({"text": text}).encode(),
+            {"Content-Type": "application/json", "User-Agent": "mapsite-alerts"},
+            timeout,
+        )
+    except outbound.OutboundError as exc:
         raise DeliveryError(
-            f"Could not reach Slack: {exc.__class__.__name__}: {exc}".rstrip(": ")
+            _slack_status(exc), retryable=exc.retryable, retry_after=exc.retry_after
         ) from None
-    except ValueError as exc:  # a URL urllib cannot use
-        raise DeliveryError(f"Invalid webhook URL: {exc}", retryable=False) from None
 
 
-def _timeout_message(timeout):
-    return f"Slack did not answer within {timeout:g} seconds (timed out)"
+def _slack_status(exc):
+    """What the admin is told: the short status, and Slack's own error code when its
+    answer was nothing but one (``invalid_token``, ``no_service``, …); never a body."""
+    if exc.code is None:
+        return f"Could not reach Slack: {exc.status}"
+    if 300 <= exc.code < 400:
+        return f"Slack answered HTTP {exc.code} (a redirect; check the webhook URL)"
+    return f"Slack answered HTTP {exc.code}" + (f": {exc.error_code}" if exc.error_code else "")
 
 
 # --- email ----------------------------------------------------------------------------
@@ -331,7 +226,7 @@ def deliver(notification_id, *, breaker=None, schedules=None):
         return status
     except Exception as exc:  # a bug or an unforeseen error: retried, and logged
         log.exception("Notification %s: unexpected error while sending", notification_id)
-        return _failed(notification, f"{exc.__class__.__name__}: {exc}", True, None)[0]
+        return _unexpected(notification, exc)
     now = timezone.now()
     if skipped:
         _finish(notification_id, status=Status.SKIPPED, last_error=skipped)
@@ -351,6 +246,12 @@ def deliver(notification_id, *, breaker=None, schedules=None):
         notification.attempts,
     )
     return Status.SENT
+
+
+def _unexpected(notification, exc):
+    """An error nobody foresaw: retried like a passing failure. Its text stays in the
+    server's log; the tenant is shown its kind only (it may quote anything)."""
+    return _failed(notification, f"unexpected error ({exc.__class__.__name__})", True, None)[0]
 
 
 def _failed(notification, error, retryable, retry_after):
