@@ -3,7 +3,10 @@
 ``deliver(id)`` claims a due, pending notification with a conditional UPDATE (pending
 → sending, attempts + 1): whoever changes the row sends it, everybody else finds
 nothing to claim. So the same id enqueued twice, or handed to five workers at once,
-is still sent once.
+is still sent once. The one exception: a worker killed after the channel took the
+message but before it marked the row sent leaves it "sending"; ``deliver_due`` puts it
+back and it goes out again. Delivery is therefore at least once: emails carry the same
+Message-ID on every attempt, Slack has no such key (docs/OPERATIONS.md, Security).
 
 Outcomes:
 
@@ -25,6 +28,7 @@ import logging
 import random
 import smtplib
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -96,13 +100,25 @@ def _slack_status(exc):
 # --- email ----------------------------------------------------------------------------
 
 
-def send_email(*, subject, text, to, from_email=None):
+def message_id(notification):
+    """The notification's Message-ID, the same on every attempt, so a message sent
+    twice (delivery is at least once) is recognisable as one: from its id, its
+    organisation's (installations sharing a domain differ there) and the site's domain."""
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    if ":" in domain:
+        domain = f"[{domain}]"
+    org = str(notification.org_id).replace("-", "")
+    return f"<alert.{org}.{notification.pk}@{domain}>"
+
+
+def send_email(*, subject, text, to, from_email=None, message_id=None):
     try:
         EmailMessage(
             subject,
             text,
             from_email or settings.DEFAULT_FROM_EMAIL,
             [to],
+            headers={"Message-ID": message_id} if message_id else None,
         ).send()
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _msg in exc.recipients.values()]
@@ -142,17 +158,19 @@ def retry_delay(attempts, retry_after=None):
     return timedelta(seconds=min(seconds, cap))
 
 
-def claim(notification_id, now=None):
+def claim(notification_id, now=None, attempts=None):
     """Pending and due → sending (attempts + 1); True if this caller got it.
+    ``attempts``: claim it only if it still has that many (as the caller read it).
 
     ``next_attempt_at`` is set to the claim time, so a row stuck in "sending" can be
     recognised later by its age."""
     now = now or timezone.now()
-    return bool(
-        Notification.objects.filter(
-            pk=notification_id, status=Status.PENDING, next_attempt_at__lte=now
-        ).update(status=Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now)
+    rows = Notification.objects.filter(
+        pk=notification_id, status=Status.PENDING, next_attempt_at__lte=now
     )
+    if attempts is not None:
+        rows = rows.filter(attempts=attempts)
+    return bool(rows.update(status=Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now))
 
 
 def _finish(notification_id, **fields):
@@ -191,6 +209,7 @@ def _send(notification, alert_settings):
             text=payload.get("text") or "",
             to=notification.recipient,
             from_email=alert_settings.sender_email if alert_settings else None,
+            message_id=message_id(notification),
         )
         return None
     raise DeliveryError(f"Unknown channel {notification.channel!r}", retryable=False)
@@ -207,17 +226,32 @@ def deliver(notification_id, *, breaker=None, schedules=None):
     ("sent", "pending", "failed", "skipped"), or None when there was nothing to claim
     (not due, already sent, or another worker has it).
 
+    Everything that takes time is done before the claim (reading the row and the
+    settings, writing the message from the task), so claim → send → mark sent follow
+    each other with nothing in between: a worker killed mid-send, the one way a message
+    goes out twice, has as small a window as can be.
+
     ``breaker`` (a dict, from ``deliver_due``) records channels that just failed in a
     way that may pass, with the time they may be tried again; ``schedules`` (a dict,
     from ``deliver_due``) keeps each room's schedule, projected once for the run."""
-    if not claim(notification_id):
-        return None
-    notification = Notification.objects.filter(pk=notification_id).first()
-    if notification is None:  # deleted in between
+    notification = Notification.objects.filter(
+        pk=notification_id, status=Status.PENDING, next_attempt_at__lte=timezone.now()
+    ).first()
+    if notification is None:
         return None
     alert_settings = AlertSettings.objects.filter(org_id=notification.org_id).first()
+    unexpected = None
     try:
         notification.payload = _message(notification, schedules)
+    except Exception as exc:  # a bug: recorded as an attempt below, and logged
+        log.exception("Notification %s: unexpected error while writing it", notification_id)
+        unexpected = exc
+    if not claim(notification_id, attempts=notification.attempts):
+        return None
+    notification.attempts += 1
+    if unexpected is not None:
+        return _unexpected(notification, unexpected)
+    try:
         skipped = _send(notification, alert_settings)
     except DeliveryError as exc:
         status, next_at = _failed(notification, exc.message, exc.retryable, exc.retry_after)
@@ -227,7 +261,6 @@ def deliver(notification_id, *, breaker=None, schedules=None):
     except Exception as exc:  # a bug or an unforeseen error: retried, and logged
         log.exception("Notification %s: unexpected error while sending", notification_id)
         return _unexpected(notification, exc)
-    now = timezone.now()
     if skipped:
         _finish(notification_id, status=Status.SKIPPED, last_error=skipped)
         log.info("Notification %s not sent: %s", notification_id, skipped)
@@ -235,7 +268,7 @@ def deliver(notification_id, *, breaker=None, schedules=None):
     _finish(
         notification_id,
         status=Status.SENT,
-        sent_at=now,
+        sent_at=timezone.now(),
         last_error="",
         payload=notification.payload,
     )

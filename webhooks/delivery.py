@@ -2,7 +2,9 @@
 
 Like the alerts' outbox (alerts/delivery.py): a delivery is claimed with a conditional
 UPDATE (pending and due → sending, attempts + 1), so whoever changes the row sends it
-and a row queued twice is sent once. A 2xx answer delivers it. A failure that may pass
+and a row queued twice is sent once (at least once if a worker dies mid-send: the
+receiver tells a resend by ``Mapsite-Delivery`` and the event id). A 2xx answer
+delivers it. A failure that may pass
 (network error, timeout, 408, 429, 5xx) puts it back with exponential backoff until
 ``WEBHOOK_MAX_ATTEMPTS``; other answers (4xx: the receiver refused it) fail it at once.
 Admins see every delivery and may resend one.
@@ -94,12 +96,17 @@ def post(delivery):
         ) from None
 
 
-def claim(delivery_id, now=None):
+def claim(delivery_id, now=None, attempts=None):
+    """Pending and due → sending (attempts + 1); True if this caller got it.
+    ``attempts``: only if it still has that many (as the caller read it)."""
     now = now or timezone.now()
+    rows = Delivery.objects.filter(
+        pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    )
+    if attempts is not None:
+        rows = rows.filter(attempts=attempts)
     return bool(
-        Delivery.objects.filter(
-            pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-        ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now)
+        rows.update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now)
     )
 
 
@@ -109,12 +116,18 @@ def _finish(delivery_id, **fields):
 
 def deliver(delivery_id):
     """Send one delivery if it is pending and due; its status afterwards, or None when
-    there was nothing to claim."""
-    if not claim(delivery_id):
+    there was nothing to claim. The row and its endpoint are read before the claim, so
+    claim → send → mark delivered follow each other with nothing in between (a worker
+    killed mid-send, the one way an event goes out twice, has as small a window as can
+    be; receivers tell a resend by its Mapsite-Delivery and event id)."""
+    delivery = (
+        Delivery.objects.select_related("endpoint")
+        .filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now())
+        .first()
+    )
+    if delivery is None or not claim(delivery_id, attempts=delivery.attempts):
         return None
-    delivery = Delivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
-    if delivery is None:
-        return None
+    delivery.attempts += 1
     try:
         code = post(delivery)
     except SendError as exc:

@@ -311,6 +311,32 @@ def test_email_without_settings_uses_the_default_sender(org, mailoutbox):
     assert len(mailoutbox) == 1
 
 
+def test_an_email_sent_twice_carries_the_same_message_id(settings, org, mailoutbox, clock):
+    """Delivery is at least once: a worker killed after the mail server took a message,
+    before marking it sent, leaves the row "sending"; it is put back and sent again.
+    Both copies carry the same Message-ID, so the second is recognisable as a resend."""
+    settings.SITE_URL = "https://rooms.example.com"
+    n = make_notification(org, channel=Channel.EMAIL)
+    other = make_notification(org, channel=Channel.EMAIL, recipient="cfo@acme.example")
+
+    assert delivery.deliver(n.pk) == Status.SENT
+    # What the killed worker leaves behind: claimed, sent, never marked.
+    Notification.objects.filter(pk=n.pk).update(
+        status=Status.SENDING, sent_at=None, next_attempt_at=clock.now
+    )
+    clock.advance(11 * 60)
+    assert delivery.deliver_due() == {Status.SENT: 2}
+
+    ids = {}
+    for message in mailoutbox:
+        ids.setdefault(message.to[0], []).append(message.message()["Message-ID"])
+    assert ids == {
+        "champion@acme.example": [f"<alert.{org.pk.hex}.{n.pk}@rooms.example.com>"] * 2,
+        "cfo@acme.example": [f"<alert.{org.pk.hex}.{other.pk}@rooms.example.com>"],
+    }
+    assert _refresh(n).attempts == 2
+
+
 def test_emails_turned_off_are_skipped(org, mailoutbox):
     AlertSettings.objects.create(org=org, email_enabled=False)
     n = make_notification(org, channel=Channel.EMAIL)

@@ -82,6 +82,10 @@ def test_a_completed_task_is_delivered_signed_after_a_failure_and_only_once(
     )
     headers = receiver.accepted[0].headers
     assert headers["Mapsite-Event"] in EventType.values and headers["Mapsite-Delivery"]
+    # A retry is recognisable: the same delivery id and event id as the first attempt.
+    again = next(r for r in receiver.accepted if r.json["id"] == retried.json["id"])
+    for name in ("Mapsite-Delivery", "Mapsite-Event-Id"):
+        assert again.headers[name] == retried.headers[name]
     row = Delivery.objects.get(event_type="task.completed")
     assert row.status == DeliveryStatus.DELIVERED and row.response_code == 200
     assert row.attempts in (1, 2)
