@@ -279,7 +279,7 @@ def url_problem(url):
         return refused.message
     try:
         addresses = _resolve(parsed)
-    except (OSError, UnicodeError):
+    except (OSError, ValueError):
         addresses = []  # does not resolve now: checked again when used
     if any(refusal(a) for a in addresses):
         return NOT_ALLOWED
@@ -307,7 +307,7 @@ def explain(url):
     origin = f"{parsed.scheme}://{host}:{parsed.port}"
     try:
         addresses = _resolve(parsed)
-    except (OSError, UnicodeError):
+    except (OSError, ValueError):
         return Verdict(origin, url_problem(url), [], False)
     rows = [(a, refusal(a), allowed_by(a)) for a in addresses]
     return Verdict(origin, url_problem(url), rows, True)
@@ -379,7 +379,7 @@ def post(url, body, headers, timeout):
         raise OutboundError(URL_NOT_ALLOWED, retryable=False) from None
     try:
         addresses = _resolve(parsed)
-    except (OSError, UnicodeError):
+    except (OSError, ValueError):
         raise OutboundError(HOST_NOT_FOUND) from None
     if any(refusal(a) for a in addresses):
         raise OutboundError(ADDRESS_NOT_ALLOWED, retryable=False)
