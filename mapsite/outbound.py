@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.utils import timezone
@@ -238,6 +238,7 @@ def _parse(url):
     if address is not None:
         host = str(address)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    target = quote(target, safe="!#$%&'()*+,/:;=?@[]~")  # non-ASCII as %XX, as browsers do
     return _Url(scheme, host, port or (443 if scheme == "https" else 80), target, address)
 
 

@@ -213,6 +213,12 @@ def test_the_name_is_sent_as_host_while_the_checked_address_is_dialled(
     assert request["path"] == "/hooks?x=1"
 
 
+def test_a_path_beyond_ascii_is_sent_percent_encoded(allow_local_receivers, recorder):
+    assert _post(f"http://127.0.0.1:{recorder.port}/hooks/café?q=ü") == 200
+
+    assert recorder.requests[0]["path"] == "/hooks/caf%C3%A9?q=%C3%BC"
+
+
 def test_dns_rebinding_after_the_save_check_is_refused_when_connecting(monkeypatch, recorder):
     """Simulated DNS rebinding (the only reason this test replaces the resolver): the
     name answers a public address when the URL is saved, then 127.0.0.1."""
