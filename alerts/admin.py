@@ -41,6 +41,13 @@ class AlertSettingsAdmin(OrgScopedAdmin, admin.ModelAdmin):
         obj.updated_at = timezone.now()
         super().save_model(request, obj, form, change)
 
+    def render_change_form(self, request, context, *args, **kwargs):
+        """A refused form (a webhook URL that is not allowed) answers 400, not 200."""
+        response = super().render_change_form(request, context, *args, **kwargs)
+        if request.method == "POST" and context.get("errors"):
+            response.status_code = 400
+        return response
+
 
 class ReadOnlyAdmin(OrgScopedAdmin, admin.ModelAdmin):
     def has_add_permission(self, request):

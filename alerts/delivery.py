@@ -3,7 +3,10 @@
 ``deliver(id)`` claims a due, pending notification with a conditional UPDATE (pending
 → sending, attempts + 1): whoever changes the row sends it, everybody else finds
 nothing to claim. So the same id enqueued twice, or handed to five workers at once,
-is still sent once.
+is still sent once. The one exception: a worker killed after the channel took the
+message but before it marked the row sent leaves it "sending"; ``deliver_due`` puts it
+back and it goes out again. Delivery is therefore at least once: emails carry the same
+Message-ID on every attempt, Slack has no such key (docs/OPERATIONS.md, Security).
 
 Outcomes:
 
@@ -20,23 +23,19 @@ Outcomes:
 puts back rows a worker left in "sending" when it died.
 """
 
-import http.client
-import ipaddress
 import json
 import logging
 import random
 import smtplib
-import socket
-import urllib.error
-import urllib.request
-from datetime import UTC, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db.models import F
 from django.utils import timezone
+
+from mapsite import outbound
 
 from . import messages
 from .models import AlertSettings, Channel, Notification, Status
@@ -47,13 +46,10 @@ log = logging.getLogger(__name__)
 MAX_RETRY_DELAY = timedelta(hours=1)
 # A row still "sending" this long after it was claimed belonged to a worker that died.
 STUCK_AFTER = timedelta(minutes=10)
-# How much of a Slack error body is kept (enough to read "invalid_token").
-ERROR_BODY_CHARS = 200
 
 NO_SLACK = "Slack is not configured for this organisation"
 SLACK_OFF = "Slack alerts are turned off"
 EMAIL_OFF = "Emails are turned off"
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 
 class DeliveryError(Exception):
@@ -73,141 +69,56 @@ class DeliveryError(Exception):
 # --- Slack ----------------------------------------------------------------------------
 
 
-def is_loopback(host):
-    host = (host or "").strip("[]").lower()
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def local_webhooks_allowed():
-    """Plain-http webhooks on this machine (a local stand-in for Slack): outside
-    production, or with DEBUG on. ``ALERT_ALLOW_LOCAL_WEBHOOKS`` overrides."""
-    default = settings.DEBUG or not getattr(settings, "PRODUCTION", False)
-    return bool(getattr(settings, "ALERT_ALLOW_LOCAL_WEBHOOKS", default))
-
-
-def webhook_url_problem(url):
-    """Why ``url`` is not acceptable as a webhook URL, or None when it is."""
-    try:
-        parts = urlsplit(url or "")
-        host = parts.hostname
-    except ValueError:
-        return "Enter a valid URL."
-    if not host:
-        return "Enter a valid URL."
-    if parts.scheme == "https":
-        return None
-    if parts.scheme == "http" and is_loopback(host) and local_webhooks_allowed():
-        return None
-    if parts.scheme == "http" and is_loopback(host):
-        return "The webhook URL must start with https:// (plain http only for local testing)."
-    return "The webhook URL must start with https://"
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Webhooks (Slack's, an organisation's) answer directly; a redirect is reported as
-    the answer, never followed."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-def http_opener(host):
-    """A urllib opener for outgoing webhooks: never follows redirects, and bypasses any
-    proxy from the environment for this machine's own addresses."""
-    if is_loopback(host):
-        # A proxy from the environment must not swallow requests to this machine.
-        return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
-    return urllib.request.build_opener(_NoRedirect)
-
-
-def retry_after_seconds(value):
-    """Seconds a Retry-After header asks for (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when is None:
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - timezone.now()).total_seconds()
-    return max(0.0, seconds)
-
-
 def post_to_slack(url, text, *, timeout=None):
-    """POST ``{"text": text}`` to an incoming-webhook URL; raise DeliveryError if it
-    was not accepted (``retryable`` tells whether waiting may help)."""
-    problem = webhook_url_problem(url)
-    if problem:
-        raise DeliveryError(problem, retryable=False)
+    """POST ``{"text": text}`` to an incoming-webhook URL through mapsite.outbound (the
+    address rule, no redirects); raise DeliveryError with a short status if it was not
+    accepted (``retryable`` tells whether waiting may help)."""
     timeout = settings.ALERT_HTTP_TIMEOUT if timeout is None else timeout
-    request = urllib.request.Request(
-        url,
-        data=json.dumps({"text": text}).encode(),
-        headers={"Content-Type": "application/json", "User-Agent": "mapsite-alerts"},
-        method="POST",
-    )
     try:
-        with http_opener(urlsplit(url).hostname).open(request, timeout=timeout) as response:
-            response.read(1024)
-    except urllib.error.HTTPError as exc:
-        code = exc.code
-        try:
-            body = exc.read(ERROR_BODY_CHARS).decode("utf-8", "replace").strip()
-        except Exception:
-            body = ""
-        finally:
-            exc.close()
-        message = f"Slack answered HTTP {code}" + (f": {body}" if body else "")
-        if code in (408, 429) or code >= 500:
-            raise DeliveryError(
-                message,
-                retryable=True,
-                retry_after=retry_after_seconds(exc.headers.get("Retry-After")),
-            ) from None
-        if 300 <= code < 400:
-            message = f"Slack answered HTTP {code} (a redirect; check the webhook URL)"
-        raise DeliveryError(message, retryable=False) from None
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, TimeoutError | socket.timeout):
-            raise DeliveryError(_timeout_message(timeout)) from None
-        raise DeliveryError(f"Could not reach Slack: {reason}") from None
-    except TimeoutError:
-        raise DeliveryError(_timeout_message(timeout)) from None
-    except (http.client.HTTPException, OSError) as exc:
+        outbound.post(
+            url,
+            json.dumps({"text": text}).encode(),
+            {"Content-Type": "application/json", "User-Agent": "mapsite-alerts"},
+            timeout,
+        )
+    except outbound.OutboundError as exc:
         raise DeliveryError(
-            f"Could not reach Slack: {exc.__class__.__name__}: {exc}".rstrip(": ")
+            _slack_status(exc), retryable=exc.retryable, retry_after=exc.retry_after
         ) from None
-    except ValueError as exc:  # a URL urllib cannot use
-        raise DeliveryError(f"Invalid webhook URL: {exc}", retryable=False) from None
 
 
-def _timeout_message(timeout):
-    return f"Slack did not answer within {timeout:g} seconds (timed out)"
+def _slack_status(exc):
+    """What the admin is told: the short status, and Slack's own error code when its
+    answer was nothing but one (``invalid_token``, ``no_service``, …); never a body."""
+    if exc.code is None:
+        return f"Could not reach Slack: {exc.status}"
+    if 300 <= exc.code < 400:
+        return f"Slack answered HTTP {exc.code} (a redirect; check the webhook URL)"
+    return f"Slack answered HTTP {exc.code}" + (f": {exc.error_code}" if exc.error_code else "")
 
 
 # --- email ----------------------------------------------------------------------------
 
 
-def send_email(*, subject, text, to, from_email=None):
+def message_id(notification):
+    """The notification's Message-ID, the same on every attempt, so a message sent
+    twice (delivery is at least once) is recognisable as one: from its id, its
+    organisation's (installations sharing a domain differ there) and the site's domain."""
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    if ":" in domain:
+        domain = f"[{domain}]"
+    org = str(notification.org_id).replace("-", "")
+    return f"<alert.{org}.{notification.pk}@{domain}>"
+
+
+def send_email(*, subject, text, to, from_email=None, message_id=None):
     try:
         EmailMessage(
             subject,
             text,
             from_email or settings.DEFAULT_FROM_EMAIL,
             [to],
+            headers={"Message-ID": message_id} if message_id else None,
         ).send()
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _msg in exc.recipients.values()]
@@ -247,17 +158,19 @@ def retry_delay(attempts, retry_after=None):
     return timedelta(seconds=min(seconds, cap))
 
 
-def claim(notification_id, now=None):
+def claim(notification_id, now=None, attempts=None):
     """Pending and due → sending (attempts + 1); True if this caller got it.
+    ``attempts``: claim it only if it still has that many (as the caller read it).
 
     ``next_attempt_at`` is set to the claim time, so a row stuck in "sending" can be
     recognised later by its age."""
     now = now or timezone.now()
-    return bool(
-        Notification.objects.filter(
-            pk=notification_id, status=Status.PENDING, next_attempt_at__lte=now
-        ).update(status=Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now)
+    rows = Notification.objects.filter(
+        pk=notification_id, status=Status.PENDING, next_attempt_at__lte=now
     )
+    if attempts is not None:
+        rows = rows.filter(attempts=attempts)
+    return bool(rows.update(status=Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now))
 
 
 def _finish(notification_id, **fields):
@@ -296,6 +209,7 @@ def _send(notification, alert_settings):
             text=payload.get("text") or "",
             to=notification.recipient,
             from_email=alert_settings.sender_email if alert_settings else None,
+            message_id=message_id(notification),
         )
         return None
     raise DeliveryError(f"Unknown channel {notification.channel!r}", retryable=False)
@@ -312,17 +226,32 @@ def deliver(notification_id, *, breaker=None, schedules=None):
     ("sent", "pending", "failed", "skipped"), or None when there was nothing to claim
     (not due, already sent, or another worker has it).
 
+    Everything that takes time is done before the claim (reading the row and the
+    settings, writing the message from the task), so claim → send → mark sent follow
+    each other with nothing in between: a worker killed mid-send, the one way a message
+    goes out twice, has as small a window as can be.
+
     ``breaker`` (a dict, from ``deliver_due``) records channels that just failed in a
     way that may pass, with the time they may be tried again; ``schedules`` (a dict,
     from ``deliver_due``) keeps each room's schedule, projected once for the run."""
-    if not claim(notification_id):
-        return None
-    notification = Notification.objects.filter(pk=notification_id).first()
-    if notification is None:  # deleted in between
+    notification = Notification.objects.filter(
+        pk=notification_id, status=Status.PENDING, next_attempt_at__lte=timezone.now()
+    ).first()
+    if notification is None:
         return None
     alert_settings = AlertSettings.objects.filter(org_id=notification.org_id).first()
+    unexpected = None
     try:
         notification.payload = _message(notification, schedules)
+    except Exception as exc:  # a bug: recorded as an attempt below, and logged
+        log.exception("Notification %s: unexpected error while writing it", notification_id)
+        unexpected = exc
+    if not claim(notification_id, attempts=notification.attempts):
+        return None
+    notification.attempts += 1
+    if unexpected is not None:
+        return _unexpected(notification, unexpected)
+    try:
         skipped = _send(notification, alert_settings)
     except DeliveryError as exc:
         status, next_at = _failed(notification, exc.message, exc.retryable, exc.retry_after)
@@ -331,8 +260,7 @@ def deliver(notification_id, *, breaker=None, schedules=None):
         return status
     except Exception as exc:  # a bug or an unforeseen error: retried, and logged
         log.exception("Notification %s: unexpected error while sending", notification_id)
-        return _failed(notification, f"{exc.__class__.__name__}: {exc}", True, None)[0]
-    now = timezone.now()
+        return _unexpected(notification, exc)
     if skipped:
         _finish(notification_id, status=Status.SKIPPED, last_error=skipped)
         log.info("Notification %s not sent: %s", notification_id, skipped)
@@ -340,7 +268,7 @@ def deliver(notification_id, *, breaker=None, schedules=None):
     _finish(
         notification_id,
         status=Status.SENT,
-        sent_at=now,
+        sent_at=timezone.now(),
         last_error="",
         payload=notification.payload,
     )
@@ -351,6 +279,12 @@ def deliver(notification_id, *, breaker=None, schedules=None):
         notification.attempts,
     )
     return Status.SENT
+
+
+def _unexpected(notification, exc):
+    """An error nobody foresaw: retried like a passing failure. Its text stays in the
+    server's log; the tenant is shown its kind only (it may quote anything)."""
+    return _failed(notification, f"unexpected error ({exc.__class__.__name__})", True, None)[0]
 
 
 def _failed(notification, error, retryable, retry_after):

@@ -6,6 +6,7 @@ Production (MAPSITE_ENV=production): DATABASE_URL, REDIS_URL, SECRET_KEY and
 ALLOWED_HOSTS are required.
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -320,6 +321,23 @@ ALERT_SWEEP_MINUTES = int(env("ALERT_SWEEP_MINUTES", "15"))
 ALERT_MAX_ATTEMPTS = int(env("ALERT_MAX_ATTEMPTS", "6"))
 ALERT_RETRY_BASE_SECONDS = int(env("ALERT_RETRY_BASE_SECONDS", "30"))
 ALERT_HTTP_TIMEOUT = float(env("ALERT_HTTP_TIMEOUT", "10"))
+
+
+def _networks(name):
+    """Comma-separated CIDR networks (10.1.0.0/16, fd00:1::/64); a mistake stops start-up."""
+    networks = []
+    for item in env_list(name):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=True)))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a network ({exc}).") from None
+    return networks
+
+
+# Outgoing requests (Slack, webhooks) never reach loopback, private, link-local or other
+# internal addresses (mapsite/outbound.py), except in these networks, which the operator
+# lets through (a CRM on the private network). Empty by default, in every mode.
+OUTBOUND_ALLOW_NETWORKS = _networks("OUTBOUND_ALLOW_NETWORKS")
 
 # --- REST API and webhooks ------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -5,6 +5,21 @@ from accounts.models import Role
 
 from .factories import PASSWORD, MembershipFactory, OrganizationFactory, RoomFactory
 
+# Internal addresses in the spellings that must all be refused where a URL is saved
+# (tests/test_outbound.py has the full list), and a name that resolves to one.
+INTERNAL_URLS = [
+    "https://127.0.0.1/services/x",
+    "https://localhost:6379/",
+    "https://10.0.0.1/",
+    "https://169.254.169.254/latest/meta-data/",
+    "https://[::ffff:127.0.0.1]/",
+    "https://[::1]/",
+    "https://0x7f000001/",
+    "https://2130706433/",
+    "https://0177.0.0.1/",
+    "https://127.1/",
+]
+
 
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
@@ -31,6 +46,14 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def allow_local_receivers(settings):
+    """The tests' receivers listen on 127.0.0.1, which outgoing requests may not reach
+    by default: let them through the way an operator lets a private network through
+    (OUTBOUND_ALLOW_NETWORKS), not by loosening the rule."""
+    settings.OUTBOUND_ALLOW_NETWORKS = ["127.0.0.0/8", "::1/128"]
 
 
 @pytest.fixture

@@ -1,6 +1,10 @@
 """A real HTTP server on 127.0.0.1 with scripted answers, for the services mapsite posts
 to (Slack's incoming webhooks, an organisation's webhook endpoint). Subclasses decide
-what a POST gets back in ``answer(handler, body)``: (status, headers, text)."""
+what a POST gets back in ``answer(handler, body)``: (status, headers, text).
+
+``host`` is the address it listens on (another loopback address, 127.0.0.2, can stand
+for an internal service); ``tls`` an ``ssl.SSLContext`` to serve HTTPS with (its URL
+then names ``localhost``, the name its test certificate is for)."""
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -9,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class ScriptedServer:
     path = "/"
 
-    def __init__(self):
+    def __init__(self, *, host="127.0.0.1", port=0, tls=None):
         self.requests = []
         self._script = []
         self._lock = threading.Lock()
@@ -36,10 +40,13 @@ class ScriptedServer:
             def log_message(self, format, *args):  # keep test output quiet
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}{self.path}"
+        self.url = f"http://{host}:{self.port}{self.path}"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+            self.url = f"https://localhost:{self.port}{self.path}"
         self._thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )

@@ -2,7 +2,9 @@
 
 Like the alerts' outbox (alerts/delivery.py): a delivery is claimed with a conditional
 UPDATE (pending and due → sending, attempts + 1), so whoever changes the row sends it
-and a row queued twice is sent once. A 2xx answer delivers it. A failure that may pass
+and a row queued twice is sent once (at least once if a worker dies mid-send: the
+receiver tells a resend by ``Mapsite-Delivery`` and the event id). A 2xx answer
+delivers it. A failure that may pass
 (network error, timeout, 408, 429, 5xx) puts it back with exponential backoff until
 ``WEBHOOK_MAX_ATTEMPTS``; other answers (4xx: the receiver refused it) fail it at once.
 Admins see every delivery and may resend one.
@@ -13,21 +15,17 @@ keyed with the endpoint's secret>``.
 
 import hashlib
 import hmac
-import http.client
 import json
 import logging
-import socket
 import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from alerts.delivery import http_opener, retry_after_seconds, retry_delay, webhook_url_problem
+from alerts.delivery import retry_delay
+from mapsite import outbound
 
 from .models import Delivery, DeliveryStatus
 
@@ -35,7 +33,6 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "Mapsite-Signature"
 STUCK_AFTER = timedelta(minutes=10)
-ERROR_BODY_CHARS = 200
 
 
 def body_bytes(payload):
@@ -75,66 +72,41 @@ class SendError(Exception):
 
 
 def post(delivery):
-    """POST the delivery's payload, signed; return the HTTP status (2xx) or raise."""
+    """POST the delivery's payload, signed, through mapsite.outbound (the address rule,
+    no redirects); return the HTTP status (2xx) or raise SendError with a short status."""
     endpoint = delivery.endpoint
-    problem = webhook_url_problem(endpoint.url)
-    if problem:
-        raise SendError(problem, retryable=False)
     body = body_bytes(delivery.payload)
-    request = urllib.request.Request(
-        endpoint.url,
-        data=body,
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "mapsite-webhooks",
-            "Mapsite-Event": delivery.event_type,
-            "Mapsite-Event-Id": delivery.event_id,
-            "Mapsite-Delivery": str(delivery.pk),
-            SIGNATURE_HEADER: signature_header(endpoint.secret, body),
-        },
-        method="POST",
-    )
-    timeout = settings.WEBHOOK_HTTP_TIMEOUT
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "mapsite-webhooks",
+        "Mapsite-Event": delivery.event_type,
+        "Mapsite-Event-Id": delivery.event_id,
+        "Mapsite-Delivery": str(delivery.pk),
+        SIGNATURE_HEADER: signature_header(endpoint.secret, body),
+    }
     try:
-        with http_opener(urlsplit(endpoint.url).hostname).open(
-            request, timeout=timeout
-        ) as response:
-            response.read(1024)
-            return response.status
-    except urllib.error.HTTPError as exc:
-        code = exc.code
-        try:
-            text = exc.read(ERROR_BODY_CHARS).decode("utf-8", "replace").strip()
-        except Exception:
-            text = ""
-        finally:
-            exc.close()
-        message = f"The endpoint answered HTTP {code}" + (f": {text}" if text else "")
-        retryable = code in (408, 429) or code >= 500
+        return outbound.post(endpoint.url, body, headers, settings.WEBHOOK_HTTP_TIMEOUT)
+    except outbound.OutboundError as exc:
+        if exc.code is None:
+            message = f"Could not reach the endpoint: {exc.status}"
+        else:  # never the body: it could be any page of whatever the URL reaches
+            message = f"The endpoint answered {exc.status}"
         raise SendError(
-            message,
-            retryable=retryable,
-            retry_after=retry_after_seconds(exc.headers.get("Retry-After")),
-            code=code,
+            message, retryable=exc.retryable, retry_after=exc.retry_after, code=exc.code
         ) from None
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, TimeoutError | socket.timeout):
-            raise SendError(f"No answer within {timeout:g} seconds") from None
-        raise SendError(f"Could not reach the endpoint: {exc.reason}") from None
-    except TimeoutError:
-        raise SendError(f"No answer within {timeout:g} seconds") from None
-    except (http.client.HTTPException, OSError) as exc:
-        raise SendError(f"Could not reach the endpoint: {exc.__class__.__name__}: {exc}") from None
-    except ValueError as exc:
-        raise SendError(f"Invalid URL: {exc}", retryable=False) from None
 
 
-def claim(delivery_id, now=None):
+def claim(delivery_id, now=None, attempts=None):
+    """Pending and due → sending (attempts + 1); True if this caller got it.
+    ``attempts``: only if it still has that many (as the caller read it)."""
     now = now or timezone.now()
+    rows = Delivery.objects.filter(
+        pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    )
+    if attempts is not None:
+        rows = rows.filter(attempts=attempts)
     return bool(
-        Delivery.objects.filter(
-            pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-        ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now)
+        rows.update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now)
     )
 
 
@@ -144,19 +116,25 @@ def _finish(delivery_id, **fields):
 
 def deliver(delivery_id):
     """Send one delivery if it is pending and due; its status afterwards, or None when
-    there was nothing to claim."""
-    if not claim(delivery_id):
+    there was nothing to claim. The row and its endpoint are read before the claim, so
+    claim → send → mark delivered follow each other with nothing in between (a worker
+    killed mid-send, the one way an event goes out twice, has as small a window as can
+    be; receivers tell a resend by its Mapsite-Delivery and event id)."""
+    delivery = (
+        Delivery.objects.select_related("endpoint")
+        .filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now())
+        .first()
+    )
+    if delivery is None or not claim(delivery_id, attempts=delivery.attempts):
         return None
-    delivery = Delivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
-    if delivery is None:
-        return None
+    delivery.attempts += 1
     try:
         code = post(delivery)
     except SendError as exc:
         return _failed(delivery, exc.message, exc.retryable, exc.retry_after, exc.code)
-    except Exception as exc:  # a bug: retried, and logged
+    except Exception as exc:  # a bug: retried, and logged; its text stays in the log
         log.exception("Webhook delivery %s: unexpected error", delivery_id)
-        return _failed(delivery, f"{exc.__class__.__name__}: {exc}", True, None, None)
+        return _failed(delivery, f"unexpected error ({exc.__class__.__name__})", True, None, None)
     _finish(
         delivery_id,
         status=DeliveryStatus.DELIVERED,

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Organization
+from mapsite import outbound
 from rooms.models import ActivityEvent, Room
 
 from .events import VERBS, event_type_of, occurrences, payload_for
@@ -34,9 +35,7 @@ class WebhookError(Exception):
 def endpoint_create(*, membership, url, events, description=""):
     """A new endpoint of the member's organisation. Returns (endpoint, secret): the
     secret is shown to the caller this once."""
-    from alerts.delivery import webhook_url_problem
-
-    problem = webhook_url_problem(url)
+    problem = outbound.url_problem(url)
     if problem:
         raise WebhookError(problem)
     events = list(dict.fromkeys(events or []))

@@ -10,7 +10,9 @@ from .stub import SlackStub
 
 
 @pytest.fixture
-def slack_stub():
+def slack_stub(allow_local_receivers):
+    """A stand-in for Slack on 127.0.0.1, reachable because the tests allow that
+    network the way an operator would (OUTBOUND_ALLOW_NETWORKS)."""
     stub = SlackStub().start()
     yield stub
     stub.stop()

@@ -8,6 +8,7 @@ from django.urls import reverse
 from accounts.models import Role
 from alerts import delivery
 from alerts.models import AlertSettings, Notification, Status
+from tests.conftest import INTERNAL_URLS
 from tests.factories import MembershipFactory, UserFactory
 
 from .conftest import make_notification
@@ -80,20 +81,27 @@ def test_retry_action(
     assert len(slack_stub.delivered) == 1
 
 
-def test_alert_settings_admin_validates_the_webhook(staff_client, org):
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://hooks.example.com/x", "must start with https://"),
+        *((url, "This URL is not allowed") for url in INTERNAL_URLS),
+    ],
+)
+def test_alert_settings_admin_validates_the_webhook(staff_client, org, url, message):
     response = staff_client.post(
         reverse("admin:alerts_alertsettings_add"),
         {
             "org": str(org.pk),
-            "slack_webhook_url": "http://hooks.example.com/x",
+            "slack_webhook_url": url,
             "slack_enabled": "on",
             "email_enabled": "on",
             "sender_email": "",
         },
     )
 
-    assert response.status_code == 200
-    assert "must start with https://" in response.content.decode()
+    assert response.status_code == 400
+    assert message in response.content.decode()
     assert not AlertSettings.objects.exists()
 
 

@@ -46,8 +46,9 @@ def _test_database_url():
 
 
 @pytest.fixture
-def worker(tmp_path):
-    """``celery -A mapsite worker`` on a queue of its own, against the test database."""
+def worker(tmp_path, allow_local_receivers):
+    """``celery -A mapsite worker`` on a queue of its own, against the test database,
+    allowed to reach the test's Slack stub on 127.0.0.1 (OUTBOUND_ALLOW_NETWORKS)."""
     if connection.vendor != "postgresql":
         pytest.skip(
             "the worker process needs the test database by name: run on PostgreSQL "
@@ -60,6 +61,7 @@ def worker(tmp_path):
         "DATABASE_URL": _test_database_url(),
         "REDIS_URL": os.environ["REDIS_URL"],
         "MAPSITE_DATA_DIR": str(settings.DATA_DIR),
+        "OUTBOUND_ALLOW_NETWORKS": ",".join(settings.OUTBOUND_ALLOW_NETWORKS),
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("CELERY_TASK_ALWAYS_EAGER", None)

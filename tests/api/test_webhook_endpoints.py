@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.conftest import INTERNAL_URLS
 from webhooks.models import Endpoint
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +38,16 @@ def test_admin_creates_lists_and_deletes_an_endpoint(admin_api, org):
 )
 def test_bad_endpoints_are_refused(admin_api, body):
     assert admin_api.post("/api/v1/webhooks/", body).status_code == 400
+    assert not Endpoint.objects.exists()
+
+
+@pytest.mark.parametrize("url", INTERNAL_URLS)
+def test_internal_addresses_are_refused(admin_api, url):
+    response = admin_api.post("/api/v1/webhooks/", {"url": url, "events": ["room.won"]})
+
+    assert response.status_code == 400
+    (message,) = response.json()["url"]
+    assert message.startswith("This URL is not allowed")
     assert not Endpoint.objects.exists()
 
 

@@ -14,7 +14,9 @@ from webhooks.services import dispatch
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_token_then_webhook_then_a_delivery_on_the_page(page, live_server, org):
+def test_token_then_webhook_then_a_delivery_on_the_page(
+    page, live_server, org, allow_local_receivers
+):
     admin = MembershipFactory(org=org, role=Role.ADMIN).user
     receiver = Receiver().start()
     try:

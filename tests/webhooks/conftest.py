@@ -7,7 +7,9 @@ from .receiver import Receiver
 
 
 @pytest.fixture
-def receiver():
+def receiver(allow_local_receivers):
+    """A CRM stand-in on 127.0.0.1, reachable because the tests allow that network the
+    way an operator would (OUTBOUND_ALLOW_NETWORKS)."""
     server = Receiver().start()
     yield server
     server.stop()

@@ -45,8 +45,8 @@ class Received:
 class Receiver(ScriptedServer):
     path = "/hooks/mapsite"
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
         self.secret = None
 
     def answer(self, handler, body):

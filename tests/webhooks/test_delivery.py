@@ -55,7 +55,8 @@ def test_a_completed_task_is_delivered_signed_after_a_failure_and_only_once(
     first = webhook_delivery.deliver_due()
     assert first == {"pending": 1, "deferred": 1}  # the endpoint failed: rest waits
     failed = Delivery.objects.get(status=DeliveryStatus.PENDING, attempts=1)
-    assert failed.response_code == 500 and "HTTP 500" in failed.last_error
+    assert failed.response_code == 500
+    assert failed.last_error == "The endpoint answered HTTP 500"  # not its body ("nope")
     assert failed.next_attempt_at > timezone.now()  # backoff
 
     assert webhook_delivery.deliver_due() == {}  # not due yet: nothing sent
@@ -81,6 +82,10 @@ def test_a_completed_task_is_delivered_signed_after_a_failure_and_only_once(
     )
     headers = receiver.accepted[0].headers
     assert headers["Mapsite-Event"] in EventType.values and headers["Mapsite-Delivery"]
+    # A retry is recognisable: the same delivery id and event id as the first attempt.
+    again = next(r for r in receiver.accepted if r.json["id"] == retried.json["id"])
+    for name in ("Mapsite-Delivery", "Mapsite-Event-Id"):
+        assert again.headers[name] == retried.headers[name]
     row = Delivery.objects.get(event_type="task.completed")
     assert row.status == DeliveryStatus.DELIVERED and row.response_code == 200
     assert row.attempts in (1, 2)
@@ -97,6 +102,41 @@ def test_a_receiver_that_cannot_verify_refuses_and_the_delivery_fails(
     assert not any(r.verified for r in receiver.requests)
     # 401 will not pass by waiting: failed at once, for an admin to look at.
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.FAILED}
+
+
+def test_an_endpoint_outside_the_allowed_networks_is_not_connected_to(
+    endpoint, receiver, plan, owner, settings
+):
+    """Saved while the operator allowed its network, refused once they no longer do:
+    the address is checked on every connection, and the delivery fails at once."""
+    settings.OUTBOUND_ALLOW_NETWORKS = []
+    endpoint.events = ["task.completed"]
+    endpoint.save()
+    complete(plan["task"], Actor(user=owner))
+    dispatch()
+
+    assert webhook_delivery.deliver_due() == {"failed": 1}
+    row = Delivery.objects.get()
+    assert row.attempts == 1 and row.response_code is None
+    assert row.last_error == "Could not reach the endpoint: address not allowed"
+    assert receiver.requests == []
+
+
+def test_an_unreachable_endpoint_is_told_in_a_few_words(admin_membership, plan, owner, settings):
+    import socket
+
+    settings.OUTBOUND_ALLOW_NETWORKS = ["127.0.0.0/8"]
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    endpoint_create(
+        membership=admin_membership, url=f"http://127.0.0.1:{port}/x", events=["task.completed"]
+    )
+    complete(plan["task"], Actor(user=owner))
+    dispatch()
+
+    assert webhook_delivery.deliver_due() == {"pending": 1}
+    assert Delivery.objects.get().last_error == "Could not reach the endpoint: connection refused"
 
 
 def test_gives_up_after_the_last_attempt(endpoint, receiver, plan, owner, settings):

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts.models import ApiToken
 from accounts.services import api_token_create
-from tests.conftest import login
+from tests.conftest import INTERNAL_URLS, login
 from webhooks.models import Delivery, DeliveryStatus, Endpoint
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +41,7 @@ def test_admin_adds_an_endpoint_and_sees_its_secret_once(admin_client, org, rece
         ("https://crm.example.com/hook", [], "Pick at least one event"),
         ("https://crm.example.com/hook", ["room.nope"], "Pick at least one event"),
         ("not a url", ["room.won"], "valid URL"),
+        *((url, ["room.won"], "This URL is not allowed") for url in INTERNAL_URLS),
     ],
 )
 def test_bad_endpoints_are_refused(admin_client, url, events, message):
