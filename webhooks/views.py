@@ -59,7 +59,7 @@ def webhooks_page(request):
     try:
         endpoint, secret = services.endpoint_create(membership=request.membership, **form)
     except services.WebhookError as exc:
-        return _page(request, error=str(exc), form=form, status=422)
+        return _page(request, error=str(exc), form=form, status=400)
     # Shown once by the page the redirect leads to (reloading it adds nothing).
     request.session[CREATED_KEY] = {"id": str(endpoint.pk), "secret": secret}
     return redirect("webhooks:settings")

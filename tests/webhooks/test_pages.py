@@ -46,7 +46,7 @@ def test_admin_adds_an_endpoint_and_sees_its_secret_once(admin_client, org, rece
 )
 def test_bad_endpoints_are_refused(admin_client, url, events, message):
     response = admin_client.post(reverse("webhooks:settings"), {"url": url, "events": events})
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert message in response.content.decode()
     assert not Endpoint.objects.exists()
 
