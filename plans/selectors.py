@@ -1,5 +1,6 @@
 """Reads of a room's plan, in a fixed number of queries whatever the plan's size."""
 
+from accounts.models import Membership
 from rooms.models import ActivityEvent, Stage, Weekday
 from stakeholders.models import TEMPLATE_CHOICES, Scope, Side, Stakeholder, Track
 from stakeholders.selectors import people_of
@@ -156,9 +157,10 @@ def buyer_room(access):
     """What one buyer stakeholder sees of their room, in a fixed number of queries."""
     room, me = access.room, access.stakeholder
     plan = Plan.objects.filter(room=room, org_id=room.org_id).first()
-    people = list(Stakeholder.objects.for_room(room))
+    people = list(Stakeholder.objects.for_room(room).with_access())
     by_id = {p.pk: p for p in people}
     today = room.today()
+    invited = [p for p in people if p.side == Side.BUYER and (p.has_link or p.pk == me.pk)]
     context = {
         "room": room,
         "plan": plan,
@@ -169,6 +171,12 @@ def buyer_room(access):
         "buyers": [p for p in people if p.side == Side.BUYER],
         "next_review": room.next_review(),
         "status_choices": TaskStatus.choices,
+        # Who may open this room, as far as this buyer may be told (their scope).
+        "who_sees": {
+            "buyers": [p for p in invited if me.sees(p)],
+            "others": sum(not me.sees(p) for p in invited),
+            "team": Membership.objects.filter(org_id=room.org_id).count(),
+        },
     }
     if plan is None:
         return context | {"milestones": [], "my_tasks": [], "criteria": [], "risks": []}

@@ -64,10 +64,18 @@ class StakeholderQuerySet(models.QuerySet):
     def seen_by(self, person):
         """The people ``person`` may see (on their page, PDF, calendar invites): everyone
         for the seller side and whole-plan buyers; a summary + own track buyer sees the
-        seller side and themselves, no other buyer."""
+        seller side and themselves, no other buyer (``Stakeholder.sees``, in Python)."""
         if person.side == Side.SELLER or person.scope == Scope.WHOLE_PLAN:
             return self
         return self.filter(models.Q(side=Side.SELLER) | models.Q(pk=person.pk))
+
+    def with_access(self):
+        """Each person with ``has_link``: whether they hold a link that works now."""
+        return self.annotate(
+            has_link=models.Exists(
+                AccessLink.objects.active().filter(stakeholder=models.OuterRef("pk"))
+            )
+        )
 
 
 class Stakeholder(models.Model):
@@ -102,6 +110,12 @@ class Stakeholder(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.get_side_display()})"
+
+    def sees(self, other):
+        """Whether this person may see ``other`` (the rule of ``seen_by``)."""
+        if self.side == Side.SELLER or self.scope == Scope.WHOLE_PLAN:
+            return True
+        return other.side == Side.SELLER or other.pk == self.pk
 
 
 # Choice lists the stakeholder rows render, wherever the section is drawn.

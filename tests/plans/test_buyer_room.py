@@ -981,3 +981,28 @@ def test_lateness_is_told_in_the_buyers_words(buyer, milestone, me):
     assert "3 days late</span>" in html
     assert "8 days late — reminder sent</span>" in html
     assert task.title in section(html, "owe-h")
+
+
+# --- who sees this -------------------------------------------------------------------------
+
+
+def test_the_buyer_is_told_who_sees_the_plan_and_what_the_seller_sees(buyer, me, rep, room):
+    colleague = StakeholderFactory(room=room, name="Priya Nair")
+    access.link_issue(actor=Actor(), room=room, stakeholder=colleague)
+    StakeholderFactory(room=room, name="Nobody Invited")  # no link: no access
+    panel = section(page(buyer), "who-sees-h")
+    assert "Maria Lopez (you)" in panel and "Priya Nair" in panel
+    assert "Nobody Invited" not in panel
+    assert "Sam Rep" in panel and room.org.name in panel
+    # What the seller sees of the buyer, plainly.
+    for seen in ("when you open", "comment threads", "documents you open", "your name"):
+        assert seen in panel
+
+
+def test_a_buyer_who_sees_one_track_is_not_shown_other_buyers(room, rep):
+    legal = StakeholderFactory(room=room, name="Mary Legal", scope="track", track=Track.LEGAL)
+    other = StakeholderFactory(room=room, name="Priya Nair")
+    access.link_issue(actor=Actor(), room=room, stakeholder=other)
+    panel = section(page(buyer_client(legal)), "who-sees-h")
+    assert "Mary Legal (you)" in panel and "Sam Rep" in panel
+    assert "Priya Nair" not in panel and "1 other person at" in panel
