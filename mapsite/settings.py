@@ -242,8 +242,10 @@ if EMAIL_URL:
         }
     }
 else:
-    # Embedded default: emails are printed by the process that sends them.
+    # Embedded default: emails are printed by the process that sends them, with links
+    # that carry a secret redacted; such a message is kept whole in MAIL_DIR.
     MAILERS = {"default": {"BACKEND": "mapsite.mail.ReadableConsoleBackend"}}
+    MAIL_DIR = DATA_DIR / "mail"
 
 # --- i18n, static ----------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -277,12 +279,33 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
+# Every handler redacts secrets (buyer links, calendar feeds, reset and invitation links,
+# API tokens) from everything a record prints: mapsite.redaction.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "mapsite.redaction.RedactingFilter"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's default configuration gives these handlers of its own, which would
+        # print unredacted: "django" uses the root's instead, runserver's lines their own.
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         # The PDF renderer narrates every step at INFO.
         "weasyprint": {"level": "WARNING"},
