@@ -72,6 +72,9 @@ if PRODUCTION and not SITE_URL:
     )
 
 INSTALLED_APPS = [
+    # First: its changepassword command replaces django.contrib.auth's (a new password
+    # goes through accounts.services.user_password_set).
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -82,7 +85,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
-    "accounts",
     "rooms",
     "stakeholders",
     "plans",
@@ -208,8 +210,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Sessions are read from the shared cache first (the database stays the record), so a
-# live poll that finds nothing new costs one SQL query.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# live poll that finds nothing new costs one SQL query. Django's cached_db, whose rows
+# also name their user, so a new password can end all of that user's sessions.
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", PRODUCTION)
