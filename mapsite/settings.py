@@ -369,7 +369,11 @@ SPECTACULAR_SETTINGS = {
     ),
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # One name for each choice set used by several fields.
+    "ENUM_NAME_OVERRIDES": {
+        "SideEnum": "stakeholders.models.Side",
+        "WebhookEventEnum": "webhooks.models.EventType",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_error_responses",
