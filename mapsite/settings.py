@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlparse
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -97,6 +98,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -119,6 +121,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.organization",
@@ -220,8 +223,52 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_TLS_PROXY", False):
+
+# --- HTTPS -------------------------------------------------------------------------
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto: plain HTTP is redirected to
+# HTTPS, except /healthz (container and load-balancer health checks ask over HTTP), and
+# HTTPS answers carry HSTS. The embedded default (plain HTTP on a laptop) has neither.
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", BEHIND_TLS_PROXY)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(
+    env("SECURE_HSTS_SECONDS", "31536000" if PRODUCTION or BEHIND_TLS_PROXY else "0")
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading is the domain owner's decision (it binds every subdomain, for months):
+# off unless asked for.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+
+# --- Content-Security-Policy ----------------------------------------------------------
+# One policy for every page (seller pages, admin, API reference, error pages, the
+# buyer's), set by Django's middleware. Only our own origin; no inline script or style
+# except an element carrying the response's nonce (the admin's few inline scripts and
+# styles; the nonce appears in the header only when a page used it). Buyer pages never
+# get one (stakeholders.buyer_views), downloads set a stricter sandbox of their own.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
+
+SILENCED_SYSTEM_CHECKS = [
+    # "CsrfViewMiddleware is not in MIDDLEWARE": it is, as its subclass
+    # mapsite.csrf.NoReferrerAwareCsrfViewMiddleware, which the check does not recognise.
+    "security.W003",
+]
+if not SECURE_HSTS_PRELOAD:
+    # "SECURE_HSTS_PRELOAD is not True": deliberately off by default (see above and
+    # docs/OPERATIONS.md, Security); SECURE_HSTS_PRELOAD=true turns it on.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 # --- email -------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "mapsite <no-reply@mapsite.localhost>")
