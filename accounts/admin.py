@@ -14,6 +14,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Count
 from django.utils import timezone
 
+from .forms import AdminPasswordChangeForm
 from .models import Invitation, Membership, Organization, Role, User
 
 _CACHE_ATTR = "_org_scoped_admin_org_ids"
@@ -188,6 +189,14 @@ class UserAdmin(OrgScopedAdmin, DjangoUserAdmin):
         (None, {"classes": ("wide",), "fields": ("email", "name", "password1", "password2")}),
     )
     filter_horizontal = ("groups", "user_permissions")
+    # Through accounts.services.user_password_set: tokens revoked, sessions ended.
+    change_password_form = AdminPasswordChangeForm
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        outcome = getattr(form, "outcome", None)
+        if outcome is not None:  # a new password: say what it ended
+            messages.info(request, f"{form.user.display_name}: {outcome.summary}")
+        return super().construct_change_message(request, form, formsets, add)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

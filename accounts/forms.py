@@ -1,6 +1,7 @@
-"""Forms of the sign-up, sign-in, team and invitation pages."""
+"""Forms of the sign-up, sign-in, team and invitation pages, and the new-password forms."""
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
@@ -163,3 +164,39 @@ class OrganizationForm(forms.Form):
         if not name:
             raise forms.ValidationError("Enter the name of your organisation.", code="required")
         return name
+
+
+# --- new passwords -----------------------------------------------------------------------
+
+
+class NewPasswordThroughService:
+    """Django's password forms, saved through ``accounts.services.user_password_set``:
+    the user's API tokens are revoked and their other sessions ended. The form keeps
+    the outcome (``outcome``) for the page that follows; ``keep_session_key`` names the
+    session to leave open (the browser that made the change)."""
+
+    keep_session_key = None
+    outcome = None
+
+    def set_password_and_save(self, user, password_field_name="password1", commit=True):
+        from . import services
+
+        usable = self.cleaned_data.get("set_usable_password", True)
+        self.outcome = services.user_password_set(
+            user=user,
+            password=self.cleaned_data[password_field_name] if usable else None,
+            keep_session_key=self.keep_session_key,
+        )
+        return user
+
+
+class PasswordChangeForm(NewPasswordThroughService, auth_forms.PasswordChangeForm):
+    pass
+
+
+class SetPasswordForm(NewPasswordThroughService, auth_forms.SetPasswordForm):
+    pass
+
+
+class AdminPasswordChangeForm(NewPasswordThroughService, auth_forms.AdminPasswordChangeForm):
+    pass

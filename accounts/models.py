@@ -2,6 +2,7 @@ import hashlib
 import uuid
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 
@@ -193,3 +194,24 @@ class ApiToken(models.Model):
     @property
     def is_active(self):
         return self.revoked_at is None
+
+
+class UserSession(AbstractBaseSession):
+    """A session (Django's, through the cache in front: accounts.sessions) that also
+    records whose it is, so a new password can end all of that person's sessions at
+    once. Buyer and anonymous sessions have no user."""
+
+    # No database constraint: a session may outlive its user for a moment; deleting a
+    # user through the ORM deletes their sessions.
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
+
+    class Meta(AbstractBaseSession.Meta):
+        db_table = "accounts_session"
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .sessions import SessionStore
+
+        return SessionStore

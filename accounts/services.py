@@ -1,6 +1,8 @@
-"""Writes that create or change organisations, members and invitations."""
+"""Writes that create or change organisations, members, invitations, passwords and API
+tokens."""
 
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -238,3 +240,60 @@ def api_token_authenticate(raw):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+# --- passwords and sessions --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PasswordSet:
+    tokens_revoked: int
+    sessions_ended: int
+
+    @property
+    def summary(self):
+        tokens = f"{self.tokens_revoked} API token{'' if self.tokens_revoked == 1 else 's'}"
+        sessions = f"{self.sessions_ended} session{'' if self.sessions_ended == 1 else 's'}"
+        return f"{tokens} revoked, {sessions} signed out."
+
+
+def user_sessions_end(*, user, keep_session_key=None):
+    """End every session ``user`` is signed in with (but ``keep_session_key``): deleted
+    from the database and the cache in front of it. Returns how many."""
+    from django.core.cache import caches
+
+    from .models import UserSession
+    from .sessions import SessionStore
+
+    sessions = UserSession.objects.filter(user=user)
+    if keep_session_key:
+        sessions = sessions.exclude(session_key=keep_session_key)
+    keys = list(sessions.values_list("session_key", flat=True))
+    if keys:
+        UserSession.objects.filter(session_key__in=keys).delete()
+        caches[settings.SESSION_CACHE_ALIAS].delete_many(
+            [SessionStore.cache_key_prefix + key for key in keys]
+        )
+    return len(keys)
+
+
+def user_password_set(*, user, password, keep_session_key=None):
+    """Give ``user`` a new password (``None``: no usable password) and end what the old
+    one opened: every API token of theirs is revoked and every session of theirs but
+    ``keep_session_key`` (the browser that made the change) is ended.
+
+    The one way a password changes: the change and reset forms, the admin and the
+    changepassword command all call it. Returns a ``PasswordSet``."""
+    from .models import ApiToken
+
+    with transaction.atomic():
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
+        user.save(update_fields=["password"])
+        revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        ended = user_sessions_end(user=user, keep_session_key=keep_session_key)
+    return PasswordSet(tokens_revoked=revoked, sessions_ended=ended)

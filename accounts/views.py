@@ -5,7 +5,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.db.models import Case, IntegerField, Value, When
@@ -24,7 +24,9 @@ from .forms import (
     EmailAuthenticationForm,
     InviteForm,
     OrganizationForm,
+    PasswordChangeForm,
     RoleForm,
+    SetPasswordForm,
     SignupForm,
 )
 from .models import Invitation, Membership, Role, User, hash_token
@@ -175,21 +177,65 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "registration/password_reset_done.html"
 
 
+# How many API tokens a new password revoked, for the page that follows.
+PASSWORD_OUTCOME_KEY = "password_set_outcome"
+
+
+def _keep_outcome(request, outcome):
+    request.session[PASSWORD_OUTCOME_KEY] = {
+        "tokens_revoked": outcome.tokens_revoked,
+        "sessions_ended": outcome.sessions_ended,
+    }
+
+
+class _ShowsOutcome:
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            outcome=self.request.session.pop(PASSWORD_OUTCOME_KEY, None), **kwargs
+        )
+
+
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """A reset ends every session of the user (this browser's too, if it was signed in
+    as them) and revokes their API tokens (accounts.services.user_password_set)."""
+
     template_name = "registration/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+    form_class = SetPasswordForm
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = self.request.user
+        if user.is_authenticated and user.pk == form.user.pk:
+            logout(self.request)  # its session was ended with the others
+        _keep_outcome(self.request, form.outcome)
+        return response
 
 
-class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+class PasswordResetCompleteView(_ShowsOutcome, auth_views.PasswordResetCompleteView):
     template_name = "registration/password_reset_complete.html"
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
+    """The browser that changes the password stays signed in; every other session of
+    the user ends and their API tokens are revoked."""
+
     template_name = "registration/password_change_form.html"
     success_url = reverse_lazy("accounts:password_change_done")
+    form_class = PasswordChangeForm
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.keep_session_key = self.request.session.session_key
+        return form
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        _keep_outcome(self.request, form.outcome)
+        return response
 
 
-class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+class PasswordChangeDoneView(_ShowsOutcome, auth_views.PasswordChangeDoneView):
     template_name = "registration/password_change_done.html"
 
 

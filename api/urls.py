@@ -4,7 +4,8 @@ from rest_framework.routers import SimpleRouter
 
 from . import docs, views
 
-router = SimpleRouter()
+# Paths with converters: ids are UUIDs (the schema says so; anything else is a 404).
+router = SimpleRouter(use_regex_path=False)
 router.register("rooms", views.RoomViewSet, basename="room")
 router.register("milestones", views.MilestoneViewSet, basename="milestone")
 router.register("tasks", views.TaskViewSet, basename="task")

@@ -93,6 +93,7 @@ class OrgViewSet(viewsets.GenericViewSet):
 
     permission_classes = [IsOrgMember]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    lookup_value_converter = "uuid"
     # Query parameters a list accepts; anything else is refused (a misspelt filter
     # must not quietly return everything).
     list_filters = ()

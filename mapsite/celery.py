@@ -4,12 +4,24 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import after_setup_logger, after_setup_task_logger
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mapsite.settings")
 
 app = Celery("mapsite")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _redact_celery_logs(**kwargs):
+    """The worker and beat add handlers of their own (task logger, multiprocessing) after
+    settings.LOGGING: they redact secrets too."""
+    from mapsite.redaction import redact_every_handler
+
+    redact_every_handler()
+
 
 app.conf.beat_schedule = {
     # The sweep decides from database state, so a late or doubled run is harmless.

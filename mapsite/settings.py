@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlparse
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -73,6 +74,9 @@ if PRODUCTION and not SITE_URL:
     )
 
 INSTALLED_APPS = [
+    # First: its changepassword command replaces django.contrib.auth's (a new password
+    # goes through accounts.services.user_password_set).
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -83,7 +87,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
-    "accounts",
     "rooms",
     "stakeholders",
     "plans",
@@ -96,6 +99,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -118,6 +122,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.organization",
@@ -213,8 +218,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Sessions are read from the shared cache first (the database stays the record), so a
-# live poll that finds nothing new costs one SQL query.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# live poll that finds nothing new costs one SQL query. Django's cached_db, whose rows
+# also name their user, so a new password can end all of that user's sessions.
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", PRODUCTION)
@@ -222,8 +228,52 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_TLS_PROXY", False):
+
+# --- HTTPS -------------------------------------------------------------------------
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto: plain HTTP is redirected to
+# HTTPS, except /healthz (container and load-balancer health checks ask over HTTP), and
+# HTTPS answers carry HSTS. The embedded default (plain HTTP on a laptop) has neither.
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", BEHIND_TLS_PROXY)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(
+    env("SECURE_HSTS_SECONDS", "31536000" if PRODUCTION or BEHIND_TLS_PROXY else "0")
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading is the domain owner's decision (it binds every subdomain, for months):
+# off unless asked for.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+
+# --- Content-Security-Policy ----------------------------------------------------------
+# One policy for every page (seller pages, admin, API reference, error pages, the
+# buyer's), set by Django's middleware. Only our own origin; no inline script or style
+# except an element carrying the response's nonce (the admin's few inline scripts and
+# styles; the nonce appears in the header only when a page used it). Buyer pages never
+# get one (stakeholders.buyer_views), downloads set a stricter sandbox of their own.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
+
+SILENCED_SYSTEM_CHECKS = [
+    # "CsrfViewMiddleware is not in MIDDLEWARE": it is, as its subclass
+    # mapsite.csrf.NoReferrerAwareCsrfViewMiddleware, which the check does not recognise.
+    "security.W003",
+]
+if not SECURE_HSTS_PRELOAD:
+    # "SECURE_HSTS_PRELOAD is not True": deliberately off by default (see above and
+    # docs/OPERATIONS.md, Security); SECURE_HSTS_PRELOAD=true turns it on.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 # --- email -------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "mapsite <no-reply@mapsite.localhost>")
@@ -247,8 +297,10 @@ if EMAIL_URL:
         }
     }
 else:
-    # Embedded default: emails are printed by the process that sends them.
+    # Embedded default: emails are printed by the process that sends them, with links
+    # that carry a secret redacted; such a message is kept whole in MAIL_DIR.
     MAILERS = {"default": {"BACKEND": "mapsite.mail.ReadableConsoleBackend"}}
+    MAIL_DIR = DATA_DIR / "mail"
 
 # --- i18n, static ----------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -282,12 +334,33 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
+# Every handler redacts secrets (buyer links, calendar feeds, reset and invitation links,
+# API tokens) from everything a record prints: mapsite.redaction.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "mapsite.redaction.RedactingFilter"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's default configuration gives these handlers of its own, which would
+        # print unredacted: "django" uses the root's instead, runserver's lines their own.
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         # The PDF renderer narrates every step at INFO.
         "weasyprint": {"level": "WARNING"},
@@ -366,7 +439,11 @@ SPECTACULAR_SETTINGS = {
     ),
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # One name for each choice set used by several fields.
+    "ENUM_NAME_OVERRIDES": {
+        "SideEnum": "stakeholders.models.Side",
+        "WebhookEventEnum": "webhooks.models.EventType",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_error_responses",

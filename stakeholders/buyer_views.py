@@ -3,9 +3,11 @@ link that no longer works. Every buyer page goes through ``buyer_required``."""
 
 from functools import wraps
 
+from django.conf import settings
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.csp import CSP
 from django.views.decorators.http import require_POST
 
 from rooms.middleware import read_only_response
@@ -21,21 +23,16 @@ from .access import (
 )
 from .throttle import guess_allowed, not_a_miss
 
-# No third-party origin for anything; no inline script or style.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "object-src 'none'",
-    ]
-)
+
+def content_security_policy():
+    """The buyer's policy: every page's (settings.SECURE_CSP, set by Django's middleware)
+    without the nonce, so no inline script or style at all."""
+    return {
+        name: [value for value in values if value != CSP.NONCE]
+        if isinstance(values, list | tuple | set)
+        else values
+        for name, values in settings.SECURE_CSP.items()
+    }
 
 
 def protect(response, *, quiet=False):
@@ -44,9 +41,8 @@ def protect(response, *, quiet=False):
     response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "no-store"
-    # A download sets its own, stricter policy (a sandbox); everything else gets this one.
-    if "Content-Security-Policy" not in response:
-        response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    # Read by the CSP middleware; a download's own, stricter header (a sandbox) wins.
+    response._csp_config = content_security_policy()  # noqa: SLF001 - Django's own hook
     if quiet:
         response._has_been_logged = True  # noqa: SLF001 - Django's own flag
     return response

@@ -302,7 +302,7 @@ def test_feed_urls_are_redacted_from_the_access_log():
     from mapsite.gunicorn_logging import redact
 
     line = "GET /cal/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ.ics HTTP/1.1"
-    assert redact(line) == "GET /cal/[token].ics HTTP/1.1"
+    assert redact(line) == "GET /cal/<redacted>.ics HTTP/1.1"
 
 
 def test_milestone_without_date_is_left_out(slot, maria):
