@@ -186,6 +186,8 @@ def clean_env(tmp_path, **extra):
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("SECURE_", "BEHIND_", "MAPSITE_", "DATABASE_", "REDIS_"))
+        # The browser tests allow sync ORM calls beside Playwright's loop in this process.
+        and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
     }
     env.update(DJANGO_SETTINGS_MODULE="mapsite.settings", MAPSITE_DATA_DIR=str(tmp_path))
     env.update(extra)
