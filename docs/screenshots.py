@@ -249,18 +249,23 @@ def shrink(png, path):
 
 
 def shoot(chromium, base, paths, logins, out):
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     seller_email, manager_email, password = logins
     shots = []
 
     def save(name, png):
+        out.mkdir(parents=True, exist_ok=True)
         path = out / name
         shrink(png, path)
         shots.append(path)
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        except PlaywrightError as exc:
+            fail(f"Chromium at {chromium} did not start: {exc.message.splitlines()[0]}")
         try:
             # The seller's room, then its timeline section on its own.
             context = browser.new_context(viewport=DESKTOP)
@@ -331,7 +336,6 @@ def main():
         isolate(data_dir, base)
         print(f"Seeding the demo in {data_dir} ...", flush=True)
         paths, logins = prepare()
-        out.mkdir(parents=True, exist_ok=True)
         with web_server(port, data_dir / "web.log"):
             print(f"Taking screenshots from {base} ...", flush=True)
             shots = shoot(args.chromium, base, paths, logins, out)
