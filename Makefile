@@ -2,6 +2,7 @@
 #
 #   make run         set up .venv, migrate, seed the demo and run web + worker + beat
 #   make test        lint, format check and the whole test suite
+#   make screenshots retake the README's screenshots from a fresh demo (needs Chromium)
 #
 # The virtual environment in .venv is made with the first Python 3.12+ found
 # (override with PYTHON=/path/to/python3) and re-installed when pyproject.toml changes.
@@ -15,14 +16,17 @@ STAMP       := $(VENV)/.installed
 DATA_DIR    := $(if $(MAPSITE_DATA_DIR),$(MAPSITE_DATA_DIR),var)
 ARGS        ?=
 PYTEST_ARGS ?=
+CHROMIUM    ?= /usr/bin/chromium
 
-.PHONY: help run test lint fmt clean reset-data venv
+.PHONY: help run test lint fmt clean reset-data venv screenshots
 
 help:
 	@echo "make run         set up, migrate, seed the demo and run mapsite at http://127.0.0.1:8000"
 	@echo "make test        ruff check, ruff format --check and pytest (make test ARGS='-k plan')"
 	@echo "make lint        ruff check and ruff format --check"
 	@echo "make fmt         fix what ruff can and format the code"
+	@echo "make screenshots retake docs/screenshots/*.png from a fresh demo in a throwaway data dir"
+	@echo "                 (Chromium at /usr/bin/chromium, or CHROMIUM=/path/to/chromium)"
 	@echo "make clean       remove collected static files and caches (never the database)"
 	@echo "make reset-data  delete $(DATA_DIR)/ entirely: database, secret key, queue (asks first)"
 
@@ -84,6 +88,11 @@ lint: $(STAMP)
 fmt: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# A fresh demo in a temporary MAPSITE_DATA_DIR, photographed through Playwright;
+# var/ and any DATABASE_URL/REDIS_URL in the environment are left alone.
+screenshots: $(STAMP)
+	$(VENV_PY) docs/screenshots.py --chromium "$(CHROMIUM)"
 
 clean:
 	rm -rf "$(DATA_DIR)/staticfiles" build *.egg-info .ruff_cache .pytest_cache test-results
