@@ -213,6 +213,7 @@ def buyer_room(access):
         else None,
         "milestones": milestones,
         "my_tasks": mine,
+        "progress": buyer_progress(milestones, today, room.target_close_date),
         "criteria": list(DecisionCriterion.objects.for_room(room)) if whole else [],
         "risks": risks,
         # Milestones only: a buyer's timeline never draws tasks, and a bar starts from
@@ -220,6 +221,39 @@ def buyer_room(access):
         "timeline": timeline(
             plan_schedule, milestones, room=room, buyer=True, task_ids=visible_ids
         ),
+    }
+
+
+def buyer_progress(milestones, today, target):
+    """How far the plan is, as a buyer reads it at the top of their room: steps done of
+    the steps they see, the next open one (soonest due), the days to the target date,
+    and a bar with one segment per milestone (its share of the steps, filled by the
+    share done), in units of a 100-wide drawing."""
+    tasks = [t for m in milestones for t in m.task_list]
+    total, done = len(tasks), sum(t.is_done for t in tasks)
+    waiting = [t for t in tasks if not t.is_done]
+    upcoming = sorted((t for t in waiting if t.due_date), key=lambda t: t.due_date)
+    segments, x, gap = [], 0.0, 0.6
+    for m in milestones:
+        if not m.task_list or not total:
+            continue
+        width = 100 * len(m.task_list) / total
+        finished = sum(t.is_done for t in m.task_list)
+        shown = max(width - gap, 0.0)
+        segments.append(
+            {
+                "x": round(x, 2),
+                "width": round(shown, 2),
+                "done": round(shown * finished / len(m.task_list), 2),
+            }
+        )
+        x += width
+    return {
+        "total": total,
+        "done": done,
+        "next": upcoming[0] if upcoming else (waiting[0] if waiting else None),
+        "days_left": (target - today).days if target else None,
+        "segments": segments,
     }
 
 

@@ -1006,3 +1006,17 @@ def test_a_buyer_who_sees_one_track_is_not_shown_other_buyers(room, rep):
     panel = section(page(buyer_client(legal)), "who-sees-h")
     assert "Mary Legal (you)" in panel and "Sam Rep" in panel
     assert "Priya Nair" not in panel and "1 other person at" in panel
+
+
+def test_the_room_opens_with_how_far_the_plan_is(buyer, milestone, me, room):
+    room.target_close_date = days(44)
+    room.save()
+    TaskFactory(milestone=milestone, owner=me, title="Done one", status="done")
+    TaskFactory(milestone=milestone, owner=me, title="Sign the contract", due_date=days(3))
+    TaskFactory(milestone=milestone, owner=me, title="Later", due_date=days(9))
+    html = page(buyer)
+    summary = re.search(r'<div class="b-progress">.*?</div>', html, re.S).group(0)
+    text = re.sub(r"<[^>]+>", "", summary)
+    assert "1 of 3 steps done · next: Sign the contract, due" in text
+    assert "44 days to the target date" in text
+    assert summary.count('class="done"') == 1  # one milestone, a third of it done
