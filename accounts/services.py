@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
+
+from mapsite import emails
 
 from .models import Invitation, Membership, Organization, Role, User, hash_token
 
@@ -91,9 +91,16 @@ def invitation_send(*, org, invited_by, email, role):
     link = invitation_link(token)
     context = {"invitation": invitation, "org": org, "inviter": invited_by, "link": link}
     subject = f"{invited_by.display_name} invited you to {org.name} on mapsite"
-    body = render_to_string("accounts/invitation_email.txt", context)
+    message = emails.build(
+        "invitation",
+        context,
+        subject=subject,
+        to=[invitation.email],
+        sender=(invited_by.display_name if invited_by else "", org.name, None),
+        reply_to=invited_by.email if invited_by else None,
+    )
     try:
-        send_mail(subject, body, None, [invitation.email])
+        message.send()
     except Exception:
         Invitation.objects.filter(pk=invitation.pk).update(revoked_at=timezone.now())
         raise

@@ -31,13 +31,12 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db.models import F
 from django.utils import timezone
 
-from mapsite import outbound
+from mapsite import emails, outbound
 
-from . import messages
+from . import messages, optout
 from .models import AlertSettings, Channel, Notification, Status
 
 log = logging.getLogger(__name__)
@@ -111,18 +110,54 @@ def message_id(notification):
     return f"<alert.{org}.{notification.pk}@{domain}>"
 
 
-def send_email(*, subject, text, to, from_email=None, message_id=None):
+def email_for(notification, payload, alert_settings):
+    """The email of one notification (mapsite.emails, the "alert" pair): from the room
+    owner's name at the server's (or the organisation's sender) address, replies to
+    the owner; an overdue reminder carries the stop link (List-Unsubscribe, RFC 8058)
+    and, for a buyer, the page to ask for a new personal link. The links are made now,
+    never stored."""
+    room = notification.room if notification.room_id else None
+    address = alert_settings.sender_email if alert_settings else None
+    context = {
+        "text": payload.get("text") or "",
+        "body": payload.get("body") or payload.get("text") or "",
+        "link": payload.get("link") or "",
+        "link_label": payload.get("link_label") or "Open the plan",
+    }
+    sender, reply_to, headers = ("", "", address), None, {}
+    if notification.pk:
+        headers["Message-ID"] = message_id(notification)
+    if room is not None:
+        owner = room.owner
+        sender = (owner.display_name if owner else "", room.org.name, address)
+        reply_to = owner.email if owner else None
+        if notification.task_id:
+            stop = optout.stop_url(room, notification.recipient)
+            context["stop_url"] = stop
+            headers["List-Unsubscribe"] = f"<{stop}>"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            if payload.get("buyer"):
+                context["new_link_url"] = optout.new_link_url(room, notification.recipient)
+            context["room_name"] = room.name
+    return emails.build(
+        "alert",
+        context,
+        subject=payload.get("subject") or "mapsite",
+        to=[notification.recipient],
+        sender=sender,
+        reply_to=reply_to,
+        headers=headers,
+    )
+
+
+def send_email(message):
+    to = ", ".join(message.to)
     try:
-        EmailMessage(
-            subject,
-            text,
-            from_email or settings.DEFAULT_FROM_EMAIL,
-            [to],
-            headers={"Message-ID": message_id} if message_id else None,
-        ).send()
+        message.send()
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _msg in exc.recipients.values()]
-        refused = f"The mail server refused {to}: {_smtp_detail(exc.recipients.get(to))}"
+        first = message.to[0] if message.to else ""
+        refused = f"The mail server refused {to}: {_smtp_detail(exc.recipients.get(first))}"
         raise DeliveryError(refused, retryable=not all(c >= 500 for c in codes)) from None
     except smtplib.SMTPException as exc:
         raise DeliveryError(f"Email not sent: {exc.__class__.__name__}: {exc}") from None
@@ -186,7 +221,17 @@ def _message(notification, schedules=None):
     message = messages.render(notification, schedules=schedules)
     if message.skip_reason:
         return {"skip": message.skip_reason}
-    return {"subject": message.subject, "text": message.text}
+    return message.payload()
+
+
+def _opted_out(notification):
+    """An overdue reminder to an address that stopped reminders for its room."""
+    return (
+        notification.channel == Channel.EMAIL
+        and notification.task_id is not None
+        and notification.room_id is not None
+        and optout.is_opted_out(notification.room_id, notification.recipient)
+    )
 
 
 def _send(notification, alert_settings):
@@ -204,13 +249,7 @@ def _send(notification, alert_settings):
     if notification.channel == Channel.EMAIL:
         if alert_settings is not None and not alert_settings.email_enabled:
             return EMAIL_OFF
-        send_email(
-            subject=payload.get("subject") or "mapsite",
-            text=payload.get("text") or "",
-            to=notification.recipient,
-            from_email=alert_settings.sender_email if alert_settings else None,
-            message_id=message_id(notification),
-        )
+        send_email(email_for(notification, payload, alert_settings))
         return None
     raise DeliveryError(f"Unknown channel {notification.channel!r}", retryable=False)
 
@@ -234,15 +273,22 @@ def deliver(notification_id, *, breaker=None, schedules=None):
     ``breaker`` (a dict, from ``deliver_due``) records channels that just failed in a
     way that may pass, with the time they may be tried again; ``schedules`` (a dict,
     from ``deliver_due``) keeps each room's schedule, projected once for the run."""
-    notification = Notification.objects.filter(
-        pk=notification_id, status=Status.PENDING, next_attempt_at__lte=timezone.now()
-    ).first()
+    notification = (
+        Notification.objects.filter(
+            pk=notification_id, status=Status.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .select_related("room__owner", "room__org")
+        .first()
+    )
     if notification is None:
         return None
     alert_settings = AlertSettings.objects.filter(org_id=notification.org_id).first()
     unexpected = None
     try:
-        notification.payload = _message(notification, schedules)
+        if _opted_out(notification):
+            notification.payload = {**(notification.payload or {}), "skip": optout.OPTED_OUT}
+        else:
+            notification.payload = _message(notification, schedules)
     except Exception as exc:  # a bug: recorded as an attempt below, and logged
         log.exception("Notification %s: unexpected error while writing it", notification_id)
         unexpected = exc

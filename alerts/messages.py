@@ -33,6 +33,27 @@ class Message:
     subject: str = ""
     text: str = ""
     skip_reason: str = ""
+    # Emails: the words without the link (the HTML part shows the link as a button),
+    # the link, what the button says, and whether the recipient is on the buyer's side
+    # (they sign in with a personal link, not an account).
+    body: str = ""
+    link: str = ""
+    link_label: str = ""
+    buyer: bool = False
+
+    def payload(self):
+        """What the outbox keeps: the words as sent (no token: delivery adds the links
+        that carry one when it sends)."""
+        if not self.body:
+            return {"subject": self.subject, "text": self.text}
+        return {
+            "subject": self.subject,
+            "text": self.text,
+            "body": self.body,
+            "link": self.link,
+            "link_label": self.link_label,
+            "buyer": self.buyer,
+        }
 
 
 TASK_GONE = "The task was deleted before this was sent"
@@ -101,10 +122,18 @@ def render(notification, *, today=None, schedules=None):
     )
     if effect:
         lines.append(effect)
+    body = "\n".join(lines)
     lines += ["", "See the plan: " + link]
     if is_buyer:
         lines.append("(Use your personal link if the page asks for it.)")
-    return Message(subject=f"Overdue: {task.title} ({days} days late)", text="\n".join(lines))
+    return Message(
+        subject=f"Overdue: {task.title} ({days} days late)",
+        text="\n".join(lines),
+        body=body,
+        link=link,
+        link_label=f"Open the plan for {room.buyer_company}",
+        buyer=is_buyer,
+    )
 
 
 def _close_effect(task, room, today, schedules):

@@ -135,3 +135,24 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.channel} to {self.recipient_label or self.recipient} ({self.status})"
+
+
+class EmailOptOut(models.Model):
+    """A recipient who stopped email reminders for one room (the "Stop reminders" link
+    of an alert email, alerts.optout). Delivery skips their reminders about that room
+    only; other rooms, and other kinds of email, are not affected."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="email_opt_outs")
+    # Lower-cased, as the outbox stores recipients.
+    address = models.CharField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "address"], name="email_opt_out_once_per_room")
+        ]
+
+    def __str__(self):
+        return f"{self.address} stopped reminders for room {self.room_id}"

@@ -8,6 +8,7 @@ from accounts.access import member_required
 from rooms.selectors import room_for_member
 
 from .models import Notification
+from .optout import opt_outs_for
 
 
 @require_GET
@@ -18,4 +19,5 @@ def room_alerts(request, room_id):
         "task"
     )
     page = Paginator(notifications, 50).get_page(request.GET.get("page"))
-    return render(request, "alerts/room_alerts.html", {"room": room, "page": page})
+    context = {"room": room, "page": page, "opt_outs": opt_outs_for(room)}
+    return render(request, "alerts/room_alerts.html", context)

@@ -2,7 +2,8 @@
 
 Some URLs are capabilities (whoever has the URL has the access): a buyer's personal
 link ``/b/<token>/``, a calendar feed ``/cal/<token>.ics``, a password reset link
-``/accounts/reset/<uidb64>/<token>/`` and an invitation ``/accounts/invite/<token>/``.
+``/accounts/reset/<uidb64>/<token>/``, an invitation ``/accounts/invite/<token>/`` and
+the links of a reminder email ``/b/email/stop|new-link/<signed token>/``.
 API tokens (``msk_…``, sent as ``Authorization: Token …``), webhook signing secrets
 (``whsec_…``) and Slack incoming-webhook URLs are secrets too. ``redact`` replaces each
 with ``<redacted>`` wherever it appears in a piece of text.
@@ -22,8 +23,10 @@ PLACEHOLDER = "<redacted>"
 # A path segment: up to the next slash, query, fragment, space or quote.
 _SEGMENT = r"[^/?#\s\"'<>]+"
 _PATTERNS = [
-    # Buyer links; /b/room/… and /b/leave/ hold no token.
-    (re.compile(rf"(/b/)(?!room/|leave/){_SEGMENT}"), rf"\1{PLACEHOLDER}"),
+    # The links of a reminder email (stop reminders, ask for a new link): signed tokens.
+    (re.compile(rf"(/b/email/(?:stop|new-link)/){_SEGMENT}"), rf"\1{PLACEHOLDER}"),
+    # Buyer links; /b/room/…, /b/leave/ and /b/email/… hold no token there.
+    (re.compile(rf"(/b/)(?!room/|leave/|email/){_SEGMENT}"), rf"\1{PLACEHOLDER}"),
     # Calendar feeds, with or without their .ics.
     (
         re.compile(r"(/cal/)[^/?#\s\"'<>]+?(\.ics)?(?=[/?#\s\"'<>]|$)"),

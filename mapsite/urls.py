@@ -3,6 +3,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from alerts import email_views
 from alerts.room_views import room_alerts
 from plans.feed_views import calendar_feed
 
@@ -23,6 +24,8 @@ urlpatterns = [
     path("rooms/<uuid:room_id>/alerts/", room_alerts, name="room_alerts"),
     path("rooms/<uuid:room_id>/documents/", include("documents.urls")),
     path("b/room/documents/", include("documents.buyer_urls")),
+    path("b/email/stop/<str:token>/", email_views.stop_reminders, name="email_stop"),
+    path("b/email/new-link/<str:token>/", email_views.ask_new_link, name="email_new_link"),
     path("b/", include("plans.buyer_urls")),
     path("cal/<str:token>.ics", calendar_feed, name="calendar_feed"),
     path("settings/alerts/", include("alerts.urls")),

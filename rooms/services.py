@@ -164,7 +164,15 @@ def _current_revision(room_id):
 
 
 def activity_record(
-    *, room, actor, verb, target, changes=None, target_version=None, target_label=None
+    *,
+    room,
+    actor,
+    verb,
+    target,
+    changes=None,
+    target_version=None,
+    target_label=None,
+    actor_label=None,
 ):
     return ActivityEvent.objects.create(
         org_id=room.org_id,
@@ -172,7 +180,7 @@ def activity_record(
         actor_kind=actor.kind,
         actor_user=actor.user,
         actor_ref=str(actor.stakeholder.pk) if actor.stakeholder is not None else "",
-        actor_label=actor.label[:250],
+        actor_label=(actor_label or actor.label)[:250],
         actor_window=actor.window,
         verb=verb,
         target_type=target._meta.model_name,

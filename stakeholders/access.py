@@ -14,13 +14,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import hash_token
+from mapsite import emails
 from rooms.actors import request_window
 from rooms.models import ActivityEvent
 from rooms.services import Actor, activity_record
@@ -155,34 +155,27 @@ def link_url(token):
 
 
 def link_send(*, room, stakeholder, url, sender_name, reply_to=None, note=""):
-    """Email a freshly issued link to the stakeholder (plain text: nothing to inject)."""
+    """Email a freshly issued link to the stakeholder (mapsite.emails: plain text and
+    HTML, from the sender's name at the server's address, replies to them)."""
     if not stakeholder.email:
         raise ValidationError(f"{stakeholder.name} has no email address on the map.")
-    lines = [f"Hello {stakeholder.name},", ""]
-    if note.strip():
-        lines += [note.strip(), ""]
-    lines += [
-        f"{sender_name} shares the mutual action plan for “{room.name}” with you.",
-        "Open it here (no account needed; this link is personal, please don't forward it):",
-        "",
-        url,
-        "",
-        "If the link has expired, open it anyway and ask for a fresh one.",
-    ]
     from .calendar import review_ics  # the calendar module builds on this one
 
     invite = review_ics(room, list(Stakeholder.objects.for_room(room).seen_by(stakeholder)))
-    if invite is not None:
-        lines += [
-            "",
-            f"The weekly review ({room.review_slot_label}) is attached: "
-            "open it to add it to your calendar.",
-        ]
-    message = EmailMessage(
+    message = emails.build(
+        "link",
+        {
+            "name": stakeholder.name,
+            "note": note.strip(),
+            "sender_name": sender_name,
+            "room_name": room.name,
+            "url": url,
+            "review_slot": room.review_slot_label if invite is not None else "",
+        },
         subject=f"Your link to the {room.buyer_company} plan",
-        body="\n".join(lines),
         to=[stakeholder.email],
-        reply_to=[reply_to] if reply_to else [],
+        sender=(sender_name, room.org.name, None),
+        reply_to=reply_to,
     )
     if invite is not None:
         message.attach("weekly-review.ics", invite.decode(), "text/calendar")

@@ -39,6 +39,14 @@ TOKEN = "t14EAkvIyqZCMFdUizR_VyXiAf0HbucZPXiDuwhaP6E"
         ),
         (f"/accounts/reset/MTIz/cabc12-{TOKEN}/", "/accounts/reset/MTIz/<redacted>/"),
         (f"/accounts/invite/{TOKEN}/", "/accounts/invite/<redacted>/"),
+        (
+            "POST /b/email/stop/eyJvIjoiMSJ9:1vT:Zm9vYmFy/ HTTP/1.1",
+            "POST /b/email/stop/<redacted>/ HTTP/1.1",
+        ),
+        (
+            "https://rooms.example.com/b/email/new-link/eyJvIjoiMSJ9:1vT:Zm9v/",
+            "https://rooms.example.com/b/email/new-link/<redacted>/",
+        ),
         (f"Authorization: Token msk_{TOKEN}", "Authorization: Token msk_<redacted>"),
         (f"Authorization: Bearer {TOKEN}", "Authorization: Bearer <redacted>"),
         (f"secret whsec_{TOKEN}", "secret whsec_<redacted>"),

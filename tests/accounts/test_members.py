@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Invitation, Membership, Role, hash_token
 from accounts.services import invitation_create
+from tests.alerts.backends import FlakySMTPBackend
 from tests.conftest import login
 from tests.factories import MembershipFactory
 
@@ -164,11 +165,10 @@ def test_invite_get_is_not_allowed(admin_member_client):
     assert admin_member_client.get(reverse("accounts:invite")).status_code == 405
 
 
-def test_failed_email_leaves_no_usable_invitation(admin_member_client, org, monkeypatch):
-    def broken(*args, **kwargs):
-        raise OSError("smtp down")
-
-    monkeypatch.setattr("accounts.services.send_mail", broken)
+def test_failed_email_leaves_no_usable_invitation(admin_member_client, org, settings):
+    # A mail server that drops the line (tests/alerts/backends.py).
+    settings.MAILERS = {"default": {"BACKEND": "tests.alerts.backends.FlakySMTPBackend"}}
+    FlakySMTPBackend.failures = 1
 
     response = admin_member_client.post(
         reverse("accounts:invite"), {"email": "x@example.com", "role": "rep"}, follow=True

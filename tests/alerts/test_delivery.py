@@ -292,7 +292,7 @@ def test_smtp_failure_is_retried_and_the_mail_sent_once(org, flaky_smtp, clock):
     message = mail.outbox[0]
     assert message.to == ["champion@acme.example"]
     assert message.subject == "Alert: Security review"
-    assert message.body == n.payload["text"]
+    assert message.body.strip() == n.payload["text"]
     assert message.from_email == "mapsite <no-reply@mapsite.localhost>"
 
 

@@ -186,8 +186,9 @@ def test_note_with_markup_stays_plain_text_in_the_email(owner_client, buyer):
     message = mail.outbox[0]
     assert note in message.body  # plain text: shown literally, never interpreted
     assert message.content_subtype == "plain"
-    assert getattr(message, "alternatives", []) == []
-    assert "text/html" not in message.message().as_string()
+    ((html, _),) = message.alternatives  # the HTML part shows it escaped
+    assert "<script" not in html and 'href="https://evil.example"' not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
 def test_names_with_markup_stay_plain_text_in_the_email(owner_client, room):
@@ -195,7 +196,8 @@ def test_names_with_markup_stay_plain_text_in_the_email(owner_client, room):
     post_issue(owner_client, person, send_email="on")
     message = mail.outbox[0]
     assert "Hello <script>alert(1)</script>," in message.body
-    assert getattr(message, "alternatives", []) == []
+    ((html, _),) = message.alternatives
+    assert "<script" not in html and "Hello &lt;script&gt;alert(1)&lt;/script&gt;," in html
 
 
 def test_emailing_to_a_person_without_address_is_a_clear_error(owner_client, room):
