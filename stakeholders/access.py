@@ -15,12 +15,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import hash_token
+from mapsite.text import single_line
 from rooms.actors import request_window
 from rooms.models import ActivityEvent
 from rooms.services import Actor, activity_record
@@ -154,15 +156,37 @@ def link_url(token):
     return settings.SITE_URL + reverse("buyer:open", args=[token])
 
 
+def _mail_address(email):
+    """A stored address as one line, or None when even that is not a valid address."""
+    email = single_line(email, space="")
+    try:
+        validate_email(email)
+    except ValidationError:
+        return None
+    return email
+
+
 def link_send(*, room, stakeholder, url, sender_name, reply_to=None, note=""):
-    """Email a freshly issued link to the stakeholder (plain text: nothing to inject)."""
+    """Email a freshly issued link to the stakeholder (plain text: nothing to inject).
+    Names go into the subject and the greeting as one line each: rows saved before
+    names were cleaned (mapsite.text) may hold a line break, which a mail header
+    refuses."""
+    name = single_line(stakeholder.name)
     if not stakeholder.email:
-        raise ValidationError(f"{stakeholder.name} has no email address on the map.")
-    lines = [f"Hello {stakeholder.name},", ""]
+        raise ValidationError(f"{name} has no email address on the map.")
+    to = _mail_address(stakeholder.email)
+    if to is None:
+        raise ValidationError(
+            f"{name}'s email address on the map is not a valid address: correct it, "
+            "then send the link."
+        )
+    reply_to = _mail_address(reply_to) if reply_to else None
+    lines = [f"Hello {name},", ""]
     if note.strip():
         lines += [note.strip(), ""]
     lines += [
-        f"{sender_name} shares the mutual action plan for “{room.name}” with you.",
+        f"{single_line(sender_name)} shares the mutual action plan for "
+        f"“{single_line(room.name)}” with you.",
         "Open it here (no account needed; this link is personal, please don't forward it):",
         "",
         url,
@@ -179,9 +203,9 @@ def link_send(*, room, stakeholder, url, sender_name, reply_to=None, note=""):
             "open it to add it to your calendar.",
         ]
     message = EmailMessage(
-        subject=f"Your link to the {room.buyer_company} plan",
+        subject=f"Your link to the {single_line(room.buyer_company)} plan",
         body="\n".join(lines),
-        to=[stakeholder.email],
+        to=[to],
         reply_to=[reply_to] if reply_to else [],
     )
     if invite is not None:
