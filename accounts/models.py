@@ -5,7 +5,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
 
-from mapsite.text import clean_single_line_fields
+from mapsite.text import clean_text_fields
 
 
 class UserManager(BaseUserManager):
@@ -15,7 +15,7 @@ class UserManager(BaseUserManager):
         if not email:
             raise ValueError("An email address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
-        clean_single_line_fields(user)  # a name is one line of text
+        clean_text_fields(user)  # a name is one line of text
         user.set_password(password)
         user.save(using=self._db)
         return user

@@ -1,4 +1,5 @@
-"""Single-line text: names and titles never hold a line break or a control character.
+"""Text as it is stored: names and titles never hold a line break or a control
+character, and no text holds a NUL or another invisible control.
 
 A name is shown in headers, lists, calendar invites (.ics) and email subjects, where a
 line break is either refused (icalendar and Django's mail refuse it: the page would
@@ -15,6 +16,10 @@ Controls are C0 (U+0000–U+001F), DEL (U+007F) and C1 (U+0080–U+009F); line b
 CR, LF, tab, vertical tab, form feed, the file/group/record separators, NEL (U+0085) and
 the Unicode line and paragraph separators (U+2028, U+2029).
 
+Multi-line text (a ``TextField``: notes, evidence, goals, comments) keeps its line
+breaks and tabs as typed; only the other C0 controls and DEL are dropped (PostgreSQL
+refuses a NUL in text outright: a page would fail).
+
 This module imports nothing of the apps, so every app may use it (see
 docs/ARCHITECTURE.md for the order apps depend on each other).
 """
@@ -27,6 +32,7 @@ from django.db import models
 BREAKS = "\t\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029"
 _BREAK_RUN = re.compile(f"[ {BREAKS}]*[{BREAKS}][ {BREAKS}]*")
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def single_line(value, *, space=" "):
@@ -38,6 +44,14 @@ def single_line(value, *, space=" "):
         return ""
     text = _BREAK_RUN.sub(space, str(value))
     return _CONTROLS.sub("", text).strip()
+
+
+def multi_line(value):
+    """``value`` with its line breaks (CR, LF) and tabs as they are, the other C0
+    controls and DEL dropped. ``None`` becomes ""."""
+    if value is None:
+        return ""
+    return _INVISIBLE.sub("", str(value))
 
 
 def is_single_line_field(field):
@@ -53,6 +67,8 @@ def _space_for(field):
 def _clean(field, value):
     """One field's value cleaned; a required field left empty by the cleaning (it held
     nothing but control characters) is refused."""
+    if not is_single_line_field(field):
+        return multi_line(value)
     cleaned = single_line(value, space=_space_for(field))
     if value and not cleaned and not field.blank:
         raise ValidationError(
@@ -61,10 +77,15 @@ def _clean(field, value):
     return cleaned
 
 
-def clean_single_line_values(model, values):
-    """``values`` (field name -> value, as a service receives them) with every
-    single-line text field of ``model`` cleaned; other values as they were.
-    ``ValidationError`` when a required field is left empty."""
+def _is_text(field):
+    return isinstance(field, (models.CharField, models.TextField))
+
+
+def clean_text_values(model, values):
+    """``values`` (field name -> value, as a service receives them) with every text
+    field of ``model`` cleaned: single-line ones with ``single_line``, multi-line ones
+    with ``multi_line``; other values as they were. ``ValidationError`` when a
+    required field is left empty."""
     cleaned = dict(values)
     for name, value in values.items():
         if not isinstance(value, str):
@@ -73,17 +94,16 @@ def clean_single_line_values(model, values):
             field = model._meta.get_field(name)
         except FieldDoesNotExist:  # not a field of the model: not ours to clean
             continue
-        if is_single_line_field(field):
+        if _is_text(field):
             cleaned[name] = _clean(field, value)
     return cleaned
 
 
-def clean_single_line_fields(instance):
-    """Clean every single-line text field of a model instance in place (before it is
-    saved); returns the instance. ``ValidationError`` when a required field is left
-    empty."""
+def clean_text_fields(instance):
+    """Clean every text field of a model instance in place (before it is saved), like
+    ``clean_text_values``; returns the instance."""
     for field in instance._meta.concrete_fields:
-        if not is_single_line_field(field):
+        if not _is_text(field):
             continue
         value = getattr(instance, field.attname)
         if isinstance(value, str):
@@ -92,15 +112,15 @@ def clean_single_line_fields(instance):
 
 
 class SingleLineFormMixin:
-    """For a ModelForm (the admin's): its single-line text fields are cleaned as the
-    services clean them, and a required one left empty is an error on the form, before
-    anything is saved."""
+    """For a ModelForm (the admin's): its text fields are cleaned as the services clean
+    them, and a required one left empty is an error on the form, before anything is
+    saved."""
 
     def clean(self):
         cleaned = super().clean()
         for name, value in list(cleaned.items()):
             try:
-                cleaned.update(clean_single_line_values(self._meta.model, {name: value}))
+                cleaned.update(clean_text_values(self._meta.model, {name: value}))
             except ValidationError as exc:
                 self.add_error(None, exc)
         return cleaned

@@ -12,6 +12,7 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from accounts.models import Membership
+from mapsite.text import multi_line
 from rooms.models import ActivityEvent, Outcome, Room, go_live_problem, local_today
 from rooms.services import (
     OutcomeError,
@@ -705,7 +706,7 @@ def buyer_milestone_create(*, access, title, target_date=None):
 def comment_create(*, actor, room, task, body):
     """Add to a task's thread; both sides read it. ``task`` comes from the caller's
     scoped queryset."""
-    body = (body or "").strip()
+    body = multi_line(body).strip()  # no NUL or other invisible control characters
     if not body:
         raise ValidationError("Write something first.")
     if len(body) > Comment._meta.get_field("body").max_length:

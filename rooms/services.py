@@ -24,7 +24,7 @@ from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
 
-from mapsite.text import clean_single_line_fields, clean_single_line_values, single_line
+from mapsite.text import clean_text_fields, clean_text_values, single_line
 
 from .models import ActivityEvent, ActorKind, Outcome, Room
 
@@ -217,10 +217,11 @@ def _moved_since(instance, base_version):
 
 
 def versioned_create(*, actor, room, instance, extra_changes=None):
-    """Save a new row of the room and log it with its initial values. Its single-line
-    text fields (names, titles) are cleaned first (mapsite.text)."""
+    """Save a new row of the room and log it with its initial values. Its text fields
+    are cleaned first (mapsite.text: names and titles on one line, no control
+    characters)."""
     model = type(instance)
-    clean_single_line_fields(instance)
+    clean_text_fields(instance)
     with transaction.atomic():
         instance.save()
         changes = {}
@@ -253,12 +254,12 @@ def versioned_update(*, actor, room, queryset, pk, base_version, changes, m2m=No
 
     ``queryset`` is the caller's tenant-scoped queryset: a row outside it does not
     exist (``DoesNotExist``). Raises ``StaleWrite`` when a changed field moved
-    since ``base_version``. Single-line text values (names, titles) are cleaned first
-    (mapsite.text). Returns the updated instance.
+    since ``base_version``. Text values are cleaned first (mapsite.text: names and
+    titles on one line, no control characters). Returns the updated instance.
     """
     model = queryset.model
     m2m = m2m or {}
-    changes = clean_single_line_values(model, changes)
+    changes = clean_text_values(model, changes)
     try:
         with transaction.atomic():
             instance = queryset.select_for_update().get(pk=pk)

@@ -332,16 +332,22 @@ def link_refresh_request(*, token, email):
     person = link.stakeholder
     if not person.email or person.email.strip().lower() != (email or "").strip().lower():
         return False
-    _, fresh = link_issue(actor=Actor(stakeholder=person), room=link.room, stakeholder=person)
     owner = link.room.owner
-    link_send(
-        room=link.room,
-        stakeholder=person,
-        url=link_url(fresh),
-        sender_name=owner.display_name if owner else link.room.org.name,
-        reply_to=owner.email if owner else None,
-        note="You asked for a fresh link; here it is.",
-    )
+    try:
+        with transaction.atomic():  # a link that cannot be sent is not left behind
+            _, fresh = link_issue(
+                actor=Actor(stakeholder=person), room=link.room, stakeholder=person
+            )
+            link_send(
+                room=link.room,
+                stakeholder=person,
+                url=link_url(fresh),
+                sender_name=owner.display_name if owner else link.room.org.name,
+                reply_to=owner.email if owner else None,
+                note="You asked for a fresh link; here it is.",
+            )
+    except ValidationError:  # the address on the map is not a valid one
+        return False
     return True
 
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from accounts.models import Organization, User
 from accounts.services import api_token_create, org_create
-from mapsite.text import single_line
+from mapsite.text import multi_line, single_line
 from plans.models import Milestone, Task
 from rooms.models import Room
 from rooms.services import Actor
@@ -56,6 +56,11 @@ def test_single_line_collapses_breaks_and_drops_other_controls(raw, clean):
 def test_single_line_for_addresses_drops_breaks_without_a_space():
     assert single_line("ann@acme.example\r\n", space="") == "ann@acme.example"
     assert single_line(None) == ""
+
+
+def test_multi_line_text_keeps_its_lines_and_drops_invisible_controls():
+    assert multi_line("One\r\nTwo\n\tthree\x00\x1b\x7f") == "One\r\nTwo\n\tthree"
+    assert multi_line("Zoë – 王 😀") == "Zoë – 王 😀"
 
 
 # --- every door stores one line -------------------------------------------------------
@@ -105,6 +110,17 @@ def test_forms_store_pasted_names_and_titles_on_one_line(owner_client, plan_obje
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Room.objects.filter(name="Big deal", buyer_company="Acme Corp").exists()
+
+
+def test_a_comment_keeps_its_lines_but_never_a_nul(owner_client, plan_objects):
+    room, task = plan_objects["room"], plan_objects["task"]
+    response = owner_client.post(
+        reverse("plans:comment_add", args=[room.pk, task.pk]),
+        {"body": "Signed.\nSee\x00 you"},
+        **HX,
+    )
+    assert response.status_code == 200
+    assert task.comments.get().body == "Signed.\nSee you"
 
 
 def test_the_api_stores_pasted_names_and_titles_on_one_line(owner, org, plan_objects):
@@ -200,7 +216,7 @@ def old_rows(plan_objects, owner):
     plan_objects["milestone"].target_date = datetime.date.today() + datetime.timedelta(days=9)
     plan_objects["milestone"].save()
     Task.objects.filter(pk=plan_objects["task"].pk).update(
-        title="Send\r\nthe PO\x00", due_date=datetime.date.today() + datetime.timedelta(days=5)
+        title="Send\r\nthe PO\x1b", due_date=datetime.date.today() + datetime.timedelta(days=5)
     )
     Milestone.objects.filter(pk=plan_objects["milestone"].pk).update(title="Legal\nreview")
     Stakeholder.objects.filter(pk=buyer.pk).update(
