@@ -776,11 +776,15 @@ def room_handover(*, actor, membership, room_id, cs_owner_id):
     already in the room stays: plan, activity, views, comments, agreement, links."""
     rooms = Room.objects.for_membership(membership)
     room = rooms.get(pk=room_id)
-    cs_member = (
-        Membership.objects.filter(org_id=room.org_id, user_id=cs_owner_id)
-        .select_related("user")
-        .first()
-    )
+    cs_member = None
+    # Only a number a user id can be is looked up (beyond the column's range the query
+    # itself would fail).
+    if isinstance(cs_owner_id, int) and 0 < cs_owner_id < 2**63:
+        cs_member = (
+            Membership.objects.filter(org_id=room.org_id, user_id=cs_owner_id)
+            .select_related("user")
+            .first()
+        )
     if cs_member is None:
         raise OutcomeError("Pick a member of your organisation as the Customer Success owner.")
     cs_user = cs_member.user

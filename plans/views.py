@@ -488,11 +488,17 @@ def handover(request, room_id):
     return redirect(_room_url(room) + "#outcome")
 
 
+# The range of the database's integer columns: a posted number outside it names nothing
+# (an id or a version beyond it would overflow the query on SQLite).
+INT_RANGE = range(-(2**63), 2**63)
+
+
 def _int_or_none(value):
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if number in INT_RANGE else None
 
 
 # --- taking the plan out of the room: PDF and the weekly review ----------------------
