@@ -6,6 +6,7 @@ else is absent from their changelists, their foreign-key choices and their objec
 pages (Django then redirects to the admin index with "doesn't exist").
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
@@ -13,6 +14,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Count
 from django.utils import timezone
+
+from mapsite.text import SingleLineFormMixin
 
 from .forms import AdminPasswordChangeForm
 from .models import Invitation, Membership, Organization, Role, User
@@ -58,15 +61,23 @@ def scope_related_queryset(request, model, queryset):
     return queryset
 
 
+class SingleLineModelForm(SingleLineFormMixin, forms.ModelForm):
+    """The admin's forms: names and titles are one line of text, as in the services
+    (mapsite.text)."""
+
+
 class OrgScopedAdmin:
     """Mixin for a ModelAdmin of a tenant-owned model (put it before ModelAdmin).
 
     ``org_field`` is the lookup path from the model to its organisation: ``"org"``
     (the default) for a direct foreign key, ``"room__org"`` through a relation,
-    ``"id"`` for Organization itself, ``"memberships__org"`` for users.
+    ``"id"`` for Organization itself, ``"memberships__org"`` for users. Its form cleans
+    single-line text like the services do (a form of its own should keep
+    ``SingleLineFormMixin``).
     """
 
     org_field = "org"
+    form = SingleLineModelForm
 
     def is_unscoped(self, request):
         return request.user.is_active and request.user.is_superuser
@@ -135,7 +146,7 @@ def _unique_email(form):
     return email
 
 
-class UserCreationForm(auth_forms.BaseUserCreationForm):
+class UserCreationForm(SingleLineFormMixin, auth_forms.BaseUserCreationForm):
     """Email, name and the password twice."""
 
     class Meta:
@@ -146,7 +157,7 @@ class UserCreationForm(auth_forms.BaseUserCreationForm):
         return _unique_email(self)
 
 
-class UserChangeForm(auth_forms.UserChangeForm):
+class UserChangeForm(SingleLineFormMixin, auth_forms.UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"

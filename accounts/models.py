@@ -6,6 +6,8 @@ from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 
+from mapsite.text import clean_text_fields
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -14,6 +16,7 @@ class UserManager(BaseUserManager):
         if not email:
             raise ValueError("An email address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
+        clean_text_fields(user)  # a name is one line of text
         user.set_password(password)
         user.save(using=self._db)
         return user

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from mapsite import emails
+from mapsite.text import single_line
 
 from .models import Invitation, Membership, Organization, Role, User, hash_token
 
@@ -28,7 +29,7 @@ def org_create(*, name, email, password, user_name=""):
             user = User.objects.create_user(email=email, password=password, name=user_name)
         except IntegrityError as exc:  # a concurrent sign-up won the race
             raise EmailTaken(email) from exc
-        org = Organization.objects.create(name=name.strip())
+        org = Organization.objects.create(name=single_line(name))
         Membership.objects.create(org=org, user=user, role=Role.ADMIN)
     return org, user
 
@@ -58,7 +59,7 @@ class InvitationNotPending(Exception):  # noqa: N818
 def org_create_for_user(*, user, name):
     """A new organisation for a signed-in user, who becomes its admin."""
     with transaction.atomic():
-        org = Organization.objects.create(name=name.strip())
+        org = Organization.objects.create(name=single_line(name))
         Membership.objects.create(org=org, user=user, role=Role.ADMIN)
     return org
 
@@ -90,7 +91,8 @@ def invitation_send(*, org, invited_by, email, role):
         )
     link = invitation_link(token)
     context = {"invitation": invitation, "org": org, "inviter": invited_by, "link": link}
-    subject = f"{invited_by.display_name} invited you to {org.name} on mapsite"
+    # Names stored before they were cleaned must not break the subject line.
+    subject = single_line(f"{invited_by.display_name} invited you to {org.name} on mapsite")
     message = emails.build(
         "invitation",
         context,
@@ -200,7 +202,7 @@ def api_token_create(*, membership, name):
     raw token exists only in this return value and on the page that shows it once."""
     from .models import ApiToken
 
-    name = (name or "").strip()
+    name = single_line(name)
     if not name:
         raise ValueError("Give the token a name, e.g. the integration that will use it.")
     raw = API_TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -55,9 +55,15 @@ def _use_org(request, org_id):
 
 
 def _safe_next(request, default):
+    """Where to go next: a path of this site that was asked for (``next``), else
+    ``default``."""
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        target
+        and target.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return default

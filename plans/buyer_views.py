@@ -125,7 +125,10 @@ def milestone_add(request):
     form = BuyerMilestoneAddForm(request.POST, room=request.buyer.room)
     if not form.is_valid():
         return _section(request, status=422, milestone_add_form=form, errors=form_errors(form))
-    services.buyer_milestone_create(access=request.buyer, **form.cleaned_data)
+    try:
+        services.buyer_milestone_create(access=request.buyer, **form.cleaned_data)
+    except ValidationError as exc:
+        return _section(request, status=422, milestone_add_form=form, errors=exc.messages)
     return _section(request)
 
 

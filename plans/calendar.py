@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.utils import timezone
 from icalendar import Event
 
-from stakeholders.calendar import UID_DOMAIN, add_timezones, new_calendar, review_event
+from stakeholders.calendar import UID_DOMAIN, add_timezones, line, new_calendar, review_event
 from stakeholders.models import Scope, Side, Stakeholder
 
 from .models import Milestone, Task
@@ -38,7 +38,7 @@ def feed_milestones(room, person):
 
 
 def stakeholder_feed_ics(room, person, *, url=""):
-    cal = new_calendar(f"{room.buyer_company} plan: {person.name}")
+    cal = new_calendar(f"{line(room.buyer_company)} plan: {line(person.name)}")
     cal.add("x-published-ttl", "PT1H")
     cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     now = timezone.now()
@@ -54,9 +54,10 @@ def stakeholder_feed_ics(room, person, *, url=""):
             _all_day(
                 f"task-{task.pk}@{UID_DOMAIN}",
                 day=task.due_date,
-                summary=f"Due: {task.title}{done}",
+                summary=f"Due: {line(task.title)}{done}",
                 description=(
-                    f"{room.buyer_company} × {room.org.name}: “{task.milestone.title}”. "
+                    f"{line(room.buyer_company)} × {line(room.org.name)}: "
+                    f"“{line(task.milestone.title)}”. "
                     f"Status: {task.get_status_display()}." + (f"\n\n{url}" if url else "")
                 ),
                 version=task.version,
@@ -68,12 +69,12 @@ def stakeholder_feed_ics(room, person, *, url=""):
             _all_day(
                 f"milestone-{milestone.pk}@{UID_DOMAIN}",
                 day=milestone.target_date,
-                summary=f"Milestone: {milestone.title}",
+                summary=f"Milestone: {line(milestone.title)}",
                 description=(
-                    f"{room.buyer_company} × {room.org.name}. "
+                    f"{line(room.buyer_company)} × {line(room.org.name)}. "
                     f"{milestone.get_lead_side_display()} leads."
                     + (
-                        f" Done when: {milestone.completion_condition}."
+                        f" Done when: {line(milestone.completion_condition)}."
                         if milestone.completion_condition
                         else ""
                     )

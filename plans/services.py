@@ -12,6 +12,7 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from accounts.models import Membership
+from mapsite.text import multi_line
 from rooms.models import ActivityEvent, Outcome, Room, go_live_problem, local_today
 from rooms.services import (
     OutcomeError,
@@ -705,7 +706,7 @@ def buyer_milestone_create(*, access, title, target_date=None):
 def comment_create(*, actor, room, task, body):
     """Add to a task's thread; both sides read it. ``task`` comes from the caller's
     scoped queryset."""
-    body = (body or "").strip()
+    body = multi_line(body).strip()  # no NUL or other invisible control characters
     if not body:
         raise ValidationError("Write something first.")
     if len(body) > Comment._meta.get_field("body").max_length:
@@ -775,11 +776,15 @@ def room_handover(*, actor, membership, room_id, cs_owner_id):
     already in the room stays: plan, activity, views, comments, agreement, links."""
     rooms = Room.objects.for_membership(membership)
     room = rooms.get(pk=room_id)
-    cs_member = (
-        Membership.objects.filter(org_id=room.org_id, user_id=cs_owner_id)
-        .select_related("user")
-        .first()
-    )
+    cs_member = None
+    # Only a number a user id can be is looked up (beyond the column's range the query
+    # itself would fail).
+    if isinstance(cs_owner_id, int) and 0 < cs_owner_id < 2**63:
+        cs_member = (
+            Membership.objects.filter(org_id=room.org_id, user_id=cs_owner_id)
+            .select_related("user")
+            .first()
+        )
     if cs_member is None:
         raise OutcomeError("Pick a member of your organisation as the Customer Success owner.")
     cs_user = cs_member.user

@@ -121,9 +121,14 @@ def milestone_add(request, room_id):
         return _plan_section(
             request, room, status=422, milestone_add_form=form, errors=form_errors(form)
         )
-    services.milestone_create(
-        actor=seller_actor(request), room=room, plan=plan, **form.cleaned_data
-    )
+    try:
+        services.milestone_create(
+            actor=seller_actor(request), room=room, plan=plan, **form.cleaned_data
+        )
+    except ValidationError as exc:
+        return _plan_section(
+            request, room, status=422, milestone_add_form=form, errors=exc.messages
+        )
     return _plan_section(request, room)
 
 
@@ -182,12 +187,15 @@ def milestone_delete(request, room_id, pk):
 def milestone_move(request, room_id, pk):
     room = room_for_member(request.membership, room_id)
     get_object_or_404(Milestone.objects.for_room(room), pk=pk)
-    services.milestone_move(
-        actor=seller_actor(request),
-        room=room,
-        milestone_id=pk,
-        direction=request.POST.get("direction", ""),
-    )
+    try:
+        services.milestone_move(
+            actor=seller_actor(request),
+            room=room,
+            milestone_id=pk,
+            direction=request.POST.get("direction", ""),
+        )
+    except services.PlanError as exc:
+        return _plan_section(request, room, status=422, errors=[str(exc)])
     return _plan_section(request, room)
 
 
@@ -209,9 +217,19 @@ def task_add(request, room_id, pk):
             task_add_milestone=milestone.pk,
             errors=form_errors(form),
         )
-    services.task_create(
-        actor=seller_actor(request), room=room, milestone=milestone, **form.cleaned_data
-    )
+    try:
+        services.task_create(
+            actor=seller_actor(request), room=room, milestone=milestone, **form.cleaned_data
+        )
+    except ValidationError as exc:
+        return _plan_section(
+            request,
+            room,
+            status=422,
+            task_add_form=form,
+            task_add_milestone=milestone.pk,
+            errors=exc.messages,
+        )
     return _plan_section(request, room, focus_add=milestone.pk)
 
 
@@ -269,12 +287,15 @@ def task_delete(request, room_id, pk):
 def task_move(request, room_id, pk):
     room = room_for_member(request.membership, room_id)
     get_object_or_404(Task.objects.for_room(room), pk=pk)
-    services.task_move(
-        actor=seller_actor(request),
-        room=room,
-        task_id=pk,
-        direction=request.POST.get("direction", ""),
-    )
+    try:
+        services.task_move(
+            actor=seller_actor(request),
+            room=room,
+            task_id=pk,
+            direction=request.POST.get("direction", ""),
+        )
+    except services.PlanError as exc:
+        return _plan_section(request, room, status=422, errors=[str(exc)])
     return _plan_section(request, room)
 
 
@@ -306,7 +327,12 @@ def sheet_add(request, room_id, kind):
             request, room, kind, status=422, **{f"{kind}_form": form}, errors=form_errors(form)
         )
     create = services.criterion_create if kind == "criterion" else services.risk_create
-    create(actor=seller_actor(request), room=room, plan=plan, **form.cleaned_data)
+    try:
+        create(actor=seller_actor(request), room=room, plan=plan, **form.cleaned_data)
+    except ValidationError as exc:
+        return _sheet_section(
+            request, room, kind, status=422, **{f"{kind}_form": form}, errors=exc.messages
+        )
     return _sheet_section(request, room, kind)
 
 
@@ -463,11 +489,17 @@ def handover(request, room_id):
     return redirect(_room_url(room) + "#outcome")
 
 
+# The range of the database's integer columns: a posted number outside it names nothing
+# (an id or a version beyond it would overflow the query on SQLite).
+INT_RANGE = range(-(2**63), 2**63)
+
+
 def _int_or_none(value):
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if number in INT_RANGE else None
 
 
 # --- taking the plan out of the room: PDF and the weekly review ----------------------

@@ -1,8 +1,7 @@
-from django import forms
 from django.contrib import admin
 from django.db import models
 
-from accounts.admin import OrgScopedAdmin
+from accounts.admin import OrgScopedAdmin, SingleLineModelForm
 
 from .models import ActivityEvent, Room
 from .services import (
@@ -14,8 +13,9 @@ from .services import (
 )
 
 
-class SameRoomForm(forms.ModelForm):
-    """Related rows chosen in the admin must belong to the row's own room and tenant."""
+class SameRoomForm(SingleLineModelForm):
+    """Related rows chosen in the admin must belong to the row's own room and tenant;
+    names and titles are one line of text (SingleLineModelForm)."""
 
     def clean(self):
         cleaned = super().clean()

@@ -24,6 +24,8 @@ from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
 
+from mapsite.text import clean_text_fields, clean_text_values, single_line
+
 from .models import ActivityEvent, ActorKind, Outcome, Room
 
 # Sent with ``room_ids`` after a room's target close date changed (plans re-projects).
@@ -180,12 +182,12 @@ def activity_record(
         actor_kind=actor.kind,
         actor_user=actor.user,
         actor_ref=str(actor.stakeholder.pk) if actor.stakeholder is not None else "",
-        actor_label=(actor_label or actor.label)[:250],
+        actor_label=single_line(actor_label or actor.label)[:250],
         actor_window=actor.window,
         verb=verb,
         target_type=target._meta.model_name,
         target_id=str(target.pk),
-        target_label=(target_label or str(target))[:250],
+        target_label=single_line(target_label or str(target))[:250],
         target_version=target_version,
         changes=changes or {},
         room_revision=_current_revision(room.pk),
@@ -223,8 +225,11 @@ def _moved_since(instance, base_version):
 
 
 def versioned_create(*, actor, room, instance, extra_changes=None):
-    """Save a new row of the room and log it with its initial values."""
+    """Save a new row of the room and log it with its initial values. Its text fields
+    are cleaned first (mapsite.text: names and titles on one line, no control
+    characters)."""
     model = type(instance)
+    clean_text_fields(instance)
     with transaction.atomic():
         instance.save()
         changes = {}
@@ -257,10 +262,12 @@ def versioned_update(*, actor, room, queryset, pk, base_version, changes, m2m=No
 
     ``queryset`` is the caller's tenant-scoped queryset: a row outside it does not
     exist (``DoesNotExist``). Raises ``StaleWrite`` when a changed field moved
-    since ``base_version``. Returns the updated instance.
+    since ``base_version``. Text values are cleaned first (mapsite.text: names and
+    titles on one line, no control characters). Returns the updated instance.
     """
     model = queryset.model
     m2m = m2m or {}
+    changes = clean_text_values(model, changes)
     try:
         with transaction.atomic():
             instance = queryset.select_for_update().get(pk=pk)
@@ -423,7 +430,7 @@ class OutcomeError(Exception):
 def room_close(*, actor, membership, room_id, outcome, reason=""):
     """Mark an open deal won or lost. A lost deal needs its reason. One conditional
     UPDATE decides: of two people closing at once, the first one wins."""
-    reason = (reason or "").strip()
+    reason = single_line(reason)
     if outcome not in (Outcome.WON, Outcome.LOST):
         raise OutcomeError("A deal is closed as won or lost.")
     if outcome == Outcome.LOST and not reason:

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -34,11 +35,15 @@ def room_list(request):
 def room_new(request):
     form = RoomForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        room = room_create(
-            membership=request.membership, actor=seller_actor(request), **form.cleaned_data
-        )
-        messages.success(request, f"Room “{room.name}” created. Now start its plan.")
-        return redirect("plans:room", room_id=room.pk)
+        try:
+            room = room_create(
+                membership=request.membership, actor=seller_actor(request), **form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Room “{room.name}” created. Now start its plan.")
+            return redirect("plans:room", room_id=room.pk)
     return render(request, "rooms/new.html", {"form": form}, status=422 if form.errors else 200)
 
 

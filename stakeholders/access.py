@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q
 from django.urls import reverse
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import hash_token
 from mapsite import emails
+from mapsite.text import single_line
 from rooms.actors import request_window
 from rooms.models import ActivityEvent
 from rooms.services import Actor, activity_record
@@ -154,26 +156,46 @@ def link_url(token):
     return settings.SITE_URL + reverse("buyer:open", args=[token])
 
 
+def _mail_address(email):
+    """A stored address as one line, or None when even that is not a valid address."""
+    email = single_line(email, space="")
+    try:
+        validate_email(email)
+    except ValidationError:
+        return None
+    return email
+
+
 def link_send(*, room, stakeholder, url, sender_name, reply_to=None, note=""):
     """Email a freshly issued link to the stakeholder (mapsite.emails: plain text and
-    HTML, from the sender's name at the server's address, replies to them)."""
+    HTML, from the sender's name at the server's address, replies to them). Names go in
+    as one line each: rows saved before names were cleaned (mapsite.text) may hold a
+    line break, which a mail header refuses."""
+    name = single_line(stakeholder.name)
     if not stakeholder.email:
-        raise ValidationError(f"{stakeholder.name} has no email address on the map.")
+        raise ValidationError(f"{name} has no email address on the map.")
+    to = _mail_address(stakeholder.email)
+    if to is None:
+        raise ValidationError(
+            f"{name}'s email address on the map is not a valid address: correct it, "
+            "then send the link."
+        )
+    reply_to = _mail_address(reply_to) if reply_to else None
     from .calendar import review_ics  # the calendar module builds on this one
 
     invite = review_ics(room, list(Stakeholder.objects.for_room(room).seen_by(stakeholder)))
     message = emails.build(
         "link",
         {
-            "name": stakeholder.name,
+            "name": name,
             "note": note.strip(),
-            "sender_name": sender_name,
-            "room_name": room.name,
+            "sender_name": single_line(sender_name),
+            "room_name": single_line(room.name),
             "url": url,
             "review_slot": room.review_slot_label if invite is not None else "",
         },
-        subject=f"Your link to the {room.buyer_company} plan",
-        to=[stakeholder.email],
+        subject=f"Your link to the {single_line(room.buyer_company)} plan",
+        to=[to],
         sender=(sender_name, room.org.name, None),
         reply_to=reply_to,
     )
@@ -301,16 +323,22 @@ def link_refresh_request(*, token, email):
     person = link.stakeholder
     if not person.email or person.email.strip().lower() != (email or "").strip().lower():
         return False
-    _, fresh = link_issue(actor=Actor(stakeholder=person), room=link.room, stakeholder=person)
     owner = link.room.owner
-    link_send(
-        room=link.room,
-        stakeholder=person,
-        url=link_url(fresh),
-        sender_name=owner.display_name if owner else link.room.org.name,
-        reply_to=owner.email if owner else None,
-        note="You asked for a fresh link; here it is.",
-    )
+    try:
+        with transaction.atomic():  # a link that cannot be sent is not left behind
+            _, fresh = link_issue(
+                actor=Actor(stakeholder=person), room=link.room, stakeholder=person
+            )
+            link_send(
+                room=link.room,
+                stakeholder=person,
+                url=link_url(fresh),
+                sender_name=owner.display_name if owner else link.room.org.name,
+                reply_to=owner.email if owner else None,
+                note="You asked for a fresh link; here it is.",
+            )
+    except ValidationError:  # the address on the map is not a valid one
+        return False
     return True
 
 

@@ -3,6 +3,10 @@ the per-stakeholder feed (plans/calendar.py) is built from.
 
 UIDs are derived from the rows' ids, so regenerating a calendar gives the same UIDs and
 calendar apps update events instead of duplicating them.
+
+Every stored value is put in through ``line`` or ``address``: names and titles are
+cleaned when saved (mapsite.text), but rows saved before that may hold a line break,
+which icalendar refuses (a calendar that fails to build is a failed page).
 """
 
 import secrets
@@ -10,11 +14,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from accounts.models import hash_token
+from mapsite.text import single_line
 from rooms.models import ActivityEvent
 from rooms.services import activity_record
 
@@ -26,13 +32,29 @@ WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 ICS_CONTENT_TYPE = "text/calendar; charset=utf-8"
 
 
+def line(value):
+    """A stored value as one line of text, safe in any property or parameter."""
+    return single_line(value)
+
+
+def address(email):
+    """A ``mailto:`` address for a stored email, or None when it is not a valid one even
+    once cleaned (that person is then left out of the invite, not the whole calendar)."""
+    email = single_line(email, space="")
+    try:
+        validate_email(email)
+    except ValidationError:
+        return None
+    return vCalAddress(f"mailto:{email}")
+
+
 def new_calendar(name):
     cal = Calendar()
     cal.add("prodid", "-//mapsite//Mutual action plan//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name)
+    cal.add("x-wr-calname", line(name))
     return cal
 
 
@@ -61,25 +83,25 @@ def review_event(room, people, *, url=""):
     event.add("uid", review_uid(room))
     event.add("dtstamp", room.updated_at)
     event.add("sequence", room.version)
-    event.add("summary", f"Weekly review: {room.buyer_company} × {room.org.name}")
+    event.add("summary", f"Weekly review: {line(room.buyer_company)} × {line(room.org.name)}")
     event.add("dtstart", start)
     event.add("dtend", start + timedelta(minutes=room.review_duration_minutes))
     event.add("rrule", {"freq": "weekly", "byday": WEEKDAYS[room.review_weekday]})
-    description = f"Weekly review of the mutual action plan “{room.name}”."
+    description = f"Weekly review of the mutual action plan “{line(room.name)}”."
     if url:
         description += f"\n\nThe plan: {url}"
         event.add("url", url)
     event.add("description", description)
     owner = room.owner
-    if owner is not None and owner.email:
-        organizer = vCalAddress(f"mailto:{owner.email}")
-        organizer.params["cn"] = vText(owner.display_name)
+    organizer = address(owner.email) if owner is not None and owner.email else None
+    if organizer is not None:
+        organizer.params["cn"] = vText(line(owner.display_name))
         event.add("organizer", organizer)
     for person in sorted(people, key=lambda p: (p.side != Side.SELLER, p.name)):
-        if not person.email:
+        attendee = address(person.email) if person.email else None
+        if attendee is None:
             continue
-        attendee = vCalAddress(f"mailto:{person.email}")
-        attendee.params["cn"] = vText(person.name)
+        attendee.params["cn"] = vText(line(person.name))
         attendee.params["role"] = vText("REQ-PARTICIPANT")
         attendee.params["cutype"] = vText("INDIVIDUAL")
         event.add("attendee", attendee)
@@ -91,7 +113,7 @@ def review_ics(room, people, *, url=""):
     event = review_event(room, people, url=url)
     if event is None:
         return None
-    cal = new_calendar(f"{room.buyer_company} weekly review")
+    cal = new_calendar(f"{line(room.buyer_company)} weekly review")
     cal.add_component(event)
     add_timezones(cal, room)
     return cal.to_ical()

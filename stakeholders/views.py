@@ -57,7 +57,10 @@ def stakeholder_add(request, room_id):
     if not form.is_valid():
         errors = form_errors(form)
         return _section(request, room, status=422, add_form=form, errors=errors)
-    services.stakeholder_create(actor=seller_actor(request), room=room, **form.cleaned_data)
+    try:
+        services.stakeholder_create(actor=seller_actor(request), room=room, **form.cleaned_data)
+    except ValidationError as exc:
+        return _section(request, room, status=422, add_form=form, errors=exc.messages)
     return _section(request, room)
 
 

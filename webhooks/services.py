@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from mapsite import outbound
+from mapsite.text import single_line
 from rooms.models import ActivityEvent, Room
 
 from .events import VERBS, event_type_of, occurrences, payload_for
@@ -49,7 +50,7 @@ def endpoint_create(*, membership, url, events, description=""):
         org_id=membership.org_id,
         url=url,
         events=events,
-        description=(description or "").strip()[:200],
+        description=single_line(description)[:200],
         secret=secret,
         created_by=membership.user,
     )

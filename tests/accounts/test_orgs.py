@@ -72,6 +72,14 @@ def test_switch_follows_safe_next_only(two_org_user, other_org):
     assert evil["Location"] == resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
+@pytest.mark.parametrize("target", ["members", "2026-02-30", "Ann\r\nLee"])
+def test_switch_with_a_next_that_is_no_path_goes_home_not_a_500(two_org_user, other_org, target):
+    client = login(two_org_user)
+    response = client.post(reverse(SWITCH), {"org": str(other_org.pk), "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
 def test_anonymous_switch_goes_to_sign_in(client, org):
     response = client.post(reverse(SWITCH), {"org": str(org.pk)})
 

@@ -251,6 +251,26 @@ def test_reorder_and_delete_tasks(owner_client, room, milestone):
     assert ActivityEvent.objects.filter(verb="deleted", target_label="First").exists()
 
 
+def test_a_move_other_than_up_or_down_is_refused_not_a_500(owner_client, room, task):
+    for name, target in (("plans:task_move", task), ("plans:milestone_move", task.milestone)):
+        url = reverse(name, args=[room.pk, target.pk])
+        response = owner_client.post(url, {"direction": "sideways"}, **HX)
+        assert response.status_code == 422
+        assert "Move up or down" in response.content.decode()
+        response = owner_client.post(url, {})  # without JavaScript: back to the room
+        assert response.status_code == 302
+    assert not ActivityEvent.objects.filter(verb="moved").exists()
+
+
+def test_a_title_of_control_characters_alone_is_refused_not_a_500(owner_client, room, milestone):
+    response = owner_client.post(
+        reverse("plans:task_add", args=[room.pk, milestone.pk]), {"title": "\x07\x1b"}, **HX
+    )
+    assert response.status_code == 422
+    assert "control characters alone" in response.content.decode()
+    assert Task.objects.for_room(room).count() == 0
+
+
 def test_reorder_and_delete_milestones(owner_client, room, plan):
     a = MilestoneFactory(plan=plan, title="A", order=0)
     b = MilestoneFactory(plan=plan, title="B", order=1)

@@ -114,6 +114,30 @@ def test_hand_over_needs_a_member_of_the_organisation(owner_client, planned, out
     assert "Pick a member" in owner_client.get(response["Location"]).content.decode()
 
 
+@pytest.mark.parametrize("cs_owner", [str(2**64), "-1", "0", "x"])
+def test_hand_over_to_a_number_no_member_can_have_is_refused_not_a_500(
+    owner_client, planned, cs_owner
+):
+    outcome(owner_client, planned, action="won")
+    response = owner_client.post(
+        reverse("plans:handover", args=[planned.pk]), {"cs_owner": cs_owner}
+    )
+    assert response.status_code == 302
+    planned.refresh_from_db()
+    assert planned.outcome == Outcome.WON and planned.cs_owner is None
+    assert "Pick a member" in owner_client.get(response["Location"]).content.decode()
+
+
+def test_the_hand_over_service_refuses_an_id_beyond_the_column(owner, planned):
+    from plans.services import room_handover
+    from rooms.services import OutcomeError
+
+    membership = Membership.objects.get(user=owner)
+    room_close(actor=Actor(), membership=membership, room_id=planned.pk, outcome=Outcome.WON)
+    with pytest.raises(OutcomeError):
+        room_handover(actor=Actor(), membership=membership, room_id=planned.pk, cs_owner_id=2**64)
+
+
 def test_hand_over_needs_a_won_deal(owner_client, owner, planned):
     response = owner_client.post(
         reverse("plans:handover", args=[planned.pk]), {"cs_owner": owner.pk}
