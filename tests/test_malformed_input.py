@@ -37,6 +37,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Membership, Role
 from accounts.services import api_token_create, invitation_create
+from alerts import optout
 from alerts.models import Channel, Notification
 from alerts.models import Status as NotificationStatus
 from documents.services import document_upload
@@ -244,6 +245,8 @@ ROUTES = {
     "buyer:leave": Route(who="buyer"),
     "buyer:open": Route(who="visitor", token="link", data={"email": "ann@acme.example"}),
     "calendar_feed": Route(who="visitor", token="feed"),
+    "email_stop": Route(who="visitor", token="stop"),
+    "email_new_link": Route(who="visitor", token="new_link"),
     # settings
     "alerts:settings": Route(data={"slack_webhook_url": "", "sender_email": "a@x.example"}),
     "alerts:test": Route(),
@@ -395,7 +398,13 @@ def seeded(settings):
             status=DeliveryStatus.FAILED,
         ),
     }
-    tokens = {"link": link_token, "feed": feed_token, "invitation": invitation_token}
+    tokens = {
+        "link": link_token,
+        "feed": feed_token,
+        "invitation": invitation_token,
+        "stop": optout.stop_token(room, buyer.email),
+        "new_link": optout.new_link_token(room, buyer.email),
+    }
     return objects, tokens
 
 
