@@ -88,6 +88,7 @@ def _label(milestones, tasks, today, room, with_dependencies=True):
     for m_index, milestone in enumerate(milestones, start=1):
         milestone.step = str(m_index)
         milestone.task_list = grouped.get(milestone.pk, [])
+        milestone.done_visible = sum(t.is_done for t in milestone.task_list)
         if with_dependencies:
             milestone.dependency_ids = {d.pk for d in milestone.depends_on.all()}
         for t_index, task in enumerate(milestone.task_list, start=1):

@@ -53,7 +53,10 @@ def test_a_keyboard_only_buyer_does_everything(browser, live_server):
         expect(card.locator("summary")).to_have_text("Comments (1)")
         assert Comment.objects.filter(task=task).count() == 1
 
-        # Add a task under the same milestone: type and press Enter.
+        # Add a task under the same milestone: open "+ Add a task", type, press Enter.
+        section = card.locator("xpath=ancestor::section[1]")
+        section.get_by_text("+ Add a task").focus()
+        page.keyboard.press("Enter")
         add = page.get_by_label(f"New task for your side under {task.milestone.title}")
         add.focus()
         page.keyboard.type("Book the CFO review slot")

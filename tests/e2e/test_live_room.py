@@ -58,9 +58,9 @@ def test_seller_and_buyer_see_each_others_edits_live(both):
         "Waiting for our counsel", timeout=WITHIN
     )
     # A new task from the buyer shows up in the seller's plan.
-    buyer.locator(f"#task-{task.pk}").locator("xpath=ancestor::section[1]").get_by_label(
-        "New task for your side under Legal review complete"
-    ).fill("Check the DPA")
+    section = buyer.locator(f"#task-{task.pk}").locator("xpath=ancestor::section[1]")
+    section.get_by_text("+ Add a task").click()
+    section.get_by_label("New task for your side under Legal review complete").fill("Check the DPA")
     buyer.get_by_label("New task for your side under Legal review complete").press("Enter")
     expect(seller.locator("#plan")).to_contain_text("Check the DPA", timeout=WITHIN)
 

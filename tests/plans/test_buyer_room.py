@@ -1020,3 +1020,22 @@ def test_the_room_opens_with_how_far_the_plan_is(buyer, milestone, me, room):
     assert "1 of 3 steps done · next: Sign the contract, due" in text
     assert "44 days to the target date" in text
     assert summary.count('class="done"') == 1  # one milestone, a third of it done
+
+
+def test_each_milestone_shows_its_status_and_count_and_a_done_one_is_folded(
+    buyer, milestone, me, plan
+):
+    TaskFactory(milestone=milestone, owner=me, title="One", status="done")
+    TaskFactory(milestone=milestone, owner=me, title="Two")
+    done = MilestoneFactory(plan=plan, title="Kick-off done", target_date=days(-5))
+    TaskFactory(milestone=done, owner=me, title="Kick-off call", status="done")
+    from plans.services import milestone_refresh
+
+    milestone_refresh(actor=Actor(), room=plan.room, milestone_ids=[milestone.pk, done.pk])
+    html = page(buyer)
+    text = re.sub(r"<[^>]+>", "", html)
+    assert "In progress 1 of 2 steps done" in re.sub(r"\s+", " ", text)
+    folded = re.search(r'<details id="ms-[^"]+-done".*?</details>', html, re.S)
+    assert folded and "Kick-off call" in folded.group(0) and "One" not in folded.group(0)
+    # Adding a task is one click away, not an open form under every milestone.
+    assert html.count('<details class="b-add">') == 2
