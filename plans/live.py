@@ -473,6 +473,7 @@ def _buyer_fragments(context, changes):
             by["plan"] = next(iter(changes.milestones.values()))
     if sections.keys() & {"overview", "header", "plan"} or changes.tasks or changes.summary:
         out.append(render_to_string(f"{page}#overview", context))
+        out.append(render_to_string(f"{page}#agree", context))
     if "stakeholders" in sections:
         out.append(render_to_string(f"{page}#contacts", context))
     for name in ("criteria", "risks"):

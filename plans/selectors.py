@@ -249,9 +249,14 @@ def buyer_progress(milestones, today, target):
             }
         )
         x += width
+    owners = {}
+    for t in tasks:
+        name = t.owner.name if t.owner else "No owner yet"
+        owners[name] = owners.get(name, 0) + 1
     return {
         "total": total,
         "done": done,
+        "owners": sorted(owners.items(), key=lambda item: (-item[1], item[0])),
         "next": upcoming[0] if upcoming else (waiting[0] if waiting else None),
         "days_left": (target - today).days if target else None,
         "segments": segments,

@@ -1039,3 +1039,15 @@ def test_each_milestone_shows_its_status_and_count_and_a_done_one_is_folded(
     assert folded and "Kick-off call" in folded.group(0) and "One" not in folded.group(0)
     # Adding a task is one click away, not an open form under every milestone.
     assert html.count('<details class="b-add">') == 2
+
+
+def test_we_agree_comes_after_the_plan_with_what_is_agreed(buyer, my_task, seller_task, room):
+    room.goal = "Close the books in 4 days"
+    room.save()
+    html = page(buyer)
+    assert html.index('id="plan-h"') < html.index("We agree to this plan")
+    agree = section(html, "agree-h")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", agree))
+    assert "The goal: “Close the books in 4 days”" in text
+    assert "1 milestone: Business case approved (" in text
+    assert "Who owns what: Maria Lopez, 1 step · Sam Rep, 1 step." in text
