@@ -1,4 +1,6 @@
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -39,3 +41,37 @@ def page(browser):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+class _InFlight:
+    """The live server's application, counting the requests it is answering."""
+
+    def __init__(self, app):
+        self.app, self.count, self.lock = app, 0, threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            self.count += 1
+        try:
+            return self.app(environ, start_response)
+        finally:
+            with self.lock:
+                self.count -= 1
+
+
+@pytest.fixture(autouse=True)
+def _live_server_quiet_before_flush(request):
+    """A request a closing browser left in flight may hold table locks; on PostgreSQL
+    the flush after a transactional test then deadlocks with it. After the test (its
+    browser contexts closed), wait until the live server answers nothing."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    httpd = request.getfixturevalue("live_server").thread.httpd
+    if not isinstance(httpd.get_app(), _InFlight):
+        httpd.set_app(_InFlight(httpd.get_app()))
+    yield
+    counter, deadline, quiet = httpd.get_app(), time.monotonic() + 10, 0
+    while quiet < 3 and time.monotonic() < deadline:
+        quiet = quiet + 1 if counter.count == 0 else 0
+        time.sleep(0.05)
