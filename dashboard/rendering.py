@@ -105,8 +105,8 @@ def row_html(row):
         f'class="deal-link">{escape(room.name)}</a>'
         f'<div class="muted small">{escape(room.buyer_company)}</div>{badges}</td>'
         f'<td><span class="health health-{sig.health_band}" title="{escape(sig.health_explained)}" '
-        f'tabindex="0" aria-label="Health {sig.health_score} of 100, {sig.health_band_label}">'
-        f"{sig.health_score}</span></td>"
+        f'tabindex="0"><span class="visually-hidden">Health </span>{sig.health_score}'
+        f'<span class="visually-hidden"> of 100, {sig.health_band_label}</span></span></td>'
         f"<td>{owner}</td>"
         f'<td class="num">{escape(money(room.value, room.currency))}</td>'
         f"<td>{escape(room.get_stage_display())}</td>"
