@@ -49,8 +49,12 @@
       const before = document.getElementById(details.id);
       if (before && current.contains(before)) details.open = before.open;
     }
+    // Focus inside the swapped part (a button, a link) stays on the same control.
+    const active = document.activeElement;
+    const focused = active && active !== document.body && current.contains(active) ? active.id : "";
     current.replaceWith(fresh);
     if (window.htmx) window.htmx.process(fresh);
+    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
     pending.delete(fresh.id);
   }
 
@@ -150,7 +154,14 @@
     }
     const now = document.getElementById(card.dataset.row);
     const field = now && entry && inputs(now, entry.dataset.field)[0];
-    if (field) field.focus();
+    if (!field) return;
+    field.focus();
+    // Whatever this click sets off next (app.js closing the card, a poll answering)
+    // must not leave focus on the page itself.
+    setTimeout(() => {
+      const again = field.id && document.getElementById(field.id);
+      if (again && (!document.activeElement || document.activeElement === document.body)) again.focus();
+    }, 0);
   }, true);
 
   function apply(html, changedBy, since) {
