@@ -19,6 +19,7 @@ from plans.health import (
     signals_of,
 )
 from plans.models import Task
+from plans.schedule import days_label
 from rooms.models import Outcome, Room, Stage
 
 from .rendering import row_html
@@ -228,10 +229,11 @@ def ago(days):
 
 
 def slip_label(days):
+    """How a room's stored slip reads (negative only when everything was done early)."""
     if days > 0:
-        return f"{days} day{'s' if days != 1 else ''} late"
+        return f"{days_label(days)} late"
     if days < 0:
-        return f"{-days} day{'s' if days != -1 else ''} early"
+        return f"{days_label(-days)} early"
     return "on time"
 
 
