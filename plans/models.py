@@ -202,6 +202,12 @@ class Task(RoomOwned):
             return ""
         return "alerted" if self.overdue_level >= 7 else "flagged"
 
+    @property
+    def reminder_sent(self):
+        """Whether the sweep emailed a reminder for the current due date: at the +7
+        level the owner and the buyer's champion get one (alerts.services)."""
+        return self.overdue_flag == "alerted"
+
     def due_after_close(self, room):
         return bool(
             self.due_date and room.target_close_date and self.due_date > room.target_close_date
