@@ -12,6 +12,7 @@ urlpatterns = [
     path("room/", views.room, name="room"),
     path("room/live/", live.buyer_poll, name="live"),
     path("room/tasks/<uuid:pk>/", views.task_save, name="task_save"),
+    path("room/tasks/<uuid:pk>/edit/", views.task_edit, name="task_edit"),
     path("room/tasks/<uuid:pk>/comments/", views.comment_add, name="comment_add"),
     path("room/tasks/<uuid:pk>/viewed/", views.task_viewed, name="task_viewed"),
     path("room/milestones/<uuid:pk>/tasks/add/", views.task_add, name="task_add"),

@@ -1,5 +1,7 @@
 """The buyer's room: what a buyer stakeholder sees and does through their link."""
 
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -7,6 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap, retarget
 
 from rooms.inline import form_errors, inline_save, respond
 from stakeholders import calendar
@@ -17,7 +20,7 @@ from stakeholders.models import Stakeholder, ViewEvent
 from . import services
 from .forms import BuyerMilestoneAddForm, BuyerTaskAddForm, BuyerTaskForm
 from .live import buyer_ticket
-from .models import Milestone, Plan, Task
+from .models import Milestone, Plan, Task, TaskStatus
 from .selectors import annotate_task, buyer_room
 from .views import download
 
@@ -37,6 +40,13 @@ def _visible_task(request, pk):
         raise Http404("No such task.") from None
 
 
+def _uuid_or_none(value):
+    try:
+        return uuid.UUID(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _section(request, *, status=200, **extra):
     if not request.htmx:
         for error in extra.get("errors", []):
@@ -50,9 +60,25 @@ def _section(request, *, status=200, **extra):
 def room(request):
     context = buyer_room(request.buyer) | {
         "live_ticket": buyer_ticket(request.buyer.link.pk, request.buyer.room.pk),
+        "editing": _uuid_or_none(request.GET.get("edit")),  # a task's fields open (no JS)
     }
     view_record(request.buyer, kind=ViewEvent.Kind.ROOM, label="the room", request=request)
     return render(request, PAGE, context)
+
+
+@require_GET
+@buyer_required
+def task_edit(request, pk):
+    """The note and status fields of one task, opened from "Add a note" (without
+    JavaScript: the room with that task's fields open)."""
+    task = _visible_task(request, pk)
+    if not task.buyer_editable:
+        raise Http404("You cannot edit this task.")
+    if not request.htmx:
+        return redirect(f"{reverse('buyer:room')}?edit={task.pk}#task-{task.pk}")
+    return render(
+        request, f"{PAGE}#task-fields", {"task": task, "status_choices": TaskStatus.choices}
+    )
 
 
 @require_POST
@@ -60,6 +86,14 @@ def room(request):
 def task_save(request, pk):
     task = _visible_task(request, pk)
     room_ = request.buyer.room
+    marked = request.POST.get("mark") == "done"
+    if marked:
+        # "Mark done" saves the status alone, whatever the row's other inputs hold.
+        data = request.POST.copy()
+        data.setlist("status", [TaskStatus.DONE])
+        data["_field"] = "status"
+        data["_row"] = "1"  # answered with the whole task, redrawn as done
+        request.POST = data
     result = inline_save(
         request,
         instance=task,
@@ -85,11 +119,12 @@ def task_save(request, pk):
         return render(
             request,
             f"{PAGE}#task",
-            context | {"task": current, "conflict": conflict},
+            context
+            | {"task": current, "conflict": conflict, "saved": status == 200, "marked": marked},
             status=status,
         )
 
-    return respond(
+    response = respond(
         request,
         result,
         render_meta=render_meta,
@@ -97,6 +132,9 @@ def task_save(request, pk):
         row_id=f"task-{pk}",
         fallback_url=reverse("buyer:room"),
     )
+    if marked and request.htmx and result.status == 200:
+        response = reswap(retarget(response, f"#task-{pk}"), "outerHTML")
+    return response
 
 
 @require_POST

@@ -189,6 +189,11 @@ class Task(RoomOwned):
         """The owner's side when there is an owner; the planned side otherwise."""
         return self.owner.side if self.owner_id else self.side
 
+    @property
+    def buyer_editable(self):
+        """Buyers update status, notes and evidence of their side's tasks only."""
+        return self.effective_side == Side.BUYER
+
     def days_overdue(self, today):
         """Whole days past due on ``today`` (the room's date); 0 if not late or done."""
         if self.is_done or self.due_date is None or self.due_date >= today:

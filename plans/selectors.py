@@ -185,7 +185,7 @@ def buyer_room(access):
     tasks = list(Task.objects.for_room(room).visible_to(me))
     for task in tasks:
         task.owner = by_id.get(task.owner_id) if task.owner_id else None
-        task.editable = task.effective_side == Side.BUYER
+        task.editable = task.buyer_editable
     comments = _comments_by_task(room, [t.pk for t in tasks])
     for task in tasks:
         task.thread = comments.get(task.pk, [])

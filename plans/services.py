@@ -651,7 +651,7 @@ def buyer_task_update(*, access, task_id, base_version, changes):
     task = (
         Task.objects.for_room(room).visible_to(stakeholder).select_related("owner").get(pk=task_id)
     )
-    if task.effective_side != Side.BUYER:
+    if not task.buyer_editable:
         raise ValidationError("This is a task of the seller's team; only they update it.")
     if set(changes) - BUYER_TASK_FIELDS:
         raise ValidationError("You can update the status, notes and evidence of your tasks.")

@@ -236,6 +236,7 @@ ROUTES = {
     "buyer:task_save": Route(who="buyer", target="task", form=BuyerTaskForm, inline=True),
     "buyer:comment_add": Route(who="buyer", target="task", data={"body": "Hello"}),
     "buyer:task_viewed": Route(who="buyer", target="task"),
+    "buyer:task_edit": Route(method="get", who="buyer", target="task"),
     "buyer:task_add": Route(who="buyer", target="milestone", data={"title": "New"}),
     "buyer:milestone_add": Route(who="buyer", data={"title": "New", "target_date": ""}),
     "buyer:agree": Route(who="buyer"),

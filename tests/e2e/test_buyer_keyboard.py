@@ -1,5 +1,5 @@
-"""A buyer who uses only the keyboard: sets a task's status (one save, on Enter),
-comments, adds a task and agrees to the plan, and the page says so at each step."""
+"""A buyer who uses only the keyboard: sets a task's status (one save, on Enter), marks
+it done, comments, adds a task and agrees to the plan, and the page says so at each step."""
 
 import pytest
 from django.core.management import call_command
@@ -27,21 +27,34 @@ def test_a_keyboard_only_buyer_does_everything(browser, live_server):
         page.goto(f"{live_server.url}/b/{token}/")
         card = page.locator(f"#task-{task.pk}")
 
-        # Status: arrowing through the options saves nothing until Enter.
+        # Status: "Add a note" opens the fields; arrowing through the options saves
+        # nothing until Enter.
+        card.locator(".b-edit > summary").focus()
+        page.keyboard.press("Enter")
         status = card.get_by_label("Status")
+        expect(status).to_be_visible()
         status.focus()
         saves = ActivityEvent.objects.filter(room=room).count()
-        for _ in range(3):  # Not started → In progress → Blocked → Done
+        for _ in range(2):  # Not started → In progress → Blocked
             page.keyboard.press("ArrowDown")
         expect(card).to_contain_text("Press Enter to save")
         assert ActivityEvent.objects.filter(room=room).count() == saves
         page.keyboard.press("Enter")
         expect(page.locator("#announce")).to_have_text("Saved")
-        assert Task.objects.get(pk=task.pk).status == "done"
+        assert Task.objects.get(pk=task.pk).status == "blocked"
         assert ActivityEvent.objects.filter(room=room).count() == saves + 1
 
+        # "Mark done": one key press; focus lands on the task, and the page says so.
+        page.evaluate("document.getElementById('announce').textContent = ''")
+        card.get_by_role("button", name="Mark done").focus()
+        page.keyboard.press("Enter")
+        expect(card.locator(".chip")).to_have_text("Done")
+        expect(card.get_by_role("heading", name=task.title)).to_be_focused()
+        expect(page.locator("#announce")).to_have_text("Saved")
+        assert Task.objects.get(pk=task.pk).status == "done"
+
         # Comment: open the thread, write, send; focus comes back to the box.
-        card.locator("summary").focus()
+        card.locator(".b-thread > summary").focus()
         page.keyboard.press("Enter")
         box = card.get_by_label(f"Comment on {task.title}")
         box.focus()
@@ -50,7 +63,7 @@ def test_a_keyboard_only_buyer_does_everything(browser, live_server):
         page.keyboard.press("Enter")
         expect(card.locator(".thread")).to_contain_text("David approved.")
         expect(box).to_be_focused()
-        expect(card.locator("summary")).to_have_text("Comments (1)")
+        expect(card.locator(".b-thread > summary")).to_have_text("Comments (1)")
         assert Comment.objects.filter(task=task).count() == 1
 
         # Add a task under the same milestone: open "+ Add a task", type, press Enter.

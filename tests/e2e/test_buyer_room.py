@@ -39,9 +39,13 @@ def test_buyer_link_round_trip(browser, live_server, settings):
         expect(buyer.get_by_role("heading", name="What you owe")).to_be_visible()
         task = Task.objects.get(title="Present business case to the CFO")
         card = buyer.locator(f"#task-{task.pk}")
-        card.get_by_label("Status").select_option("done")
-        expect(card.locator(".saved")).to_be_visible()
+        expect(card.locator(".chip")).to_have_text("Not started")
+        card.get_by_role("button", name="Mark done").click()
+        expect(card.locator(".chip")).to_have_text("Done")
+        expect(card.get_by_role("button", name="Mark done")).to_have_count(0)
+        expect(card.get_by_role("heading", name=task.title)).to_be_focused()
         expect(buyer.locator("#announce")).to_have_text("Saved")  # the page's one live region
+        card.locator(".b-edit > summary").click()  # the fields come when asked for
         card.get_by_label("Completion evidence").fill("Approval email from David, 14:02")
         card.get_by_label("Completion evidence").press("Tab")
         expect(card.locator(".saved")).to_be_visible()
@@ -51,7 +55,7 @@ def test_buyer_link_round_trip(browser, live_server, settings):
         expect(card.locator(".thread")).to_contain_text("Presented; David approved it.")
         # Focus is back in the box for the next comment, and the count says 1.
         expect(card.get_by_label(f"Comment on {task.title}")).to_be_focused()
-        expect(card.locator("summary")).to_have_text("Comments (1)")
+        expect(card.locator(".b-thread > summary")).to_have_text("Comments (1)")
         buyer.get_by_role("button", name="We agree to this plan").click()
         expect(buyer.get_by_text("your agreement is recorded")).to_be_visible()
 
@@ -72,6 +76,8 @@ def test_buyer_link_round_trip(browser, live_server, settings):
         ).to_contain_text("seen")
 
         buyer.route("**/b/room/live/**", lambda route: route.abort())
+        buyer.locator(f"#task-{task.pk} .b-edit > summary").click()
+        expect(buyer.locator(f"#task-{task.pk}").get_by_label("Notes")).to_be_visible()
         seller.locator(
             "#stakeholders form", has=seller.locator("input[value='Maria Lopez']")
         ).get_by_role("link", name="link · access").click()

@@ -123,6 +123,7 @@ def test_a_change_from_the_same_persons_buyer_link_tab_reaches_their_seller_wind
     buyer_tab = seller.context.new_page()  # same browser profile, signed in as the seller
     buyer_tab.goto(link_url(token))
     task = Task.objects.get(title="Return redlines")
+    buyer_tab.locator(f"#task-{task.pk} .b-edit > summary").click()
     notes = buyer_tab.locator(f"#task-{task.pk}").get_by_label("Notes")
     notes.fill("Counsel has it")
     notes.press("Tab")
@@ -352,6 +353,7 @@ def test_a_buyers_keyboard_status_choice_saves_once_on_tab(browser, demo):
         page.goto(link_url(token))
         task = Task.objects.get(title="Return redlines")
         before = updates_of(task)
+        page.locator(f"#task-{task.pk} .b-edit > summary").click()
         status = page.locator(f"#task-{task.pk}").get_by_label("Status")
         status.focus()
         status.press("ArrowDown")

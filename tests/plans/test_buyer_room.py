@@ -266,6 +266,77 @@ def test_buyer_marks_their_task_done(buyer, my_task, room):
     assert Room.objects.get(pk=room.pk).revision > revision
 
 
+def test_a_task_reads_as_text_with_its_status_and_the_fields_wait_behind_add_a_note(buyer, my_task):
+    my_task.notes = "Waiting on the CFO's calendar"
+    my_task.save()
+    html = page(buyer)
+    card = re.search(rf'<article id="task-{my_task.pk}".*?</article>', html, re.S).group(0)
+    assert '<span class="chip chip-not_started">Not started</span>' in card
+    assert '<p class="b-note">Waiting on the CFO&#x27;s calendar</p>' in card
+    assert ">Mark done</button>" in card
+    assert "Edit the note or status</summary>" in card
+    # Read first, edit second: no field is on the page until the person asks for it.
+    assert "<select" not in card and 'name="notes"' not in card
+
+
+def test_mark_done_saves_the_status_alone_and_redraws_the_task(buyer, my_task, room):
+    my_task.notes = "theirs"
+    my_task.save()
+    response = buyer.post(
+        reverse("buyer:task_save", args=[my_task.pk]),
+        # The row's other inputs go with the button; only the status is saved.
+        {"mark": "done", "status": "blocked", "notes": "stale draft", "version": "2"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == f"#task-{my_task.pk}"
+    assert response["HX-Reswap"] == "outerHTML"
+    html = response.content.decode().strip()
+    assert html.startswith(f'<article id="task-{my_task.pk}" class="b-task is-done')
+    assert '<span class="saved small">Saved</span>' in html  # read out by #announce
+    assert '<span class="chip chip-done">Done</span>' in html
+    assert "Mark done" not in html and "autofocus" in html
+    my_task.refresh_from_db()
+    assert (my_task.status, my_task.notes) == (TaskStatus.DONE, "theirs")
+
+
+def test_mark_done_without_javascript_comes_back_to_the_room(buyer, my_task):
+    response = buyer.post(
+        reverse("buyer:task_save", args=[my_task.pk]), {"mark": "done", "version": "1"}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("buyer:room")
+    assert Task.objects.get(pk=my_task.pk).status == TaskStatus.DONE
+
+
+def test_add_a_note_opens_the_fields_of_that_task(buyer, my_task, seller_task):
+    url = reverse("buyer:task_edit", args=[my_task.pk])
+    html = buyer.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert '<select name="status">' in html and 'name="notes"' in html and "evidence" in html
+    # Without JavaScript: the room, with this task's fields open.
+    response = buyer.get(url)
+    assert response["Location"] == f"{reverse('buyer:room')}?edit={my_task.pk}#task-{my_task.pk}"
+    room_html = buyer.get(response["Location"]).content.decode()
+    card = re.search(rf'<article id="task-{my_task.pk}".*?</article>', room_html, re.S).group(0)
+    assert '<details class="b-edit" id="edit-' in card and " open>" in card
+    assert '<select name="status">' in card
+    # The seller's own task has no fields for the buyer; garbage in ?edit= is ignored.
+    edit_seller = reverse("buyer:task_edit", args=[seller_task.pk])
+    assert buyer.get(edit_seller, headers={"HX-Request": "true"}).status_code == 404
+    assert buyer.get(reverse("buyer:room") + "?edit=nonsense").status_code == 200
+
+
+def test_add_a_note_is_not_there_for_a_task_outside_the_buyers_scope(room, plan):
+    legal = StakeholderFactory(room=room, scope=Scope.TRACK, track=Track.LEGAL)
+    tech = MilestoneFactory(plan=plan, track=Track.TECHNICAL)
+    hidden = TaskFactory(milestone=tech, side=Side.BUYER, owner=None)
+    url = reverse("buyer:task_edit", args=[hidden.pk])
+    assert buyer_client(legal).get(url, headers={"HX-Request": "true"}).status_code == 404
+    # ...nor for a task of another room.
+    elsewhere = TaskFactory(side=Side.BUYER, owner=None)
+    url = reverse("buyer:task_edit", args=[elsewhere.pk])
+    assert buyer_client(legal).get(url, headers={"HX-Request": "true"}).status_code == 404
+
+
 def test_buyer_change_is_logged_with_the_stakeholder_as_actor(buyer, my_task, me):
     save(buyer, my_task, "status", "in_progress")
     event = ActivityEvent.objects.get(verb=ActivityEvent.Verb.UPDATED, target_id=str(my_task.pk))
