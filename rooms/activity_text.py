@@ -294,7 +294,7 @@ def _one_field(event, name, change, year):
     if name == "depends_on":
         if not after:
             return [*_thing(event), " no longer depends on anything"], []
-        return ["changed what ", *_thing(event), " depends on"], [[f"Now after: {after}"]]
+        return ["changed what ", *_thing(event), " depends on"], [[f"Now depends on: {after}"]]
     if before and after:
         return ["changed ", *head, label, *tail, f" from {before} to {after}"], []
     if after:
@@ -331,24 +331,40 @@ def _updated(event):
     return ["changed ", *head, _and(labels), *tail], details
 
 
+# What a new row's summary line says, per kind, in this order (the rest is on its page).
+SUMMARY = {
+    "task": ("milestone", "owner", "side", "due_date"),
+    "milestone": ("target_date", "lead_side", "track", "completion_condition"),
+    "risk": ("impact", "owner", "mitigation"),
+    "decisioncriterion": ("notes",),
+    "stakeholder": ("title", "role", "approval_authority"),
+    "room": ("buyer_company", "stage", "target_close_date"),
+}
+SUMMARY_WORDS = {"due_date": "Due", "milestone": "In", "title": "", "buyer_company": "For"}
+
+
 def _summary(event, key):
-    """What a new (or removed) row held, in one line: "Due 3 Mar · Buyer · Owner ..."."""
-    shown = _shown(event.changes)
+    """What a new row held, in one line: "In Legal · Owner Maria Lopez · Due 3 Mar"."""
+    changes = _shown(event.changes)
     year = _year(event)
     items = []
-    for name, change in shown.items():
-        if name in NAME_FIELDS or name not in LABELS or name == "status":
-            continue
+    for name in SUMMARY.get(event.target_type, ()):
+        change = changes.get(name) or {}
         value = _value(name, change.get(key), year)
         if not value:
+            continue
+        if name == "approval_authority":
+            if value == "yes":
+                items.append("Signs off")
             continue
         if name in TEXT_FIELDS:
             value = _quote(value)
         if name in ("side", "lead_side") and value in ("Buyer", "Seller"):
             items.append(f"{value} side" if name == "side" else f"{value} leads")
             continue
-        label = {"due_date": "Due", "milestone": "In"}.get(name) or _label(name, change)
-        items.append(f"{label[0].upper()}{label[1:]} {value}")
+        label = SUMMARY_WORDS.get(name, _label(name, change))
+        label = f"{label[0].upper()}{label[1:]} " if label else ""
+        items.append(f"{label}{value}")
     return [[" · ".join(items)]] if items else []
 
 

@@ -326,3 +326,23 @@ def test_day_headings():
     assert day_heading(datetime.date(2027, 3, 9), today=today) == "Yesterday"
     assert day_heading(datetime.date(2027, 3, 1), today=today) == "Mon 1 Mar"
     assert day_heading(datetime.date(2026, 11, 30), today=today) == "Mon 30 Nov 2026"
+
+
+def test_a_new_person_is_summed_up_without_the_forms_defaults():
+    event = entry(
+        V.CREATED,
+        "stakeholder",
+        "Priya Nair (Buyer)",
+        {
+            "name": change("Name", "", "Priya Nair"),
+            "email": change("Email", "", "priya@acme.example"),
+            "title": change("Job title", "", "CISO"),
+            "role": change("Role", "", "Security"),
+            "influence": change("Influence", "", "Medium"),
+            "approval_authority": change("Approval authority", "", "yes"),
+            "scope": change("Sees", "", "Whole plan"),
+        },
+    )
+    line = describe(event)
+    assert line.text == "Sarah Kim added Priya Nair to the buyer's people"
+    assert line.details_text == ["CISO · Role Security · Signs off"]
