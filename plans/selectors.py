@@ -1,6 +1,9 @@
 """Reads of a room's plan, in a fixed number of queries whatever the plan's size."""
 
+from django.utils import timezone
+
 from accounts.models import Membership
+from rooms.activity_text import activity_days
 from rooms.models import ActivityEvent, Stage, Weekday
 from stakeholders.models import TEMPLATE_CHOICES, Scope, Side, Stakeholder, Track
 from stakeholders.selectors import people_of
@@ -48,7 +51,12 @@ def room_plan(room):
         "stakeholders": stakeholders,
         "buyers": [s for s in stakeholders if s.side == Side.BUYER],
         "sellers": [s for s in stakeholders if s.side == Side.SELLER],
-        "recent_activity": list(ActivityEvent.objects.filter(room=room)[:6]),
+        "recent_activity": activity_days(
+            ActivityEvent.objects.filter(org_id=room.org_id, room=room)[:6],
+            tz=room.tzinfo,
+            now=timezone.now(),
+            room_name=room.name,
+        ),
     }
     if plan is None:
         return context | {"milestones": [], "criteria": [], "risks": []}

@@ -251,6 +251,14 @@ class ActorKind(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+def actor_key(kind, user_id, ref):
+    if kind == ActorKind.USER:
+        return f"u{user_id}" if user_id else "u-"
+    if kind == ActorKind.STAKEHOLDER:
+        return f"s{ref}"
+    return "system"
+
+
 class ActivityEvent(models.Model):
     """One change in a room, with who made it and each field's before and after."""
 
@@ -352,6 +360,12 @@ class ActivityEvent(models.Model):
 
     def __str__(self):
         return f"{self.actor_label} {self.get_verb_display()} {self.target_label}"
+
+    @property
+    def actor_key(self):
+        """Who made the change, as the activity page's person filter names them:
+        "u<user id>", "s<stakeholder id>", "u-" (a deleted user) or "system"."""
+        return actor_key(self.actor_kind, self.actor_user_id, self.actor_ref)
 
     @classmethod
     def targets_of(cls, verb, target_id, changes):

@@ -4,15 +4,18 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import member_required
 
+from .activity_text import KINDS, activity_days
 from .actors import seller_actor
 from .forms import RoomForm
 from .inline import inline_save, respond
-from .models import ActivityEvent, Outcome, Room, Stage, Weekday
-from .selectors import room_for_member
+from .models import Outcome, Room, Stage, Weekday
+from .selectors import activity_for, activity_people, room_for_member
 from .services import room_create, room_update
 
 
@@ -121,6 +124,24 @@ def room_save(request, room_id):
 @member_required
 def room_activity(request, room_id):
     room = room_for_member(request.membership, room_id)
-    events = ActivityEvent.objects.filter(org_id=room.org_id, room=room)
+    who = request.GET.get("who", "")[:80]
+    kind = request.GET.get("kind", "")[:40]
+    events = activity_for(room, who=who, kind=kind)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "rooms/activity.html", {"room": room, "page": page})
+    query = urlencode({k: v for k, v in (("who", who), ("kind", kind)) if v})
+    return render(
+        request,
+        "rooms/activity.html",
+        {
+            "room": room,
+            "page": page,
+            "days": activity_days(
+                page.object_list, tz=room.tzinfo, now=timezone.now(), room_name=room.name
+            ),
+            "people": activity_people(room),
+            "kinds": [(key, label) for key, (label, _) in KINDS.items()],
+            "who": who,
+            "kind": kind,
+            "query": query,
+        },
+    )

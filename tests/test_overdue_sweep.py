@@ -131,8 +131,8 @@ def test_a_rooms_tasks_crossing_together_are_one_entry_in_its_activity(task, roo
     }
     assert flags(task) == [3] and flags(second) == [3] and flags(elsewhere) == [3]
     page = owner_client.get(reverse("rooms:activity", args=[room.pk])).content.decode()
-    assert "flagged as 3+ days overdue: <em>2 tasks</em>" in page
-    assert "Review SOC 2" in page and "Sign the DPA" in page and "6 days late" in page
+    assert "mapsite flagged 2 tasks as 3 days or more late" in page
+    assert "Review SOC 2 — 4 days late" in page and "Sign the DPA — 6 days late" in page
 
 
 def test_catch_up_after_downtime_sends_both_levels_once(task):

@@ -61,6 +61,7 @@ def seller_pages(room):
         reverse("rooms:list"),
         reverse("plans:room", args=[room.pk]),
         reverse("rooms:activity", args=[room.pk]),
+        reverse("rooms:activity", args=[room.pk]) + "?kind=task",  # filtered, by day
         reverse("rooms:new"),
         reverse("dashboard:index"),
         reverse("accounts:members"),
