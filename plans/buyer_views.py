@@ -51,6 +51,8 @@ def _section(request, *, status=200, **extra):
     if not request.htmx:
         for error in extra.get("errors", []):
             messages.error(request, error)
+        if extra.get("added"):
+            messages.success(request, f"Added “{extra['added']}”.")
         return redirect("buyer:room")
     return render(request, f"{PAGE}#plan", buyer_room(request.buyer) | extra, status=status)
 
@@ -149,12 +151,13 @@ def task_add(request, pk):
             request, status=422, task_add_milestone=pk, task_add_form=form, errors=form_errors(form)
         )
     try:
-        services.buyer_task_create(access=access, milestone_id=pk, **form.cleaned_data)
+        task = services.buyer_task_create(access=access, milestone_id=pk, **form.cleaned_data)
     except ValidationError as exc:
         return _section(
             request, status=422, task_add_milestone=pk, task_add_form=form, errors=exc.messages
         )
-    return _section(request)
+    # The box stays open with focus in it, for the next task; the page says what was added.
+    return _section(request, task_added_to=pk, added=task.title)
 
 
 @require_POST
@@ -164,10 +167,10 @@ def milestone_add(request):
     if not form.is_valid():
         return _section(request, status=422, milestone_add_form=form, errors=form_errors(form))
     try:
-        services.buyer_milestone_create(access=request.buyer, **form.cleaned_data)
+        milestone = services.buyer_milestone_create(access=request.buyer, **form.cleaned_data)
     except ValidationError as exc:
         return _section(request, status=422, milestone_add_form=form, errors=exc.messages)
-    return _section(request)
+    return _section(request, milestone_added=True, added=milestone.title)
 
 
 @require_POST

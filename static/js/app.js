@@ -137,7 +137,7 @@ document.addEventListener("htmx:afterSettle", (event) => {
   const region = document.getElementById("announce");
   let scope = event.detail.elt;
   if (scope && !scope.isConnected && scope.id) scope = document.getElementById(scope.id);
-  const news = region && scope && scope.querySelector(".row-meta .errorlist, .row-meta .saved");
+  const news = region && scope && scope.querySelector(".row-meta .errorlist, .row-meta .saved, [data-announce]");
   if (!news) return;
   region.textContent = "";
   setTimeout(() => { region.textContent = news.textContent.trim(); }, 50);

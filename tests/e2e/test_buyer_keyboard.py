@@ -75,6 +75,10 @@ def test_a_keyboard_only_buyer_does_everything(browser, live_server):
         page.keyboard.type("Book the CFO review slot")
         page.keyboard.press("Enter")
         expect(page.get_by_role("heading", name="Book the CFO review slot")).to_be_visible()
+        # Focus stays in the box for the next one, and the page says what was added.
+        expect(add).to_be_focused()
+        expect(add).to_have_value("")
+        expect(page.locator("#announce")).to_have_text("Added “Book the CFO review slot”.")
 
         # Agree: the button is reached and pressed from the keyboard.
         agree = page.get_by_role("button", name="We agree to this plan")

@@ -337,6 +337,17 @@ def test_add_a_note_is_not_there_for_a_task_outside_the_buyers_scope(room, plan)
     assert buyer_client(legal).get(url, headers={"HX-Request": "true"}).status_code == 404
 
 
+def test_after_adding_a_task_the_box_stays_open_for_the_next_one(buyer, milestone):
+    url = reverse("buyer:task_add", args=[milestone.pk])
+    html = buyer.post(url, {"title": "Book the CFO slot"}, **HX).content.decode()
+    box = re.search(rf'<input id="b-add-{milestone.pk}"[^>]*>', html, re.S).group(0)
+    assert "autofocus" in box and "value=" not in box and "aria-invalid" not in box
+    assert '<span class="saved small" data-announce>Added “Book the CFO slot”.</span>' in html
+    # Without JavaScript: back to the room, with the same news as a message.
+    response = buyer.post(url, {"title": "Second"}, follow=True)
+    assert "Added “Second”." in response.content.decode()
+
+
 def test_buyer_change_is_logged_with_the_stakeholder_as_actor(buyer, my_task, me):
     save(buyer, my_task, "status", "in_progress")
     event = ActivityEvent.objects.get(verb=ActivityEvent.Verb.UPDATED, target_id=str(my_task.pk))
