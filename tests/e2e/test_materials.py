@@ -142,7 +142,7 @@ def test_lost_is_read_only_until_reopened_then_won_and_handed_over(page, live_se
     page.get_by_label("Lost — reason (required)").fill("Budget moved to next year")
     page.get_by_role("button", name="Mark lost").click()
     expect(page.get_by_text("This room is read-only")).to_be_visible()
-    expect(page.locator("#plan input[name=title]").first).to_be_disabled()
+    expect(page.locator("#plan textarea[name=title]").first).to_be_disabled()
     assert Room.objects.get(name=DEMO_ROOM).outcome == Outcome.LOST
 
     page.get_by_role("button", name="Reopen the deal").click()
@@ -153,7 +153,8 @@ def test_lost_is_read_only_until_reopened_then_won_and_handed_over(page, live_se
     page.get_by_label("Hand over to Customer Success").select_option(label="Morgan Lee · Manager")
     page.get_by_role("button", name="Hand over").click()
     expect(page.get_by_text("Handed over to Morgan Lee")).to_be_visible()
-    expect(page.locator("#plan input[value='Onboarding kick-off']")).to_be_visible()
+    onboarding = page.locator("#plan textarea[name=title]", has_text="Onboarding kick-off")
+    expect(onboarding).to_be_visible()
     assert Room.objects.get(name=DEMO_ROOM).outcome == Outcome.HANDED_OVER
 
 
