@@ -142,3 +142,23 @@ document.addEventListener("htmx:afterSettle", (event) => {
   region.textContent = "";
   setTimeout(() => { region.textContent = news.textContent.trim(); }, 50);
 });
+
+// Titles wrap as they grow (a textarea) but are one line: Enter saves instead of starting
+// a new line, and the browser's own "change" when focus leaves is not sent a second time.
+(() => {
+  const sent = new WeakMap(); // field -> the value last saved from here (or found on focus)
+  document.addEventListener("focusin", (e) => {
+    if (e.target instanceof HTMLTextAreaElement && e.target.hasAttribute("data-one-line")) sent.set(e.target, e.target.value);
+  });
+  document.addEventListener("keydown", (e) => {
+    const field = e.target;
+    if (e.key !== "Enter" || e.shiftKey || !(field instanceof HTMLTextAreaElement) || !field.hasAttribute("data-one-line")) return;
+    e.preventDefault();
+    if (sent.get(field) === field.value) return;
+    sent.set(field, field.value);
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+  document.addEventListener("change", (e) => {
+    if (e.isTrusted && sent.has(e.target) && sent.get(e.target) === e.target.value) e.stopPropagation();
+  }, true);
+})();

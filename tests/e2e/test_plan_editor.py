@@ -84,3 +84,22 @@ def test_ticking_a_dependency_saves_it_and_updates_the_summary(page, live_server
     expect(head.locator(".saved")).to_be_visible()
     expect(head.locator("details.deps summary")).to_contain_text("1. Technical validation complete")
     assert legal.depends_on.filter(title="Technical validation complete").exists()
+
+
+def test_enter_in_a_title_saves_it_once_and_starts_no_new_line(page, live_server):
+    call_command("seed_demo")
+    sign_in(page, live_server.url)
+    page.get_by_role("link", name="Acme Corp — Finance automation").click()
+    task = Task.objects.get(title="Review security documentation")
+    row = page.locator(f"#task-{task.pk}")
+    title = row.get_by_label("Action 2.2")
+    title.fill("Review the security pack")
+    title.press("Enter")
+    expect(row.locator("input[name=version]")).to_have_value(str(task.version + 1))
+    expect(title).to_have_value("Review the security pack")  # no line break typed
+    expect(title).to_be_focused()
+    title.press("Tab")  # leaving the field sends nothing more
+    page.wait_for_timeout(500)
+    expect(row.locator("input[name=version]")).to_have_value(str(task.version + 1))
+    fresh = Task.objects.get(pk=task.pk)
+    assert (fresh.title, fresh.version) == ("Review the security pack", task.version + 1)
