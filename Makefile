@@ -17,8 +17,9 @@ DATA_DIR    := $(if $(MAPSITE_DATA_DIR),$(MAPSITE_DATA_DIR),var)
 ARGS        ?=
 PYTEST_ARGS ?=
 CHROMIUM    ?= /usr/bin/chromium
+LIGHTHOUSE  ?= lighthouse
 
-.PHONY: help run test lint fmt clean reset-data venv screenshots
+.PHONY: help run test lint fmt clean reset-data venv screenshots lighthouse
 
 help:
 	@echo "make run         set up, migrate, seed the demo and run mapsite at http://127.0.0.1:8000"
@@ -27,6 +28,8 @@ help:
 	@echo "make fmt         fix what ruff can and format the code"
 	@echo "make screenshots retake docs/screenshots/*.png from a fresh demo in a throwaway data dir"
 	@echo "                 (Chromium at /usr/bin/chromium, or CHROMIUM=/path/to/chromium)"
+	@echo "make lighthouse  Lighthouse's accessibility score (mobile) of the main pages on a throwaway demo"
+	@echo "                 (needs Lighthouse: LIGHTHOUSE=/path/to/lighthouse, and Chromium)"
 	@echo "make clean       remove collected static files and caches (never the database)"
 	@echo "make reset-data  delete $(DATA_DIR)/ entirely: database, secret key, queue (asks first)"
 
@@ -93,6 +96,9 @@ fmt: $(STAMP)
 # var/ and any DATABASE_URL/REDIS_URL in the environment are left alone.
 screenshots: $(STAMP)
 	$(VENV_PY) docs/screenshots.py --chromium "$(CHROMIUM)"
+
+lighthouse: $(STAMP)
+	$(VENV_PY) docs/lighthouse.py --chromium "$(CHROMIUM)" --lighthouse "$(LIGHTHOUSE)"
 
 clean:
 	rm -rf "$(DATA_DIR)/staticfiles" build *.egg-info .ruff_cache .pytest_cache test-results
