@@ -45,6 +45,7 @@ import pstats
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -454,15 +455,43 @@ async def load(port, targets, args):
     ) as http_session:
         for _label, path, headers, expect in targets:  # every worker has seen every page
             await closed_loop(http_session, base + path, headers, args.connections, 0.5, expect)
-        results = []
-        for label, path, headers, expect in targets:
-            url = base + path
-            await closed_loop(http_session, url, headers, args.connections, args.warmup, expect)
-            rps, bad, size = await closed_loop(
-                http_session, url, headers, args.connections, args.seconds, expect
-            )
-            results.append({"page": label, "rps": rps, "bad": bad, "bytes": size})
-        return results
+        rounds = []
+        for _ in range(args.rounds):
+            results = []
+            for label, path, headers, expect in targets:
+                url = base + path
+                await closed_loop(http_session, url, headers, args.connections, args.warmup, expect)
+                rps, bad, size = await closed_loop(
+                    http_session, url, headers, args.connections, args.seconds, expect
+                )
+                results.append({"page": label, "rps": rps, "bad": bad, "bytes": size})
+            rounds.append(results)
+        return rounds
+
+
+def combine(rounds):
+    """One line a page: the median over rounds of its req/s and of its ratio to the mean
+    of the two /healthz runs of the same round (so a burst of load elsewhere on the
+    machine weighs on both sides of a ratio), with the ratios' spread."""
+    combined = []
+    for i, first in enumerate(rounds[0]):
+        ratios, bad = [], {}
+        for results in rounds:
+            healthz = (results[0]["rps"] + results[-1]["rps"]) / 2
+            ratios.append(results[i]["rps"] / healthz)
+            for status, n in results[i]["bad"].items():
+                bad[status] = bad.get(status, 0) + n
+        combined.append(
+            {
+                "page": first["page"],
+                "rps": statistics.median(r[i]["rps"] for r in rounds),
+                "ratio": statistics.median(ratios),
+                "ratios": ratios,
+                "bad": bad,
+                "bytes": first["bytes"],
+            }
+        )
+    return combined
 
 
 # --- one database, start to end ---------------------------------------------------------
@@ -503,7 +532,7 @@ def run_one(backend, args):
         targets += [("live poll, nothing changed", poll_path, poll_headers, 204)]
         targets += [("/healthz (again)", "/healthz", {}, 200)]
         before = memory(server.pid)
-        results = asyncio.run(load(port, targets, args))
+        rounds = asyncio.run(load(port, targets, args))
         after = memory(server.pid)
     finally:
         stop_server(server)
@@ -513,9 +542,9 @@ def run_one(backend, args):
             cache.clear()
             pgdb.recreate(DB_URL, drop_only=True)
 
+    results = combine(rounds)
     healthz = (results[0]["rps"] + results[-1]["rps"]) / 2
     for r in results:
-        r["ratio"] = r["rps"] / healthz
         r["queries"] = queries.get(r["page"].replace(" (again)", ""))
     report(backend, args, results, healthz, before, after, profiled)
     return {
@@ -534,21 +563,28 @@ def report(backend, args, results, healthz, before, after, profiled):
         f"{args.connections} concurrent keep-alive clients, {args.seconds:g} s a page after "
         f"{args.warmup:g} s of warm-up; ratio to the mean of the two /healthz runs "
         f"({healthz:,.0f}/s)"
+        + (
+            f"; median of {args.rounds} rounds, each round's ratios in brackets"
+            if args.rounds > 1
+            else ""
+        )
     )
     print(f"{'page':30} {'req/s':>8} {'ratio':>7} {'HTML':>9} {'SQL':>4}  answers")
     for r in results:
         size = f"{r['bytes'] / 1024:.1f} KB" if r["bytes"] > 2048 else f"{r['bytes']} B"
         queries = "" if r["queries"] is None else str(r["queries"])
         bad = ", ".join(f"{n} x {status}" for status, n in sorted(r["bad"].items()))
+        spread = " ".join(f"{x:.3f}" for x in r["ratios"]) if args.rounds > 1 else ""
         print(
             f"{r['page']:30} {r['rps']:8,.0f} {r['ratio']:7.3f} {size:>9} {queries:>4}  "
             f"{'all as expected' if not bad else 'UNEXPECTED: ' + bad}"
+            + (f"  ({spread})" if spread else "")
         )
     print(
         "gunicorn workers' memory (VmRSS): "
         f"{' + '.join(f'{m:.0f}' for m in before)} MB before, "
         f"{' + '.join(f'{m:.0f}' for m in after)} MB after "
-        f"({sum(r['rps'] for r in results) * args.seconds:,.0f} requests measured)"
+        f"({sum(r['rps'] for r in results) * args.seconds * args.rounds:,.0f} requests measured)"
     )
     for label, p in profiled.items():
         print()
@@ -558,7 +594,7 @@ def report(backend, args, results, healthz, before, after, profiled):
             f"({p['queries']:.0f} queries, {p['sql_in_template']:.1f} ms of it run by the "
             f"template), the rest (view, middleware, services) {p['other']:.1f} ms"
         )
-        print("  by own time (cProfile, ms a request):")
+        print("  by own time (cProfile, whose overhead about doubles the times; ms a request):")
         for ms, calls, where in p["own"]:
             print(f"    {ms:6.2f} ms {calls:8.0f} calls  {where}")
         print("  app code by cumulative time (ms a request):")
@@ -579,13 +615,17 @@ def main():
     parser.add_argument(
         "--profile-runs", type=int, default=30, help="requests profiled a room (0: none)"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="times the whole sequence is measured"
+    )
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 s a page")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.quick:
-        args.seconds, args.warmup, args.profile_runs = 1, 0.3, min(args.profile_runs, 3)
+        args.seconds, args.warmup, args.rounds = 1, 0.3, 1
+        args.profile_runs = min(args.profile_runs, 3)
 
     if args.backend:  # one database, in this process (Django is set up once a process)
         outcome = run_one(args.backend, args)
