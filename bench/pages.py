@@ -7,7 +7,8 @@ dashboard against the app's trivial view, on the real app server with the demo d
     .venv/bin/python bench/pages.py --pg       # PostgreSQL + Redis only
     .venv/bin/python bench/pages.py --quick    # a smoke run: short phases, small profile
 
-For each database, in a process of its own and a throwaway MAPSITE_DATA_DIR:
+For each database, in a process of its own and a throwaway MAPSITE_DATA_DIR (removed
+afterwards unless --keep):
 1. prepares the data as `make run` does: migrate, collectstatic, seed_demo,
    recount_room_signals, scan_overdue. On the embedded default that is SQLite and the
    file cache; with PostgreSQL a fresh database (BENCH_DATABASE_URL, default
@@ -43,6 +44,7 @@ import json
 import os
 import pstats
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -541,6 +543,8 @@ def run_one(backend, args):
 
             cache.clear()
             pgdb.recreate(DB_URL, drop_only=True)
+        if not args.keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
     results = combine(rounds)
     healthz = (results[0]["rps"] + results[-1]["rps"]) / 2
@@ -620,7 +624,9 @@ def main():
     )
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 s a page")
-    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the data dir and the PostgreSQL database"
+    )
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.quick:
