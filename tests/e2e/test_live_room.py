@@ -42,13 +42,14 @@ def test_seller_and_buyer_see_each_others_edits_live(both):
     expect(buyer.locator("#presence")).to_contain_text("Sarah Kim", timeout=8_000)
 
     task = Task.objects.get(title="Return redlines")  # Maria's, buyer side
-    # Seller → buyer.
+    # Seller → buyer: the chip changes, and the fields the buyer has open come back
+    # open with the new value.
+    open_fields(buyer, task)
     seller.locator(f"#task-{task.pk}").get_by_label("Status of 4.2").select_option("blocked")
     expect(seller.locator(f"#task-{task.pk} .saved")).to_be_visible()
     seller.locator("h1").click()  # leave the row
-    expect(buyer.locator(f"#task-{task.pk}").get_by_label("Status")).to_have_value(
-        "blocked", timeout=WITHIN
-    )
+    expect(buyer.locator(f"#task-{task.pk} .chip")).to_have_text("Blocked", timeout=WITHIN)
+    expect(buyer.locator(f"#task-{task.pk}").get_by_label("Status")).to_have_value("blocked")
     # Buyer → seller.
     notes = buyer.locator(f"#task-{task.pk}").get_by_label("Notes")
     notes.fill("Waiting for our counsel")
@@ -65,6 +66,12 @@ def test_seller_and_buyer_see_each_others_edits_live(both):
     expect(seller.locator("#plan")).to_contain_text("Check the DPA", timeout=WITHIN)
 
 
+def open_fields(buyer, task):
+    """The buyer opens a task's "Add a note": its status and note fields load."""
+    buyer.locator(f"#task-{task.pk} .b-edit > summary").click()
+    expect(buyer.locator(f"#task-{task.pk}").get_by_label("Status")).to_be_visible()
+
+
 def test_a_row_being_typed_in_is_not_overwritten(both):
     seller, buyer = both
     task = Task.objects.get(title="Return redlines")
@@ -73,6 +80,7 @@ def test_a_row_being_typed_in_is_not_overwritten(both):
     row.get_by_label("Notes on 4.2").click()
     row.get_by_label("Notes on 4.2").type("Half-written thought")  # not saved yet
 
+    open_fields(buyer, task)
     buyer.locator(f"#task-{task.pk}").get_by_label("Status").select_option("in_progress")
     expect(buyer.locator(f"#task-{task.pk} .saved")).to_be_visible()
 
@@ -95,6 +103,7 @@ def test_seller_and_buyer_conflict_on_the_same_field_and_use_theirs(both):
     # The seller starts typing a note; meanwhile the buyer saves a different one.
     row.get_by_label("Notes on 4.2").click()
     row.get_by_label("Notes on 4.2").type("Seller's note")
+    open_fields(buyer, task)
     buyer_notes = buyer.locator(f"#task-{task.pk}").get_by_label("Notes")
     buyer_notes.fill("Buyer's note")
     buyer_notes.press("Tab")

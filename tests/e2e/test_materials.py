@@ -184,6 +184,11 @@ def test_a_page_opened_before_the_deal_was_lost_gets_a_clear_refusal(browser, li
         buyer = buyer_ctx.new_page()
         buyer.goto(f"{live_server.url}/b/{token}/")
         task = Task.objects.get(title="Present business case to the CFO")
+        # Without JavaScript "Add a note" is a link to the room with the task's fields open.
+        card = buyer.locator(f"#task-{task.pk}")
+        card.locator(".b-edit > summary").click()
+        card.get_by_role("link", name="Open the note and status").click()
+        expect(card.get_by_label("Notes")).to_be_visible()
 
         owner = Membership.objects.get(user=room.owner)
         room_close(
@@ -201,7 +206,6 @@ def test_a_page_opened_before_the_deal_was_lost_gets_a_clear_refusal(browser, li
         seller.get_by_role("link", name="Back to the room").click()
         expect(seller.get_by_text("This room is read-only")).to_be_visible()
 
-        card = buyer.locator(f"#task-{task.pk}")
         card.get_by_label("Notes").fill("Too late")
         card.get_by_role("button", name="Save").click()
         expect(buyer.get_by_role("heading", name="Not saved")).to_be_visible()
