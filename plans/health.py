@@ -162,16 +162,24 @@ def blocker_id(room, now=None):
     return room.blocked_task_id
 
 
-def room_signals(room, *, now=None):
+def room_signals(room, *, now=None, tasks=None):
     """The MAP signals of one room, read fresh (2 queries: the room's signal columns, and
-    the blocker task with its owner)."""
-    fresh = Room.objects.only("org_id", "timezone", *SIGNAL_FIELDS).get(
-        pk=room.pk, org_id=room.org_id
-    )
+    the blocker task with its owner).
+
+    A page that has just read the room and all its tasks (with owners) passes ``tasks``:
+    the room's columns and the blocker then come from what it holds (no query)."""
+    if tasks is None:
+        fresh = Room.objects.only("org_id", "timezone", *SIGNAL_FIELDS).get(
+            pk=room.pk, org_id=room.org_id
+        )
+    else:
+        fresh = room
     task_id = blocker_id(fresh, now)
     blocker = None
     if task_id is not None:
-        blocker = Task.objects.for_room(room).select_related("owner").filter(pk=task_id).first()
+        blocker = next((t for t in tasks or () if t.pk == task_id), None)
+        if blocker is None:
+            blocker = Task.objects.for_room(room).select_related("owner").filter(pk=task_id).first()
     return signals_of(fresh, blocker=blocker, now=now)
 
 

@@ -59,13 +59,15 @@ def room_page(request, room_id):
     # Live polls name the viewer without loading the user (see plans/live.py).
     if request.session.get(SESSION_LABEL) != request.user.display_name:
         request.session[SESSION_LABEL] = request.user.display_name
-    context = room_plan(room) | {
+    context = room_plan(room)
+    tasks = [task for milestone in context["milestones"] for task in milestone.task_list]
+    context |= {
         "templates": BUILTIN_TEMPLATES.values(),
         "live_ticket": seller_ticket(request.user.pk, room.pk),
         "org_members": Membership.objects.filter(org_id=room.org_id)
         .select_related("user")
         .order_by("user__name", "user__email"),
-        "signals": room_signals(room),
+        "signals": room_signals(room, tasks=tasks),  # the room and tasks just read
         # A plain post of the header that moved the close date comes back here with the
         # date it had (see replan): the header offers to move the open work too.
         "replan": replan_offer(room, _date_or_none(request.GET.get("replan_from"))),

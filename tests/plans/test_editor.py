@@ -378,6 +378,6 @@ def test_room_page_query_count_does_not_grow_with_the_plan(
         return len(ctx.captured_queries)
 
     small, large = count_for(5), count_for(50)
-    assert small == large <= 16, (small, large)
+    assert small == large <= 14, (small, large)  # the signals reuse the room and tasks read
     with django_assert_num_queries(small):
         owner_client.get(reverse("plans:room", args=[room.pk]))
