@@ -1,6 +1,6 @@
 """Counting attempts in the shared cache (Redis in production, a folder in the
 embedded default), so every web process counts together: wrong passwords, password
-reset requests, guessed buyer links.
+reset requests, guessed buyer links, calendar feeds and invitations.
 
 A ``Limiter`` lets at most ``limit`` attempts per key through in a window that starts
 with the first one; once they are used, the key is refused until the window ends.
@@ -112,6 +112,9 @@ class Limiter:
 # Wrong passwords, per address tried and per client address.
 SIGN_IN_BY_EMAIL = Limiter("signin-email", "SIGN_IN_FAILURE_LIMIT", "SIGN_IN_WINDOW", log_key=False)
 SIGN_IN_BY_CLIENT = Limiter("signin-client", "SIGN_IN_CLIENT_LIMIT", "SIGN_IN_WINDOW")
+# Capability tokens that do not exist (buyer links, calendar feeds, invitations), per
+# client address: one budget for every kind, so guessing one kind does not reset another.
+TOKEN_GUESSES = Limiter("token-misses", "BUYER_LINK_MISS_LIMIT", "BUYER_LINK_MISS_WINDOW")
 # Password reset emails asked for, per client address (each one sends an email).
 PASSWORD_RESET_BY_CLIENT = Limiter(
     "password-reset", "PASSWORD_RESET_LIMIT", "PASSWORD_RESET_WINDOW"
@@ -145,3 +148,13 @@ def sign_in_succeeded(request, email):
     """The right password: the attempt does not count, and the email starts afresh."""
     SIGN_IN_BY_CLIENT.give_back(client_address(request))
     SIGN_IN_BY_EMAIL.clear(email)
+
+
+def token_guess_allowed(request):
+    """Take an attempt before looking a capability token up: False means answer 429.
+    A token that exists gives it back (``token_found``), so only misses count."""
+    return TOKEN_GUESSES.attempt(client_address(request))
+
+
+def token_found(request):
+    TOKEN_GUESSES.give_back(client_address(request))

@@ -32,9 +32,12 @@ from .forms import (
 from .models import Invitation, Membership, Role, User, hash_token
 from .throttle import (
     PASSWORD_RESET_BY_CLIENT,
+    TOKEN_GUESSES,
     client_address,
     sign_in_attempt,
     sign_in_succeeded,
+    token_found,
+    token_guess_allowed,
 )
 
 log = logging.getLogger(__name__)
@@ -393,9 +396,14 @@ def invitation_revoke(request, pk):
 def invitation_accept(request, token):
     if len(token) > MAX_TOKEN_LENGTH:
         raise Http404("No such invitation.")
+    if not token_guess_allowed(request):
+        response = render(request, "accounts/invitation_slow_down.html", status=429)
+        response["Retry-After"] = str(TOKEN_GUESSES.retry_after(client_address(request)))
+        return response
     invitation = get_object_or_404(
         Invitation.objects.select_related("org", "invited_by"), token_hash=hash_token(token)
     )
+    token_found(request)  # only invitations that do not exist count against the limit
     user = request.user
     here = request.get_full_path()
     ctx = {"invitation": invitation, "org": invitation.org, "path": here}

@@ -125,6 +125,44 @@ def test_forty_guessed_calendar_feeds_at_once_look_up_exactly_the_limit(shared_c
 
 
 @pytest.mark.django_db(transaction=True)
+def test_forty_guessed_invitations_at_once_look_up_exactly_the_limit(shared_cache, settings):
+    settings.BUYER_LINK_MISS_LIMIT = 20
+    codes = at_once(
+        lambda i: (
+            Client(REMOTE_ADDR=ADDRESS)
+            .get(reverse("accounts:invitation_accept", args=[f"{uuid.uuid4().hex}{i:011d}"]))
+            .status_code
+        )
+    )
+    assert codes == {404: 20, 429: 20}
+
+
+@pytest.mark.django_db
+def test_guessing_one_kind_of_link_uses_the_budget_of_every_kind(shared_cache, settings):
+    """Buyer links, calendar feeds and invitations share one budget per client: a guesser
+    cannot get 20 tries at each. A real invitation still opens, and does not count."""
+    from accounts.models import Role
+    from accounts.services import invitation_create
+    from tests.factories import MembershipFactory
+
+    admin = MembershipFactory(role=Role.ADMIN)
+    settings.BUYER_LINK_MISS_LIMIT = 3
+    client = Client(REMOTE_ADDR=ADDRESS)
+    assert client.get(f"/b/{uuid.uuid4().hex}00000000000/").status_code == 404
+    assert client.get(f"/cal/{uuid.uuid4().hex}00000000.ics").status_code == 404
+    _, token = invitation_create(
+        org=admin.org, invited_by=admin.user, email="new@example.com", role=Role.REP
+    )
+    assert client.get(reverse("accounts:invitation_accept", args=[token])).status_code == 200
+    guess = reverse("accounts:invitation_accept", args=[uuid.uuid4().hex + "00000000000"])
+    assert client.get(guess).status_code == 404
+    refused = client.get(guess)
+    assert refused.status_code == 429
+    assert "Too many attempts" in refused.content.decode()
+    assert 0 < int(refused["Retry-After"]) <= settings.BUYER_LINK_MISS_WINDOW
+
+
+@pytest.mark.django_db(transaction=True)
 def test_forty_wrong_sign_ins_from_one_client_check_exactly_the_limit(shared_cache, settings):
     settings.SIGN_IN_CLIENT_LIMIT = 10
     codes = at_once(
@@ -183,11 +221,11 @@ import os, sys, time
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mapsite.settings")
 import django
 django.setup()
-from stakeholders.throttle import LINK_GUESSES
+from accounts.throttle import TOKEN_GUESSES
 go, key, tries = sys.argv[1], sys.argv[2], int(sys.argv[3])
 while not os.path.exists(go):
     time.sleep(0.005)
-print(sum(LINK_GUESSES.attempt(key) for _ in range(tries)))
+print(sum(TOKEN_GUESSES.attempt(key) for _ in range(tries)))
 """
 
 
