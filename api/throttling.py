@@ -1,41 +1,78 @@
-"""Rate limits in the shared cache: per API token, and per client address for sign-in."""
+"""Rate limits in the shared cache: per API token, and per client address for sign-in.
+
+DRF's own throttles keep a list of request times with a read and a later write, so
+requests arriving together all read the same list and all pass. These take a request
+with the shared cache's atomic increment instead (accounts.throttle.Limiter: Redis INCR,
+or the embedded file cache's locked increment), so any number of requests at once, in
+any number of web processes, let exactly the rate through. The window is fixed: it
+starts with a key's first request (``"600/min"``: 600 requests, then 429 with
+Retry-After until that minute ends)."""
+
+from dataclasses import dataclass
 
 from django.conf import settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 
 from accounts.models import ApiToken
-from accounts.throttle import client_address
+from accounts.throttle import Limiter, client_address
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class _ClientAddress:
-    """The client's address as the rest of the site reads it: X-Forwarded-For only as
-    far as the operator's TRUSTED_PROXY_COUNT (DRF's own reading trusts the header)."""
+def parse_rate(rate):
+    """``"600/min"`` → (600, 60); the period is read from its first letter, as DRF does."""
+    count, period = rate.split("/")
+    return int(count), PERIODS[period.strip()[0].lower()]
+
+
+@dataclass(frozen=True)
+class RateLimiter(Limiter):
+    """A Limiter whose limit and window come from one rate setting ("600/min")."""
+
+    @property
+    def limit(self):
+        return parse_rate(getattr(settings, self.limit_setting))[0]
+
+    @property
+    def window(self):
+        return parse_rate(getattr(settings, self.limit_setting))[1]
+
+
+class _AtomicThrottle(BaseThrottle):
+    limiter: RateLimiter
+
+    def key(self, request):
+        raise NotImplementedError
+
+    def allow_request(self, request, view):
+        self._key = self.key(request)
+        return self.limiter.attempt(self._key)
+
+    def wait(self):
+        return self.limiter.retry_after(self._key)
 
     def get_ident(self, request):
+        # X-Forwarded-For only as far as the operator's TRUSTED_PROXY_COUNT (DRF's own
+        # reading trusts the header).
         return client_address(request)
 
 
-class TokenRateThrottle(_ClientAddress, SimpleRateThrottle):
-    """Each token gets ``API_THROTTLE_RATE`` requests (e.g. "600/min"), whoever uses it."""
+class TokenRateThrottle(_AtomicThrottle):
+    """Each token gets ``API_THROTTLE_RATE`` requests (e.g. "600/min"), whoever uses it;
+    requests without a token count per client address."""
 
-    scope = "token"
+    limiter = RateLimiter("api", "API_THROTTLE_RATE", "API_THROTTLE_RATE")
 
-    def get_rate(self):
-        return settings.API_THROTTLE_RATE
-
-    def get_cache_key(self, request, view):
+    def key(self, request):
         if isinstance(request.auth, ApiToken):
-            return f"throttle:api:token:{request.auth.pk}"
-        return f"throttle:api:anon:{self.get_ident(request)}"
+            return f"token:{request.auth.pk}"
+        return f"anon:{self.get_ident(request)}"
 
 
-class SignInRateThrottle(_ClientAddress, SimpleRateThrottle):
+class SignInRateThrottle(_AtomicThrottle):
     """Exchanging a password for a token: ``API_SIGNIN_RATE`` per client address."""
 
-    scope = "signin"
+    limiter = RateLimiter("api-signin", "API_SIGNIN_RATE", "API_SIGNIN_RATE")
 
-    def get_rate(self):
-        return settings.API_SIGNIN_RATE
-
-    def get_cache_key(self, request, view):
-        return f"throttle:api:signin:{self.get_ident(request)}"
+    def key(self, request):
+        return self.get_ident(request)

@@ -137,6 +137,21 @@ def test_forty_guessed_invitations_at_once_look_up_exactly_the_limit(shared_cach
     assert codes == {404: 20, 429: 20}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_forty_api_requests_at_once_with_one_token_get_exactly_the_rate(shared_cache, settings):
+    """The API's throttle counts atomically too (DRF's own reads a list of times and
+    writes it back later, so requests at once all pass)."""
+    from accounts.services import api_token_create
+    from tests.factories import MembershipFactory
+
+    settings.API_THROTTLE_RATE = "20/min"
+    _, raw = api_token_create(membership=MembershipFactory(), name="load")
+    codes = at_once(
+        lambda i: Client(HTTP_AUTHORIZATION=f"Token {raw}").get("/api/v1/rooms/").status_code
+    )
+    assert codes == {200: 20, 429: 20}
+
+
 @pytest.mark.django_db
 def test_guessing_one_kind_of_link_uses_the_budget_of_every_kind(shared_cache, settings):
     """Buyer links, calendar feeds and invitations share one budget per client: a guesser
