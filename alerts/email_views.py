@@ -31,10 +31,23 @@ def stop_reminders(request, token):
         return _invalid(request, 400)
     except Room.DoesNotExist:
         return _invalid(request, 404)
-    done = request.method == "POST"
-    if done:
-        optout.reminders_stop(room=room, address=address)
-    context = {"room": room, "address": address, "done": done, "org_name": room.org.name}
+    done = ""
+    if request.method == "POST":
+        # The page's second button turns them back on; anything else posted here (the
+        # page's first button, a mail client's one-click request) stops them.
+        if request.POST.get("action") == "resume":
+            optout.reminders_resume(room=room, address=address)
+            done = "resumed"
+        else:
+            optout.reminders_stop(room=room, address=address)
+            done = "stopped"
+    context = {
+        "room": room,
+        "address": address,
+        "done": done,
+        "stopped": optout.is_opted_out(room.pk, address),
+        "org_name": room.org.name,
+    }
     return protect(render(request, "alerts/email_stop.html", context), quiet=True)
 
 

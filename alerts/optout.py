@@ -9,6 +9,8 @@ RFC 8058 expects); the ask token lasts NEW_LINK_MAX_AGE.
 - ``reminders_stop``: records the opt-out (alerts.EmailOptOut, once per room and
   address) and tells the seller through the room's activity ("Maria Lopez stopped email
   reminders for room …"); delivery then skips that address's reminders for that room.
+- ``reminders_resume``: undoes it from the same page ("Turn reminders back on"), told to
+  the seller the same way.
 - ``new_link_request``: a buyer asks the seller team for a new personal link. The
   room's owner is emailed when the address is a buyer of the room (at most once per
   NEW_LINK_EVERY per address and room); the page says the same thing either way.
@@ -121,6 +123,26 @@ def reminders_stop(*, room, address):
     except IntegrityError:  # the same click twice at once
         return EmailOptOut.objects.get(room=room, address=address)
     return opt_out
+
+
+def reminders_resume(*, room, address):
+    """Undo ``reminders_stop``: ``address`` gets the room's reminders again, and the
+    seller is told the same way. Returns whether there was an opt-out to undo."""
+    address = address.strip().lower()
+    person = _person(room, address)
+    with transaction.atomic():
+        deleted, _ = EmailOptOut.objects.filter(room=room, address=address).delete()
+        if deleted:
+            activity_record(
+                room=room,
+                actor=Actor(stakeholder=person) if person else Actor.system(),
+                actor_label=person.name if person else address,
+                verb=ActivityEvent.Verb.REMINDERS_RESUMED,
+                target=room,
+                target_label=room.name,
+                changes={"address": {"label": "Address", "from": address, "to": ""}},
+            )
+    return bool(deleted)
 
 
 def opt_outs_for(room):

@@ -516,6 +516,8 @@ def _sentence(event, room_name):  # noqa: C901 - one branch per verb reads best
         return _replanned(event)
     if verb == V.REMINDERS_STOPPED:
         return ["stopped email reminders for this room"], []
+    if verb == V.REMINDERS_RESUMED:
+        return ["turned email reminders for this room back on"], []
     return ["changed ", *_thing(event)], []
 
 

@@ -202,6 +202,29 @@ def test_get_asks_and_does_not_stop_post_stops_and_the_seller_is_told(
     assert "stopped email reminders" in row[: row.index("</form>")]
 
 
+def test_changed_your_mind_turns_reminders_back_on_and_the_seller_is_told(
+    client, room, maria, owner_client
+):
+    url = stop_url(room, "maria@acme.example")
+    client.post(url)
+    # Opening the link again says they are stopped and offers to undo it.
+    page = client.get(url).content.decode()
+    assert "Reminders stopped" in page and "Turn reminders back on" in page
+    resumed = client.post(url, {"action": "resume"})
+    assert resumed.status_code == 200
+    assert "Reminders are on again" in resumed.content.decode()
+    assert not EmailOptOut.objects.filter(room=room).exists()
+    entry = ActivityEvent.objects.get(room=room, verb=ActivityEvent.Verb.REMINDERS_RESUMED)
+    assert entry.actor_label == "Maria Lopez"
+    log = owner_client.get(reverse("rooms:activity", args=[room.pk])).content.decode()
+    assert "turned email reminders for this room back on" in log
+    # Resuming twice changes nothing; stopping again works.
+    client.post(url, {"action": "resume"})
+    assert ActivityEvent.objects.filter(verb=ActivityEvent.Verb.REMINDERS_RESUMED).count() == 1
+    client.post(url)
+    assert EmailOptOut.objects.filter(room=room).count() == 1
+
+
 def test_one_click_post_from_a_mail_client_stops(client, room, maria):
     response = client.post(stop_url(room, "maria@acme.example"), {"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
