@@ -2,6 +2,8 @@
 so it is tenant-checked (the caller's queryset), locked by ``version``, bumps the
 room's revision and lands in the activity log."""
 
+import contextlib
+import contextvars
 import datetime
 
 from django.core.exceptions import ValidationError
@@ -389,14 +391,38 @@ PLAN_SIGNAL_FIELDS = frozenset({"status", "due_date", "owner", "side", "mileston
 SCHEDULE_MILESTONE_FIELDS = frozenset({"completion_condition", "lead_side", "target_date"})
 
 
+# Rooms whose recount waits for the end of a batch of writes (plan_recounts_deferred).
+_deferred_rooms = contextvars.ContextVar("plan_recounts_deferred", default=None)
+
+
 def plan_changed(room_ids):
     """The one hook every write of a plan passes through (services, admin, the sweep,
     re-plan, people changing side): recount the rooms' plan signals and their schedule
     (projected close, slip). Call it after the write, outside or inside its
-    transaction."""
+    transaction. Inside ``plan_recounts_deferred`` the rooms are noted and recounted
+    once each when it ends."""
     room_ids = list(room_ids)
+    pending = _deferred_rooms.get()
+    if pending is not None:
+        pending.update(room_ids)
+        return
     room_plan_recount(room_ids)
     room_schedule_refresh(room_ids)
+
+
+@contextlib.contextmanager
+def plan_recounts_deferred():
+    """For a writer of many rows at once (the demo seed): every write still goes
+    through its service, but the rooms' recount runs once per room at the end instead
+    of after each write. Nothing inside may read the recounted columns."""
+    pending = set()
+    token = _deferred_rooms.set(pending)
+    try:
+        yield
+    finally:
+        _deferred_rooms.reset(token)
+        if pending:
+            plan_changed(pending)
 
 
 def room_schedule_refresh(room_ids, today=None):

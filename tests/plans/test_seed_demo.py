@@ -70,3 +70,26 @@ def test_the_demo_room_shows_late_work_flagged_and_alerted_and_a_clean_plan():
     assert [p.code for p in schedule.problems] == []
     done = Milestone.objects.for_room(room).get(title="Technical validation complete")
     assert schedule.items[done.pk].late_days == 0
+
+
+def test_deferred_recounts_run_once_per_room_at_the_end():
+    """A batch of writes (the seed) recounts each room once when it ends, and ends with
+    the same signals as recounting after every write."""
+    from plans import services as plan_services
+    from rooms.services import Actor
+    from tests.factories import MembershipFactory, RoomFactory
+
+    membership = MembershipFactory()
+    room = RoomFactory(org=membership.org, owner=membership.user)
+    actor = Actor(user=membership.user)
+    with plan_services.plan_recounts_deferred():
+        plan = plan_services.plan_start(actor=actor, room=room, template_slug="empty")
+        milestone = plan_services.milestone_create(
+            actor=actor, room=room, plan=plan, title="Pilot", target_date=room.target_close_date
+        )
+        for n in range(3):
+            plan_services.task_create(actor=actor, room=room, milestone=milestone, title=f"T{n}")
+        room.refresh_from_db()
+        assert room.seller_tasks_total + room.buyer_tasks_total == 0  # not yet recounted
+    room.refresh_from_db()
+    assert room.seller_tasks_total + room.buyer_tasks_total == 3 and room.has_plan

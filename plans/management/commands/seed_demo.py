@@ -442,6 +442,27 @@ class Pipeline:
         return champion, boss, seller
 
     def plan(self, room, actor, champion, seller, *, days_ago, done=1, vague=False, blocked=False):
+        # One recount of the room when its plan is written, not one per write.
+        with plan_services.plan_recounts_deferred():
+            plan, tasks = self._plan_rows(
+                room,
+                actor,
+                champion,
+                seller,
+                days_ago=days_ago,
+                done=done,
+                vague=vague,
+                blocked=blocked,
+            )
+        Plan.objects.filter(pk=plan.pk).update(created_at=self.ago(days_ago))
+        Task.objects.for_room(room).update(created_at=self.ago(days_ago))
+        for index, task in enumerate(tasks[:done]):
+            Task.objects.filter(pk=task.pk).update(
+                completed_at=self.ago(max(days_ago - 6 * (index + 1), 1))
+            )
+        return plan, tasks
+
+    def _plan_rows(self, room, actor, champion, seller, *, days_ago, done, vague, blocked):
         plan = plan_services.plan_start(actor=actor, room=room, template_slug="empty")
         milestones = []
         for index, (title, condition) in enumerate(
@@ -493,12 +514,6 @@ class Pipeline:
                     base_version=task.version,
                     changes={"status": status},
                 )
-        Plan.objects.filter(pk=plan.pk).update(created_at=self.ago(days_ago))
-        Task.objects.for_room(room).update(created_at=self.ago(days_ago))
-        for index, task in enumerate(tasks[:done]):
-            Task.objects.filter(pk=task.pk).update(
-                completed_at=self.ago(max(days_ago - 6 * (index + 1), 1))
-            )
         return plan, tasks
 
     def buyer_acts(self, room, actor, person, *, days_ago, agree=False, comment=True):
