@@ -399,7 +399,10 @@ def test_a_service_that_does_not_speak_http_is_invalid_response(allow_local_rece
         thread.join(5)
         listener.close()
 
-    assert str(error.value) in {"invalid response", "connection closed"}
+    # A service that closes while the request is still being sent resets the
+    # connection instead; either way only a short status comes back, never its words.
+    assert str(error.value) in {"invalid response", "connection closed", "connection reset"}
+    assert not banner or banner.decode().split()[0] not in str(error.value)
     assert error.value.retryable
 
 
