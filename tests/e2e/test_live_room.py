@@ -13,7 +13,7 @@ from stakeholders.models import Stakeholder
 from .test_plan_editor import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-WITHIN = 2_000  # ms
+WITHIN = 3_000  # ms: as in test_live_windows.py (a loaded CI machine redraws a plan slower)
 
 
 @pytest.fixture

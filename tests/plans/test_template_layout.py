@@ -79,7 +79,8 @@ def test_twelve_days_before_close_nothing_is_created_in_the_past_and_nothing_is_
     result = sweep_overdue()
     assert (result.flagged, result.alerted, result.notifications) == (0, 0, 0)
     room.refresh_from_db()
-    assert room.slip_days == 0 and room.projected_close_date == room.target_close_date
+    # On time: the last milestone may land on the working day before a weekend close.
+    assert room.slip_days == 0 and room.projected_close_date <= room.target_close_date
 
 
 @pytest.mark.django_db
