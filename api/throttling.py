@@ -27,7 +27,10 @@ def parse_rate(rate):
 
 @dataclass(frozen=True)
 class RateLimiter(Limiter):
-    """A Limiter whose limit and window come from one rate setting ("600/min")."""
+    """A Limiter whose limit and window both come from one rate setting ("600/min"),
+    named by ``limit_setting``."""
+
+    window_setting: str = ""
 
     @property
     def limit(self):
@@ -36,6 +39,10 @@ class RateLimiter(Limiter):
     @property
     def window(self):
         return parse_rate(getattr(settings, self.limit_setting))[1]
+
+
+API_REQUESTS = RateLimiter("api", "API_THROTTLE_RATE")
+API_SIGN_INS = RateLimiter("api-signin", "API_SIGNIN_RATE")
 
 
 class _AtomicThrottle(BaseThrottle):
@@ -61,7 +68,7 @@ class TokenRateThrottle(_AtomicThrottle):
     """Each token gets ``API_THROTTLE_RATE`` requests (e.g. "600/min"), whoever uses it;
     requests without a token count per client address."""
 
-    limiter = RateLimiter("api", "API_THROTTLE_RATE", "API_THROTTLE_RATE")
+    limiter = API_REQUESTS
 
     def key(self, request):
         if isinstance(request.auth, ApiToken):
@@ -72,7 +79,7 @@ class TokenRateThrottle(_AtomicThrottle):
 class SignInRateThrottle(_AtomicThrottle):
     """Exchanging a password for a token: ``API_SIGNIN_RATE`` per client address."""
 
-    limiter = RateLimiter("api-signin", "API_SIGNIN_RATE", "API_SIGNIN_RATE")
+    limiter = API_SIGN_INS
 
     def key(self, request):
         return self.get_ident(request)

@@ -3,10 +3,10 @@
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.utils import timezone
 
+from accounts.throttle import token_found, token_guess_allowed
 from stakeholders.buyer_views import not_found
 from stakeholders.calendar import ICS_CONTENT_TYPE, feed_find
 from stakeholders.models import CalendarFeed
-from stakeholders.throttle import guess_allowed, not_a_miss
 
 from .calendar import stakeholder_feed_ics
 
@@ -20,14 +20,14 @@ def calendar_feed(request, token):
     if request.method not in ("GET", "HEAD"):
         # Not require_GET: its refusal would log the path, and so the token.
         return _quiet(HttpResponseNotAllowed(["GET", "HEAD"]))
-    if not guess_allowed(request):
+    if not token_guess_allowed(request):
         return _quiet(HttpResponse("Too many unknown addresses; wait a few minutes.", status=429))
     feed = feed_find(token)
     if feed is None:
         # The attempt taken above stays counted: a miss. (not_found also keeps the token
         # out of Django's log.)
         return not_found(request)
-    not_a_miss(request)
+    token_found(request)
     CalendarFeed.objects.filter(pk=feed.pk).update(last_used_at=timezone.now())
     body = stakeholder_feed_ics(feed.room, feed.stakeholder)
     response = HttpResponse(body, content_type=ICS_CONTENT_TYPE)

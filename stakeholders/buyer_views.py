@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.csp import CSP
 from django.views.decorators.http import require_POST
 
+from accounts.throttle import token_found, token_guess_allowed
 from rooms.middleware import read_only_response
 from rooms.services import RoomReadOnly
 
@@ -21,7 +22,6 @@ from .access import (
     link_find,
     link_refresh_request,
 )
-from .throttle import guess_allowed, not_a_miss
 
 
 def content_security_policy():
@@ -117,12 +117,12 @@ def open_link(request, token):
     if request.method not in ("GET", "POST"):
         # Not require_http_methods: it would log the path, and so the token.
         return protect(HttpResponseNotAllowed(["GET", "POST"]), quiet=True)
-    if not guess_allowed(request):
+    if not token_guess_allowed(request):
         return protect(render(request, "buyer/slow_down.html", status=429), quiet=True)
     link = link_find(token)
     if link is None:
         return not_found(request)  # the attempt taken above stays counted: a miss
-    not_a_miss(request)
+    token_found(request)
     if link.state != "active":
         sent = None
         if request.method == "POST" and link.state == "expired":
