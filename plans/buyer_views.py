@@ -1,7 +1,5 @@
 """The buyer's room: what a buyer stakeholder sees and does through their link."""
 
-import uuid
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -19,7 +17,7 @@ from stakeholders.models import Stakeholder, ViewEvent
 
 from . import services
 from .forms import BuyerMilestoneAddForm, BuyerTaskAddForm, BuyerTaskForm
-from .live import buyer_ticket
+from .live import buyer_ticket, uuid_or_none
 from .models import Milestone, Plan, Task, TaskStatus
 from .selectors import annotate_task, buyer_room
 from .views import download
@@ -40,13 +38,6 @@ def _visible_task(request, pk):
         raise Http404("No such task.") from None
 
 
-def _uuid_or_none(value):
-    try:
-        return uuid.UUID(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _section(request, *, status=200, **extra):
     if not request.htmx:
         for error in extra.get("errors", []):
@@ -62,7 +53,7 @@ def _section(request, *, status=200, **extra):
 def room(request):
     context = buyer_room(request.buyer) | {
         "live_ticket": buyer_ticket(request.buyer.link.pk, request.buyer.room.pk),
-        "editing": _uuid_or_none(request.GET.get("edit")),  # a task's fields open (no JS)
+        "editing": uuid_or_none(request.GET.get("edit")),  # a task's fields open (no JS)
     }
     view_record(request.buyer, kind=ViewEvent.Kind.ROOM, label="the room", request=request)
     return render(request, PAGE, context)

@@ -342,13 +342,13 @@ def _seller_fragments(context, changes):
     else:
         tasks = {t.pk: t for m in context["milestones"] for t in m.task_list}
         for task_id, who in changes.tasks.items():
-            task = tasks.get(_uuid(task_id))
+            task = tasks.get(uuid_or_none(task_id))
             if task is not None:
                 out.append(render_to_string(f"{page}#task-row", context | {"task": task}))
                 by[f"task-{task.pk}"] = who
         milestones = {m.pk: m for m in context["milestones"]}
         for milestone_id, who in changes.milestones.items():
-            milestone = milestones.get(_uuid(milestone_id))
+            milestone = milestones.get(uuid_or_none(milestone_id))
             if milestone is not None:
                 out.append(
                     render_to_string(f"{page}#milestone-head", context | {"milestone": milestone})
@@ -464,7 +464,7 @@ def _buyer_fragments(context, changes):
     else:
         tasks = {t.pk: t for m in context["milestones"] for t in m.task_list}
         for task_id, who in changes.tasks.items():
-            task = tasks.get(_uuid(task_id))
+            task = tasks.get(uuid_or_none(task_id))
             if task is not None:  # tasks outside the buyer's scope stay out
                 out.append(render_to_string(f"{page}#task", context | {"task": task}))
                 by[f"task-{task.pk}"] = who
@@ -483,7 +483,8 @@ def _buyer_fragments(context, changes):
     return out, by, False
 
 
-def _uuid(value):
+def uuid_or_none(value):
+    """A UUID from what a request carried, or None for anything that is not one."""
     try:
         return uuid.UUID(str(value))
     except ValueError:
