@@ -107,19 +107,10 @@ def reminders_stop(*, room, address):
     existing = EmailOptOut.objects.filter(room=room, address=address).first()
     if existing is not None:
         return existing
-    person = _person(room, address)
     try:
         with transaction.atomic():
             opt_out = EmailOptOut.objects.create(org_id=room.org_id, room=room, address=address)
-            activity_record(
-                room=room,
-                actor=Actor(stakeholder=person) if person else Actor.system(),
-                actor_label=person.name if person else address,
-                verb=ActivityEvent.Verb.REMINDERS_STOPPED,
-                target=room,
-                target_label=room.name,
-                changes={"address": {"label": "Address", "from": "", "to": address}},
-            )
+            _tell_seller(room, address, ActivityEvent.Verb.REMINDERS_STOPPED, "", address)
     except IntegrityError:  # the same click twice at once
         return EmailOptOut.objects.get(room=room, address=address)
     return opt_out
@@ -129,20 +120,26 @@ def reminders_resume(*, room, address):
     """Undo ``reminders_stop``: ``address`` gets the room's reminders again, and the
     seller is told the same way. Returns whether there was an opt-out to undo."""
     address = address.strip().lower()
-    person = _person(room, address)
     with transaction.atomic():
         deleted, _ = EmailOptOut.objects.filter(room=room, address=address).delete()
         if deleted:
-            activity_record(
-                room=room,
-                actor=Actor(stakeholder=person) if person else Actor.system(),
-                actor_label=person.name if person else address,
-                verb=ActivityEvent.Verb.REMINDERS_RESUMED,
-                target=room,
-                target_label=room.name,
-                changes={"address": {"label": "Address", "from": address, "to": ""}},
-            )
+            _tell_seller(room, address, ActivityEvent.Verb.REMINDERS_RESUMED, address, "")
     return bool(deleted)
+
+
+def _tell_seller(room, address, verb, before, after):
+    """The room's activity says who (the stakeholder with that address, or the address
+    itself) stopped or resumed reminders."""
+    person = _person(room, address)
+    activity_record(
+        room=room,
+        actor=Actor(stakeholder=person) if person else Actor.system(),
+        actor_label=person.name if person else address,
+        verb=verb,
+        target=room,
+        target_label=room.name,
+        changes={"address": {"label": "Address", "from": before, "to": after}},
+    )
 
 
 def opt_outs_for(room):
