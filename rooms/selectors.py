@@ -47,13 +47,15 @@ def activity_for(room, *, who="", kind=""):
 
 def activity_people(room):
     """Everyone who did something in the room, as (actor key, name) for the person
-    filter: the seller's team first, then the buyer's people, then mapsite itself. One
-    query."""
+    filter: the seller's team first, then the buyer's people, then mapsite itself, each
+    under the name of their latest entry (people get renamed). One query: each name
+    each person was logged under, newest first."""
     rows = (
         ActivityEvent.objects.filter(org_id=room.org_id, room=room)
         .order_by()
-        .values("actor_kind", "actor_user_id", "actor_ref")
-        .annotate(label=Max("actor_label"))
+        .values("actor_kind", "actor_user_id", "actor_ref", "actor_label")
+        .annotate(last=Max("created_at"))
+        .order_by("-last")
     )
     order = {ActorKind.USER: 0, ActorKind.STAKEHOLDER: 1, ActorKind.SYSTEM: 2}
     people = {}
@@ -62,13 +64,13 @@ def activity_people(room):
         if key in people:
             continue
         if row["actor_kind"] == ActorKind.STAKEHOLDER:
-            name, side = person_label(row["label"])
+            name, side = person_label(row["actor_label"])
             label = f"{name} ({side})" if side else name
         elif key == "system":
             label = "mapsite (automatic)"
         elif key == "u-":
             label = "A former team member"
         else:
-            label = row["label"]
+            label = row["actor_label"]
         people[key] = (order.get(row["actor_kind"], 3), label.casefold(), label)
     return [(key, label) for key, (_, _, label) in sorted(people.items(), key=lambda p: p[1])]

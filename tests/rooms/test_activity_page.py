@@ -189,3 +189,14 @@ def test_query_count_does_not_grow_with_entries_or_people(
     fill(20)
     with django_assert_num_queries(len(small.captured_queries)):
         owner_client.get(path, {"kind": "task"})
+
+
+def test_the_person_filter_names_someone_by_their_latest_name(owner_client, room):
+    maria = StakeholderFactory(room=room, name="Maria Lopez")
+    old = timezone.now() - datetime.timedelta(days=3)
+    who = {"actor_kind": ActorKind.STAKEHOLDER, "actor_ref": str(maria.pk)}
+    log(room, at=old, actor_label="Maria Lopez (Buyer)", **who)
+    log(room, actor_label="Maria Alvarez (Buyer)", **who)  # renamed since
+    html = page(owner_client, room)
+    option = re.search(rf'<option value="s{maria.pk}"[^>]*>(.*?)</option>', html).group(1)
+    assert option == "Maria Alvarez (buyer)"
