@@ -9,8 +9,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from plans.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD
 from rooms.models import Room
+
+from .test_plan_editor import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -28,11 +29,7 @@ def seller(browser, live_server):
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
-        page.goto(f"{live_server.url}{reverse('accounts:login')}")
-        page.get_by_label("Email").fill(DEMO_EMAIL)
-        page.get_by_label("Password").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="Deal rooms")).to_be_visible()
+        sign_in(page, live_server.url)
         return page
 
     yield open_at, room, live_server.url
