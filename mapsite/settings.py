@@ -166,7 +166,17 @@ if PRODUCTION and not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL must be set when MAPSITE_ENV=production.")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        },
+        # Rendered room pages (rooms/render_cache.py): the same Redis, their own keys;
+        # each entry expires on its own, so the set stays as small as the rooms in use.
+        "fragments": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "fragments",
+        },
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
@@ -181,7 +191,14 @@ else:
             # Django culls a third of the entries at random past 300, which would
             # forget rate-limit counters under load; keep far more than a busy day's.
             "OPTIONS": {"MAX_ENTRIES": 20_000},
-        }
+        },
+        # Rendered room pages (rooms/render_cache.py), up to about 150 KB each: a folder
+        # of their own, bounded on its own, so that pages never push out the counters.
+        "fragments": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "fragments"),
+            "OPTIONS": {"MAX_ENTRIES": 1_000},
+        },
     }
     CELERY_QUEUE_DIR = DATA_DIR / "celery" / "queue"
     CELERY_PROCESSED_DIR = DATA_DIR / "celery" / "processed"

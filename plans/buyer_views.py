@@ -5,11 +5,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
 from rooms.inline import form_errors, inline_save, respond
+from rooms.render_cache import room_body
 from stakeholders import calendar
 from stakeholders.access import view_record
 from stakeholders.buyer_views import buyer_required
@@ -51,11 +53,31 @@ def _section(request, *, status=200, **extra):
 @require_GET
 @buyer_required
 def room(request):
-    context = buyer_room(request.buyer) | {
-        "live_ticket": buyer_ticket(request.buyer.link.pk, request.buyer.room.pk),
-        "editing": uuid_or_none(request.GET.get("edit")),  # a task's fields open (no JS)
+    access = request.buyer
+    editing = uuid_or_none(request.GET.get("edit"))  # a task's fields open (no JS)
+
+    def render_body(csrf_token):
+        context = buyer_room(access) | {"editing": editing, "csrf_token": csrf_token}
+        return render_to_string(f"{PAGE}#body", context, request)
+
+    # A buyer's scope is their track and their own tasks: their body is their own, kept
+    # for their next view until the room changes, and never served once their scope or
+    # track is not what it was rendered for; one opened for editing is not kept.
+    me = access.stakeholder
+    body = room_body(
+        request,
+        room=access.room,
+        audience=f"buyer:{me.pk}:{me.scope}:{me.track}",
+        render=render_body,
+        shared=editing is None,
+    )
+    view_record(access, kind=ViewEvent.Kind.ROOM, label="the room", request=request)
+    context = {
+        "room": access.room,
+        "me": access.stakeholder,
+        "body": body,
+        "live_ticket": buyer_ticket(access.link.pk, access.room.pk),
     }
-    view_record(request.buyer, kind=ViewEvent.Kind.ROOM, label="the room", request=request)
     return render(request, PAGE, context)
 
 

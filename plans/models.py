@@ -52,11 +52,22 @@ class TaskQuerySet(RoomScopedQuerySet):
     def visible_to(self, stakeholder):
         """What a buyer stakeholder may see: everything, or their track's tasks and
         the tasks they own."""
-        if stakeholder.scope == Scope.WHOLE_PLAN:
-            return self
-        return self.filter(
-            models.Q(milestone__track=stakeholder.track) | models.Q(owner=stakeholder)
-        )
+        rule = _visible_rule(stakeholder)
+        return self if rule is None else self.filter(rule)
+
+    def with_visibility(self, stakeholder):
+        """Every task, each with ``visible``: whether ``stakeholder`` may see it (the
+        rule of ``visible_to``), for a page that needs the whole plan and their part."""
+        rule = _visible_rule(stakeholder)
+        if rule is None:
+            return self.annotate(visible=models.Value(True))
+        return self.annotate(visible=models.ExpressionWrapper(rule, models.BooleanField()))
+
+
+def _visible_rule(stakeholder):
+    if stakeholder.scope == Scope.WHOLE_PLAN:
+        return None
+    return models.Q(milestone__track=stakeholder.track) | models.Q(owner=stakeholder)
 
 
 class RoomOwned(models.Model):

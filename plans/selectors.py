@@ -1,10 +1,14 @@
 """Reads of a room's plan, in a fixed number of queries whatever the plan's size."""
 
+import uuid
+
+from django.db.models import CharField, Count, OuterRef, StringAgg, Subquery, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.models import Membership
 from rooms.activity_text import activity_days
-from rooms.models import ActivityEvent, Stage, Weekday
+from rooms.models import ActivityEvent, Room, Stage, Weekday
 from stakeholders.models import TEMPLATE_CHOICES, Scope, Side, Stakeholder, Track
 from stakeholders.selectors import people_of
 
@@ -36,11 +40,12 @@ CHOICES = {
 def room_plan(room):
     """Everything the room page shows, as plain lists with computed labels.
 
-    Queries: plan, milestones, their dependencies, tasks, comments, stakeholders with
-    their engagement and links, criteria, risks, recent activity — the same number for
-    5 tasks or 500 (tests/plans/test_editor.py holds it there).
+    Queries: plan (none when the room was read with it), milestones with their
+    dependencies, tasks, comments, stakeholders with their engagement and links,
+    criteria, risks, recent activity — the same number for 5 tasks or 500
+    (tests/plans/test_editor.py holds it there).
     """
-    plan = Plan.objects.filter(room=room).select_related("agreed_by_stakeholder").first()
+    plan = plan_of(room)
     stakeholders = people_of(room)
     by_id = {s.pk: s for s in stakeholders}
     context = {
@@ -60,7 +65,7 @@ def room_plan(room):
     }
     if plan is None:
         return context | {"milestones": [], "criteria": [], "risks": []}
-    milestones = list(Milestone.objects.for_room(room).prefetch_related("depends_on"))
+    milestones = with_dependency_ids(Milestone.objects.for_room(room))
     tasks = list(Task.objects.for_room(room))
     for task in tasks:  # owners come from the stakeholder list, not one query each
         if task.owner_id:
@@ -89,7 +94,33 @@ def room_plan(room):
     }
 
 
-def _label(milestones, tasks, today, room, with_dependencies=True):
+def plan_of(room):
+    """The room's plan (None before it is started), with who agreed to it: the one the
+    room was read with (``rooms.selectors.room_for_member(..., with_plan=True)``, the
+    buyer's link), or one query."""
+    if Room.plan.is_cached(room):
+        return getattr(room, "plan", None)
+    return Plan.objects.filter(room=room).select_related("agreed_by_stakeholder").first()
+
+
+def with_dependency_ids(milestones):
+    """The milestones (a queryset), each with ``dependency_ids``: the ids of the
+    milestones it waits for, read in the same query."""
+    waits = (
+        Milestone.depends_on.through.objects.filter(from_milestone=OuterRef("pk"))
+        .order_by()
+        .values("from_milestone")
+        .annotate(ids=StringAgg(Cast("to_milestone_id", CharField()), Value(",")))
+        .values("ids")
+    )
+    rows = list(milestones.annotate(dependency_csv=Subquery(waits)))
+    for milestone in rows:
+        csv = milestone.dependency_csv
+        milestone.dependency_ids = {uuid.UUID(pk) for pk in csv.split(",")} if csv else set()
+    return rows
+
+
+def _label(milestones, tasks, today, room):
     grouped = {m.pk: [] for m in milestones}
     for task in tasks:
         grouped.setdefault(task.milestone_id, []).append(task)
@@ -97,8 +128,6 @@ def _label(milestones, tasks, today, room, with_dependencies=True):
         milestone.step = str(m_index)
         milestone.task_list = grouped.get(milestone.pk, [])
         milestone.done_visible = sum(t.is_done for t in milestone.task_list)
-        if with_dependencies:
-            milestone.dependency_ids = {d.pk for d in milestone.depends_on.all()}
         for t_index, task in enumerate(milestone.task_list, start=1):
             annotate_task(task, room=room, today=today, step=f"{m_index}.{t_index}")
 
@@ -165,8 +194,13 @@ def _mark_agreement(plan, milestones, tasks):
 def buyer_room(access):
     """What one buyer stakeholder sees of their room, in a fixed number of queries."""
     room, me = access.room, access.stakeholder
-    plan = Plan.objects.filter(room=room, org_id=room.org_id).first()
-    people = list(Stakeholder.objects.for_room(room).with_access())
+    plan = plan_of(room)
+    people = list(
+        Stakeholder.objects.for_room(room)
+        .with_access()
+        # The size of the seller's team, said on the page, read with the people.
+        .annotate(team=Subquery(_team_size(room.org_id)))
+    )
     by_id = {p.pk: p for p in people}
     today = room.today()
     invited = [p for p in people if p.side == Side.BUYER and (p.has_link or p.pk == me.pk)]
@@ -184,24 +218,31 @@ def buyer_room(access):
         "who_sees": {
             "buyers": [p for p in invited if me.sees(p)],
             "others": sum(not me.sees(p) for p in invited),
-            "team": Membership.objects.filter(org_id=room.org_id).count(),
+            "team": people[0].team
+            if people
+            else Membership.objects.filter(org_id=room.org_id).count(),
         },
     }
     if plan is None:
         return context | {"milestones": [], "my_tasks": [], "criteria": [], "risks": []}
-    milestones = list(Milestone.objects.for_room(room))
-    tasks = list(Task.objects.for_room(room).visible_to(me))
-    for task in tasks:
+    milestones = with_dependency_ids(Milestone.objects.for_room(room))
+    # The whole plan moves the dates; this buyer sees their part of it.
+    every_task = list(Task.objects.for_room(room).with_visibility(me))
+    for task in every_task:
         task.owner = by_id.get(task.owner_id) if task.owner_id else None
+    tasks = [task for task in every_task if task.visible]
+    for task in tasks:
         task.editable = task.buyer_editable
     comments = _comments_by_task(room, [t.pk for t in tasks])
     for task in tasks:
         task.thread = comments.get(task.pk, [])
-    _label(milestones, tasks, today, room, with_dependencies=False)
+    _label(milestones, tasks, today, room)
     _mark_agreement(plan, milestones, tasks)
     # The schedule is the whole plan's (what buyers cannot see still moves the date);
     # the page shows only what this buyer may see of it (``visible_cause``, the rows).
-    plan_schedule = room_schedule(room, template=plan.template, milestones=milestones, today=today)
+    plan_schedule = room_schedule(
+        room, template=plan.template, milestones=milestones, tasks=every_task, today=today
+    )
     _mark_schedule(plan_schedule, milestones, tasks)
     mine = sorted(
         (t for t in tasks if t.owner_id == me.pk and not t.is_done),
@@ -231,6 +272,17 @@ def buyer_room(access):
             plan_schedule, milestones, room=room, buyer=True, task_ids=visible_ids
         ),
     }
+
+
+def _team_size(org_id):
+    """The number of accounts in the organisation (a subquery: ``values`` of ``n``)."""
+    return (
+        Membership.objects.filter(org_id=org_id)
+        .order_by()
+        .values("org_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
 
 
 def buyer_progress(milestones, today, target):

@@ -18,6 +18,7 @@ from accounts.models import Membership
 from rooms.actors import seller_actor
 from rooms.inline import form_errors, inline_save, respond
 from rooms.models import Outcome
+from rooms.render_cache import room_body
 from rooms.selectors import room_for_member
 from rooms.services import OutcomeError, RoomReadOnly, StaleWrite, room_close, room_reopen
 from stakeholders import calendar
@@ -55,29 +56,43 @@ def _room_url(room):
 @require_GET
 @member_required
 def room_page(request, room_id):
-    room = room_for_member(request.membership, room_id)
+    room = room_for_member(request.membership, room_id, with_plan=True)
     # Live polls name the viewer without loading the user (see plans/live.py).
     if request.session.get(SESSION_LABEL) != request.user.display_name:
         request.session[SESSION_LABEL] = request.user.display_name
+    replan_from = _date_or_none(request.GET.get("replan_from"))
+    part = request.GET.get("part")
+    if request.htmx and part in PARTS:
+        # The same template, one section of it: redrawn when other sections change it
+        # (a new person is a new owner to choose).
+        return render(request, f"{PAGE}#{part}", _room_context(room))
+
+    def render_body(csrf_token):
+        context = _room_context(room, replan_from=replan_from) | {"csrf_token": csrf_token}
+        return render_to_string(f"{PAGE}#body", context, request)
+
+    # Every seller of the organisation sees the same body at a revision; a re-plan
+    # offer belongs to the request that moved the date.
+    body = room_body(
+        request, room=room, audience="seller", render=render_body, shared=replan_from is None
+    )
+    context = {"room": room, "body": body, "live_ticket": seller_ticket(request.user.pk, room.pk)}
+    return render(request, PAGE, context)
+
+
+def _room_context(room, *, replan_from=None):
     context = room_plan(room)
     tasks = [task for milestone in context["milestones"] for task in milestone.task_list]
-    context |= {
+    return context | {
         "templates": BUILTIN_TEMPLATES.values(),
-        "live_ticket": seller_ticket(request.user.pk, room.pk),
         "org_members": Membership.objects.filter(org_id=room.org_id)
         .select_related("user")
         .order_by("user__name", "user__email"),
         "signals": room_signals(room, tasks=tasks),  # the room and tasks just read
         # A plain post of the header that moved the close date comes back here with the
         # date it had (see replan): the header offers to move the open work too.
-        "replan": replan_offer(room, _date_or_none(request.GET.get("replan_from"))),
+        "replan": replan_offer(room, replan_from),
     }
-    part = request.GET.get("part")
-    if request.htmx and part in PARTS:
-        # The same template, one section of it: redrawn when other sections change it
-        # (a new person is a new owner to choose).
-        return render(request, f"{PAGE}#{part}", context)
-    return render(request, PAGE, context)
 
 
 @require_POST

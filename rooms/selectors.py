@@ -7,10 +7,12 @@ from .activity_text import KINDS, person_label
 from .models import ActivityEvent, ActorKind, Room, actor_key
 
 
-def room_for_member(membership, room_id):
-    """The room if it belongs to the member's organisation; 404 for everyone else."""
+def room_for_member(membership, room_id, *, with_plan=False):
+    """The room if it belongs to the member's organisation; 404 for everyone else.
+    ``with_plan``: its plan and who agreed to it are read with it (the room page)."""
+    related = ["owner", "plan", "plan__agreed_by_stakeholder"] if with_plan else ["owner"]
     try:
-        return Room.objects.for_membership(membership).select_related("owner").get(pk=room_id)
+        return Room.objects.for_membership(membership).select_related(*related).get(pk=room_id)
     except Room.DoesNotExist:
         raise Http404("No such room.") from None
 

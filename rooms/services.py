@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from mapsite.text import clean_text_fields, clean_text_values, single_line
 
+from . import render_cache
 from .models import ActivityEvent, ActorKind, Outcome, Room
 
 # Sent with ``room_ids`` after a room's target close date changed (plans re-projects).
@@ -176,6 +177,9 @@ def activity_record(
     target_label=None,
     actor_label=None,
 ):
+    # The entry is on the room page (and may be all that changed): kept renders of the
+    # room are stale once it is committed.
+    transaction.on_commit(lambda: render_cache.forget([room.pk]))
     return ActivityEvent.objects.create(
         org_id=room.org_id,
         room=room,

@@ -2,6 +2,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -69,6 +70,22 @@ class StakeholderQuerySet(models.QuerySet):
             return self
         return self.filter(models.Q(side=Side.SELLER) | models.Q(pk=person.pk))
 
+    def with_engagement(self):
+        """Each person with what the seller sees of their looking (``engagement``): first
+        opened, last seen, visits and views, read in the same query."""
+        views = ViewEvent.objects.filter(stakeholder=models.OuterRef("pk")).order_by()
+
+        def count(rows):
+            counted = rows.values("stakeholder").annotate(n=models.Count("pk")).values("n")
+            return Coalesce(models.Subquery(counted), 0)
+
+        return self.annotate(
+            first_opened=models.Subquery(views.order_by("created_at").values("created_at")[:1]),
+            last_seen=models.Subquery(views.order_by("-created_at").values("created_at")[:1]),
+            visits=count(views.filter(starts_visit=True)),
+            view_count=count(views),
+        )
+
     def with_access(self):
         """Each person with ``has_link``: whether they hold a link that works now."""
         return self.annotate(
@@ -110,6 +127,18 @@ class Stakeholder(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.get_side_display()})"
+
+    @property
+    def engagement(self):
+        """What ``with_engagement()`` read, or None if they never looked."""
+        if getattr(self, "first_opened", None) is None:
+            return None
+        return {
+            "first_opened": self.first_opened,
+            "last_seen": self.last_seen,
+            "visits": self.visits,
+            "views": self.view_count,
+        }
 
     def sees(self, other):
         """Whether this person may see ``other`` (the rule of ``seen_by``)."""

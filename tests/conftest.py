@@ -40,12 +40,14 @@ def _media_in_tmp(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # The cache is shared across processes (a folder or Redis): start each test clean.
-    from django.core.cache import cache
+    # The caches are shared across processes (folders or Redis): start each test clean.
+    from django.core.cache import caches
 
-    cache.clear()
+    for each in caches.all():
+        each.clear()
     yield
-    cache.clear()
+    for each in caches.all():
+        each.clear()
 
 
 @pytest.fixture

@@ -37,10 +37,11 @@ UNKNOWN = "A" * 43  # well-formed, but no link has it
 def _own_cache(settings, tmp_path):
     """A shared (file) cache of this test's own, like every web process would share."""
     settings.CACHES = {
+        **settings.CACHES,
         "default": {
             "BACKEND": "mapsite.cache.LockingFileBasedCache",
             "LOCATION": str(tmp_path / "cache"),
-        }
+        },
     }
     cache.clear()
     yield
@@ -384,10 +385,11 @@ def test_the_count_lives_in_the_shared_cache(token):
 )
 def any_cache(request, settings, tmp_path):
     settings.CACHES = {
+        **settings.CACHES,
         "default": {
             "BACKEND": request.param,
             "LOCATION": str(tmp_path / "window-cache"),
-        }
+        },
     }
     cache.clear()
 

@@ -23,10 +23,11 @@ CSRF = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+|("X-CSRFToken": ")
 @pytest.fixture(autouse=True)
 def _own_cache(settings, tmp_path):
     settings.CACHES = {
+        **settings.CACHES,
         "default": {
             "BACKEND": "mapsite.cache.LockingFileBasedCache",
             "LOCATION": str(tmp_path / "cache"),
-        }
+        },
     }
     cache.clear()
     yield

@@ -29,10 +29,11 @@ TOKEN_IN_URL = re.compile(r"/b/([A-Za-z0-9_-]+)/")
 def _own_cache(settings, tmp_path):
     """A cache of this test's own: guessing counters never leak between tests."""
     settings.CACHES = {
+        **settings.CACHES,
         "default": {
             "BACKEND": "mapsite.cache.LockingFileBasedCache",
             "LOCATION": str(tmp_path / "cache"),
-        }
+        },
     }
     cache.clear()
     yield
