@@ -18,9 +18,11 @@ afterwards unless --keep):
 2. issues a personal link for the demo room's champion, Maria Lopez (the app's
    ``link_issue`` service);
 3. in process, through Django's test client against the same database: the SQL
-   queries of each page (a warm request: not the first of its process) and a cProfile
-   of the seller and buyer rooms, with the request's time split into template
-   rendering, SQL and the rest (view, middleware, services);
+   queries of each page (a warm request: not the first of its process; for the rooms,
+   "rendered/kept": the first view after a change, whose body is rendered, and the
+   next, served from the kept body of rooms/render_cache.py) and a cProfile of the
+   seller and buyer rooms, rendered and kept, with the request's time split into
+   template rendering, SQL and the rest (view, middleware, services);
 4. starts gunicorn exactly as `make run` does (``mapsite.run``: WEB_CONCURRENCY
    workers x WEB_THREADS threads, default 2 x 4; the Celery worker and beat are not
    started), signs in as the demo seller and the demo manager through the sign-in form
@@ -40,6 +42,7 @@ import asyncio
 import cProfile
 import html
 import http.client
+import itertools
 import json
 import os
 import pstats
@@ -158,6 +161,9 @@ def clients(d):
     return {"seller": seller, "manager": manager, "buyer": buyer}
 
 
+ROOMS = ("seller room", "buyer room")  # pages with a kept body (rooms/render_cache.py)
+
+
 def pages(d):
     """(label, who, path) of every page measured, in order."""
     return [
@@ -172,17 +178,25 @@ def count_queries(d, cs):
     from django.test.utils import CaptureQueriesContext
 
     from bench.live_poll import poll_query_count
+    from rooms import render_cache
+
+    def count(who, path):
+        with CaptureQueriesContext(connection) as captured:
+            response = cs[who].get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        return len(captured.captured_queries)
 
     counts = {}
     for label, who, path in pages(d):
         for _ in range(3):  # warm: templates loaded, hints and caches as a busy server has them
             assert cs[who].get(path).status_code == 200, (label, path)
-        with CaptureQueriesContext(connection) as captured:
-            response = cs[who].get(path)
-        assert response.status_code == 200, (label, path, response.status_code)
-        counts[label] = len(captured.captured_queries)
-    counts["live poll, nothing changed"] = poll_query_count((d["token"], d["ticket"]))
-    counts["/healthz"] = 0
+        if label in ROOMS:  # rendered (as after a change), then served from the kept one
+            render_cache.forget([d["room"]])
+            counts[label] = f"{count(who, path)}/{count(who, path)}"
+        else:
+            counts[label] = str(count(who, path))
+    counts["live poll, nothing changed"] = str(poll_query_count((d["token"], d["ticket"])))
+    counts["/healthz"] = "0"
     return counts
 
 
@@ -240,22 +254,38 @@ class Split:
 
 
 def profile(d, cs, runs):
-    """cProfile and the time split of the seller and buyer rooms, RUNS requests each."""
+    """cProfile and the time split of the seller and buyer rooms, RUNS requests each,
+    rendered (no kept body: the first view after a change) and served from the kept
+    body."""
+    from rooms import render_cache
+
     results = {}
-    for label, who, path in pages(d)[:2]:
+    for (label, who, path), kept in itertools.product(pages(d)[:2], (False, True)):
         client = cs[who]
         for _ in range(3):
             client.get(path)
-        with Split() as split:
-            started = time.perf_counter()
+
+        def requests(on=None, off=None, client=client, path=path, kept=kept):
+            """RUNS requests; the time spent in them alone (for a rendered one, the
+            room's kept renders are made stale between requests, outside the time)."""
+            spent = 0.0
             for _ in range(runs):
+                if not kept:  # as after a change: the room's kept renders are stale
+                    render_cache.forget([d["room"]])
+                if on:
+                    on()
+                started = time.perf_counter()
                 client.get(path)
-            total = time.perf_counter() - started
+                spent += time.perf_counter() - started
+                if off:
+                    off()
+            return spent
+
+        with Split() as split:
+            total = requests()
         profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(runs):
-            client.get(path)
-        profiler.disable()
+        requests(profiler.enable, profiler.disable)
+        label = f"{label}, {'kept' if kept else 'rendered'}"
         stats = pstats.Stats(profiler)
         ms = 1000 / runs
         results[label] = {
@@ -576,7 +606,7 @@ def report(backend, args, results, healthz, before, after, profiled):
     print(f"{'page':30} {'req/s':>8} {'ratio':>7} {'HTML':>9} {'SQL':>4}  answers")
     for r in results:
         size = f"{r['bytes'] / 1024:.1f} KB" if r["bytes"] > 2048 else f"{r['bytes']} B"
-        queries = "" if r["queries"] is None else str(r["queries"])
+        queries = r["queries"] or ""
         bad = ", ".join(f"{n} x {status}" for status, n in sorted(r["bad"].items()))
         spread = " ".join(f"{x:.3f}" for x in r["ratios"]) if args.rounds > 1 else ""
         print(

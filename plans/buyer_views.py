@@ -56,29 +56,25 @@ def room(request):
     access = request.buyer
     editing = uuid_or_none(request.GET.get("edit"))  # a task's fields open (no JS)
 
-    def render_body(csrf_token):
-        context = buyer_room(access) | {"editing": editing, "csrf_token": csrf_token}
-        return render_to_string(f"{PAGE}#body", context, request)
+    def render_page(holes):
+        context = buyer_room(access) | {"editing": editing} | holes
+        return render_to_string(PAGE, context, request)
 
-    # A buyer's scope is their track and their own tasks: their body is their own, kept
+    # A buyer's scope is their track and their own tasks: their page is their own, kept
     # for their next view until the room changes, and never served once their scope or
-    # track is not what it was rendered for; one opened for editing is not kept.
+    # track is not what it was rendered for. One opened for editing, or carrying a
+    # message, is rendered for this request alone.
     me = access.stakeholder
-    body = room_body(
+    page = room_body(
         request,
         room=access.room,
         audience=f"buyer:{me.pk}:{me.scope}:{me.track}",
-        render=render_body,
-        shared=editing is None,
+        render=render_page,
+        shared=editing is None and not len(messages.get_messages(request)),
+        per_request={"live_ticket": buyer_ticket(access.link.pk, access.room.pk)},
     )
     view_record(access, kind=ViewEvent.Kind.ROOM, label="the room", request=request)
-    context = {
-        "room": access.room,
-        "me": access.stakeholder,
-        "body": body,
-        "live_ticket": buyer_ticket(access.link.pk, access.room.pk),
-    }
-    return render(request, PAGE, context)
+    return HttpResponse(page)
 
 
 @require_GET

@@ -16,7 +16,6 @@ Each page names its window (``w``, see rooms/actors.py): a change made from that
 is not sent back to it, and every other window gets it, the same person's included.
 """
 
-import datetime
 import hashlib
 import json
 import time
@@ -28,17 +27,20 @@ from django.db import connection
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET
 
 from accounts.models import Membership
 from rooms.actors import clean_window
 from rooms.models import ActivityEvent, Room
 from rooms.services import REVISION_HINT_TTL, revision_hint_key
-from stakeholders.access import LINK_HINT_TTL, LinkGone, buyer_session, link_hint_key
+from stakeholders.access import (
+    LINK_HINT_TTL,
+    LinkGone,
+    active_link_row,
+    buyer_session,
+    link_hint_key,
+)
 from stakeholders.buyer_views import protect
-from stakeholders.models import AccessLink, Stakeholder
 
 from .selectors import buyer_room, room_plan
 
@@ -84,35 +86,6 @@ def _seller_revision(room_id, user_id):
         cursor.execute(sql, [_db(Room._meta.pk, room_id), int(user_id)])
         row = cursor.fetchone()
     return row[0] if row else None
-
-
-def _timestamp(value):
-    """A datetime column read by raw SQL (an aware datetime, or text on SQLite)."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, datetime.UTC)
-    return value.timestamp()
-
-
-def _buyer_row(link_id):
-    """(room id, revision, stakeholder id, name, expiry as a timestamp) if the link is
-    still active."""
-    link = AccessLink._meta
-    sql = (
-        f"SELECT l.room_id, r.revision, l.stakeholder_id, s.name, l.expires_at "
-        f"FROM {link.db_table} l "
-        f"JOIN {Room._meta.db_table} r ON r.id = l.room_id "
-        f"JOIN {Stakeholder._meta.db_table} s ON s.id = l.stakeholder_id "
-        "WHERE l.id = %s AND l.revoked_at IS NULL AND l.expires_at > %s"
-    )
-    now = link.get_field("expires_at").get_db_prep_value(timezone.now(), connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_db(link.pk, link_id), now])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return (*row[:4], _timestamp(row[4]))
 
 
 # --- presence -----------------------------------------------------------------------
@@ -401,15 +374,14 @@ def buyer_poll(request):
     else:
         revision = None
     if revision is None:
-        row = _buyer_row(link_id)
+        row = active_link_row(link_id)
         if row is None:
             cache.delete(link_key)
             response = HttpResponse(status=410)
             response["HX-Refresh"] = "true"
             return protect(response)
-        room_id, revision, stakeholder_id, name, expires = row
-        room_id = str(uuid.UUID(str(room_id)))  # SQLite returns hex, PostgreSQL a UUID
-        stakeholder_id = str(uuid.UUID(str(stakeholder_id)))
+        room_id, revision, stakeholder_id = str(row.room_id), row.revision, str(row.stakeholder_id)
+        name, expires = row.name, row.expires
         cache.add(revision_hint_key(room_id), revision, REVISION_HINT_TTL)
         cache.add(
             link_key,

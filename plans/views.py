@@ -67,8 +67,8 @@ def room_page(request, room_id):
         # (a new person is a new owner to choose).
         return render(request, f"{PAGE}#{part}", _room_context(room))
 
-    def render_body(csrf_token):
-        context = _room_context(room, replan_from=replan_from) | {"csrf_token": csrf_token}
+    def render_body(holes):
+        context = _room_context(room, replan_from=replan_from) | holes
         return render_to_string(f"{PAGE}#body", context, request)
 
     # Every seller of the organisation sees the same body at a revision; a re-plan

@@ -6,8 +6,10 @@ stakeholder and one room) and redirects to a URL without the token. Every later
 request re-checks the link, so revocation and expiry bite on the very next click.
 """
 
+import datetime
 import re
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,15 +17,16 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import hash_token
 from mapsite import emails
 from mapsite.text import single_line
 from rooms.actors import request_window
-from rooms.models import ActivityEvent
+from rooms.models import ActivityEvent, Room
 from rooms.services import Actor, activity_record
 
 from .models import AccessLink, Side, Stakeholder, ViewEvent
@@ -31,6 +34,7 @@ from .services import room_buyer_activity
 
 SESSION_KEY = "buyer_link"
 LINK_HINT_TTL = 30  # seconds a live poll may trust a cached "this link is active"
+KEPT_LINK_TTL = 30  # seconds a page read may use a link read before (see _kept_link)
 TOKEN_BYTES = 32  # 256 bits
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # token_urlsafe(32), nothing else
 VISIT_GAP = timedelta(minutes=30)
@@ -95,7 +99,7 @@ def link_issue(*, actor, room, stakeholder, days=None, revoke_others=False):
                 .values_list("pk", flat=True)
             )
             revoked = AccessLink.objects.filter(pk__in=others).update(revoked_at=now)
-            transaction.on_commit(lambda: cache.delete_many([link_hint_key(pk) for pk in others]))
+            transaction.on_commit(lambda: forget_links(others))
         link = AccessLink.objects.create(
             org_id=room.org_id,
             room=room,
@@ -119,6 +123,15 @@ def link_issue(*, actor, room, stakeholder, days=None, revoke_others=False):
 
 def link_hint_key(link_id):
     return f"live:link:{link_id}"
+
+
+def kept_link_key(link_id):
+    return f"buyer:link:{link_id}"
+
+
+def forget_links(link_ids):
+    """Whatever the cache holds of these links (revoked: call on commit)."""
+    cache.delete_many([key(pk) for pk in link_ids for key in (link_hint_key, kept_link_key)])
 
 
 def link_issue_and_send(
@@ -216,8 +229,8 @@ def link_revoke(*, actor, room, link_id, stakeholder=None):
         if link.revoked_at is None:
             link.revoked_at = timezone.now()
             link.save(update_fields=["revoked_at"])
-            # Live polls may hold this link's state in the cache: drop it.
-            transaction.on_commit(lambda: cache.delete(link_hint_key(link.pk)))
+            # Live polls and pages may hold this link's state in the cache: drop it.
+            transaction.on_commit(lambda: forget_links([link.pk]))
             activity_record(
                 room=room,
                 actor=actor,
@@ -253,22 +266,93 @@ def buyer_session_start(request, link):
 
 
 def buyer_session(request):
-    """The BuyerAccess of this request, None without one; LinkGone if it was cut off."""
+    """The BuyerAccess of this request, None without one; LinkGone if it was cut off.
+
+    A page read (GET) may use the link as a read of the last few seconds left it in
+    the cache, checked by one small query (``_kept_link``); every write reads it from
+    the database."""
     link_id = request.session.get(SESSION_KEY)
     if not link_id:
         return None
-    link = (
-        AccessLink.objects.select_related(
-            "stakeholder", "room", "room__owner", "room__org", "room__plan"
-        )
-        .filter(pk=link_id)
-        .first()
-    )
+    link = _kept_link(link_id) if request.method in ("GET", "HEAD") else None
     if link is None:
-        return None
+        try:
+            link = AccessLink.objects.select_related(
+                "stakeholder", "room", "room__owner", "room__org", "room__plan"
+            ).get(pk=link_id)
+        except AccessLink.DoesNotExist:
+            return None
+        _keep_link(link)
     if link.state != "active":
         raise LinkGone(link)
     return BuyerAccess(link, window=request_window(request))
+
+
+def _kept_link(link_id):
+    """The link with its stakeholder and room as a read of the last KEPT_LINK_TTL
+    seconds left it, if one small query finds the link still active, its room at the
+    revision it was read at (every change in the room moves it) and its stakeholder's
+    scope and track as they were (whoever changed them)."""
+    link = cache.get(kept_link_key(link_id))
+    if link is None:
+        return None
+    row = active_link_row(link_id)
+    person = link.stakeholder
+    if row is None or (row.revision, row.scope, row.track) != (
+        link.room.revision,
+        person.scope,
+        person.track,
+    ):
+        return None
+    return link
+
+
+def _keep_link(link):
+    cache.set(kept_link_key(link.pk), link, KEPT_LINK_TTL)
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    room_id: uuid.UUID
+    revision: int
+    stakeholder_id: uuid.UUID
+    name: str
+    scope: str
+    track: str
+    expires: float  # a timestamp
+
+
+def active_link_row(link_id):
+    """The link's LinkRow if it is still active (one raw query, for the hot paths: live
+    polls, kept links)."""
+    link = AccessLink._meta
+    sql = (
+        "SELECT l.room_id, r.revision, l.stakeholder_id, s.name, s.scope, s.track, "
+        f"l.expires_at FROM {link.db_table} l "
+        f"JOIN {Room._meta.db_table} r ON r.id = l.room_id "
+        f"JOIN {Stakeholder._meta.db_table} s ON s.id = l.stakeholder_id "
+        "WHERE l.id = %s AND l.revoked_at IS NULL AND l.expires_at > %s"
+    )
+    now = link.get_field("expires_at").get_db_prep_value(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [link.pk.get_db_prep_value(link_id, connection), now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    room_id, revision, stakeholder_id, name, scope, track, expires = row
+    if isinstance(expires, str):  # SQLite
+        expires = parse_datetime(expires)
+    if timezone.is_naive(expires):
+        expires = timezone.make_aware(expires, datetime.UTC)
+    return LinkRow(
+        room_id=uuid.UUID(str(room_id)),  # SQLite returns hex, PostgreSQL a UUID
+        revision=revision,
+        stakeholder_id=uuid.UUID(str(stakeholder_id)),
+        name=name,
+        scope=scope,
+        track=track,
+        expires=expires.timestamp(),
+    )
 
 
 def buyer_session_end(request):

@@ -2,6 +2,7 @@
 who shares a render and who never does, what makes one stale, and the CSRF token and
 view log that stay per request."""
 
+import datetime
 import re
 import time
 
@@ -15,7 +16,7 @@ from plans.services import task_update
 from rooms import render_cache
 from rooms.services import Actor
 from stakeholders import access
-from stakeholders.models import Scope, Side, Stakeholder, Track, ViewEvent
+from stakeholders.models import AccessLink, Scope, Side, Stakeholder, Track, ViewEvent
 from stakeholders.services import stakeholder_update
 from tests.conftest import PASSWORD
 from tests.factories import MilestoneFactory, PlanFactory, StakeholderFactory, TaskFactory
@@ -139,7 +140,7 @@ def test_each_response_carries_a_token_of_its_own_that_works(member, owner, room
     # The kept body's own placeholder never reaches anyone.
     room.refresh_from_db()
     kept = caches["fragments"].get(render_cache._body_key(room, "seller"))
-    assert kept["token"] not in bodies[0] + bodies[1]
+    assert kept["holes"]["csrf_token"] not in bodies[0] + bodies[1]
     for client, theirs in zip(clients, tokens, strict=True):
         for token in theirs:
             task.refresh_from_db()
@@ -198,8 +199,9 @@ class Renders:
     def __init__(self):
         self.count = 0
 
-    def __call__(self, token):
+    def __call__(self, holes):
         self.count += 1
+        token = holes["csrf_token"]
         return f'<form><input name="csrfmiddlewaretoken" value="{token}"></form>#{self.count}'
 
 
@@ -275,17 +277,22 @@ def test_two_buyers_alike_still_get_their_own_page(room, tracks):
     assert "This page is for Ben Two only" in html and "for Ana One only" not in html
 
 
-def test_a_narrowed_scope_applies_to_the_next_view(owner, room, tracks):
+def test_a_narrowed_scope_applies_to_the_next_view(
+    owner, room, tracks, django_capture_on_commit_callbacks
+):
     person = StakeholderFactory(room=room, track=Track.BUSINESS)
     client = buyer_client(person)
     assert "Redline the MSA" in page(client, reverse("buyer:room"))
-    stakeholder_update(
-        actor=Actor(user=owner),
-        room=room,
-        stakeholder_id=person.pk,
-        base_version=person.version,
-        changes={"scope": Scope.TRACK},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        stakeholder_update(
+            actor=Actor(user=owner),
+            room=room,
+            stakeholder_id=person.pk,
+            base_version=person.version,
+            changes={"scope": Scope.TRACK},
+        )
+    # Their page and the link a page read kept (with the old scope) are both stale: the
+    # room's revision moved.
     assert "Redline the MSA" not in page(client, reverse("buyer:room"))
 
 
@@ -323,3 +330,39 @@ def test_the_seller_map_shows_a_buyers_first_look_at_once(
     html = page(owner_client, room_url(room))
     assert "seen" in html and Stakeholder.objects.get(pk=person.pk).name in html
     assert "never opened" not in html
+
+
+def test_each_buyer_page_carries_their_own_live_ticket(room, tracks):
+    person = StakeholderFactory(room=room)
+    first, second = buyer_client(person), buyer_client(person)  # the newer link revokes
+    for client in (first, second):
+        response = client.get(reverse("buyer:room"))
+        if response.status_code != 200:  # the older link was revoked by the newer one
+            continue
+        ticket = re.search(r'data-live-ticket="([^"]+)"', response.content.decode())[1]
+        poll = client.get(reverse("buyer:live"), {"rev": 0}, HTTP_X_LIVE_TICKET=ticket)
+        assert poll.status_code == 204  # accepted: nothing new since the page
+        forged = client.get(reverse("buyer:live"), {"rev": 0}, HTTP_X_LIVE_TICKET=ticket + "x")
+        assert forged.status_code != 204
+
+
+def test_a_message_shows_once_and_is_not_kept(room, tracks):
+    person = StakeholderFactory(room=room, track=Track.BUSINESS)
+    client = buyer_client(person)
+    page(client, reverse("buyer:room"))
+    milestone = tracks["business"].milestone
+    response = client.post(reverse("buyer:task_add", args=[milestone.pk]), {"title": "Call IT"})
+    assert response.status_code == 302
+    assert "Added “Call IT”." in page(client, reverse("buyer:room"))
+    assert "Added “Call IT”." not in page(client, reverse("buyer:room"))
+
+
+def test_a_link_kept_by_a_page_read_still_expires_on_time(room, tracks, monkeypatch):
+    from django.utils import timezone
+
+    person = StakeholderFactory(room=room)
+    client = buyer_client(person)
+    page(client, reverse("buyer:room"))  # the link is kept for the next reads
+    expires = AccessLink.objects.get(stakeholder=person).expires_at
+    monkeypatch.setattr(timezone, "now", lambda: expires + datetime.timedelta(seconds=1))
+    assert client.get(reverse("buyer:room")).status_code == 410
