@@ -167,13 +167,13 @@ if PRODUCTION and not REDIS_URL:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "mapsite.cache.RedisCache",
             "LOCATION": REDIS_URL,
         },
         # Rendered room pages (rooms/render_cache.py): the same Redis, their own keys;
         # each entry expires on its own, so the set stays as small as the rooms in use.
         "fragments": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "mapsite.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "fragments",
         },

@@ -69,7 +69,7 @@ def shared_cache(request, settings, tmp_path, embedded_backend):
         if not settings.REDIS_URL:
             pytest.skip("no Redis configured (REDIS_URL is not set)")
         location = settings.REDIS_URL
-        backend = "django.core.cache.backends.redis.RedisCache"
+        backend = "mapsite.cache.RedisCache"  # as production runs it
     else:
         location = str(tmp_path / "cache")
         backend = embedded_backend
