@@ -101,7 +101,7 @@ lighthouse: $(STAMP)
 	$(VENV_PY) docs/lighthouse.py --chromium "$(CHROMIUM)" --lighthouse "$(LIGHTHOUSE)"
 
 clean:
-	rm -rf "$(DATA_DIR)/staticfiles" build *.egg-info .ruff_cache .pytest_cache test-results
+	rm -rf "$(DATA_DIR)/staticfiles" "$(DATA_DIR)/fragments" build *.egg-info .ruff_cache .pytest_cache test-results
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 reset-data:
