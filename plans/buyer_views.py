@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
 from rooms.inline import form_errors, inline_save, respond
-from rooms.render_cache import room_body
+from rooms.render_cache import room_render
 from stakeholders import calendar
 from stakeholders.access import view_record
 from stakeholders.buyer_views import buyer_required
@@ -65,7 +65,7 @@ def room(request):
     # track is not what it was rendered for. One opened for editing, or carrying a
     # message, is rendered for this request alone.
     me = access.stakeholder
-    page = room_body(
+    page = room_render(
         request,
         room=access.room,
         audience=f"buyer:{me.pk}:{me.scope}:{me.track}",

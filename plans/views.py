@@ -18,7 +18,7 @@ from accounts.models import Membership
 from rooms.actors import seller_actor
 from rooms.inline import form_errors, inline_save, respond
 from rooms.models import Outcome
-from rooms.render_cache import room_body
+from rooms.render_cache import room_render
 from rooms.selectors import room_for_member
 from rooms.services import OutcomeError, RoomReadOnly, StaleWrite, room_close, room_reopen
 from stakeholders import calendar
@@ -73,7 +73,7 @@ def room_page(request, room_id):
 
     # Every seller of the organisation sees the same body at a revision; a re-plan
     # offer belongs to the request that moved the date.
-    body = room_body(
+    body = room_render(
         request, room=room, audience="seller", render=render_body, shared=replan_from is None
     )
     context = {"room": room, "body": body, "live_ticket": seller_ticket(request.user.pk, room.pk)}

@@ -54,8 +54,8 @@ def _generation_key(room_id):
     return f"room-gen:{room_id}"
 
 
-def _body_key(room, audience):
-    return f"room-body:{room.pk}:{audience}:{room.revision}"
+def _render_key(room, audience):
+    return f"room-render:{room.pk}:{audience}:{room.revision}"
 
 
 def forget(room_ids):
@@ -64,7 +64,7 @@ def forget(room_ids):
     _store().set_many(generations, KEEP_FOR)  # outlives every body it makes stale
 
 
-def room_body(request, *, room, audience, render, shared=True, per_request=None):
+def room_render(request, *, room, audience, render, shared=True, per_request=None):
     """The HTML ``render`` makes for ``audience`` of ``room`` at its current revision,
     with this request's own values in it.
 
@@ -77,7 +77,7 @@ def room_body(request, *, room, audience, render, shared=True, per_request=None)
     if not shared:
         return mark_safe(render(values))
     store = _store()
-    key, generation_key = _body_key(room, audience), _generation_key(room.pk)
+    key, generation_key = _render_key(room, audience), _generation_key(room.pk)
     found = store.get_many([key, generation_key])
     kept, generation = found.get(key), found.get(generation_key)
     now = time.time()

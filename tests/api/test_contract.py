@@ -18,7 +18,7 @@ from tests.factories import MembershipFactory, TaskFactory
 pytestmark = pytest.mark.django_db
 
 
-def room_body(**extra):
+def room_render(**extra):
     return {
         "name": "Acme rollout",
         "buyer_company": "Acme",
@@ -28,7 +28,7 @@ def room_body(**extra):
 
 
 def test_create_a_room_from_a_template_builds_its_plan(api, org, owner):
-    response = api.post("/api/v1/rooms/", room_body(template="standard", value="1200.50"))
+    response = api.post("/api/v1/rooms/", room_render(template="standard", value="1200.50"))
     assert response.status_code == 201, response.content
     body = response.json()
     assert response["ETag"] == '"1"'
@@ -43,15 +43,15 @@ def test_create_a_room_from_a_template_builds_its_plan(api, org, owner):
 
 
 def test_room_fields_and_validation(api):
-    response = api.post("/api/v1/rooms/", room_body(template="nope"))
+    response = api.post("/api/v1/rooms/", room_render(template="nope"))
     assert response.status_code == 400 and "template" in response.json()
-    response = api.post("/api/v1/rooms/", room_body(target_close_date="20266-01-01"))
+    response = api.post("/api/v1/rooms/", room_render(target_close_date="20266-01-01"))
     assert response.status_code == 400
-    response = api.post("/api/v1/rooms/", room_body(target_close_date="1900-01-01"))
+    response = api.post("/api/v1/rooms/", room_render(target_close_date="1900-01-01"))
     assert response.status_code == 400 and "target_close_date" in response.json()
-    response = api.post("/api/v1/rooms/", room_body(currency="€€"))
+    response = api.post("/api/v1/rooms/", room_render(currency="€€"))
     assert response.status_code == 400 and "currency" in response.json()
-    response = api.post("/api/v1/rooms/", room_body(outcome="won"))
+    response = api.post("/api/v1/rooms/", room_render(outcome="won"))
     assert response.status_code == 400
     response = api.post("/api/v1/rooms/", ["not", "an", "object"], format="json")
     assert response.status_code == 400

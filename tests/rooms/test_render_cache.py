@@ -139,7 +139,7 @@ def test_each_response_carries_a_token_of_its_own_that_works(member, owner, room
     assert [len(t) for t in tokens] == [2, 2] and not tokens[0] & tokens[1]
     # The kept body's own placeholder never reaches anyone.
     room.refresh_from_db()
-    kept = caches["fragments"].get(render_cache._body_key(room, "seller"))
+    kept = caches["fragments"].get(render_cache._render_key(room, "seller"))
     assert kept["holes"]["csrf_token"] not in bodies[0] + bodies[1]
     for client, theirs in zip(clients, tokens, strict=True):
         for token in theirs:
@@ -213,39 +213,39 @@ def fake_request():
 
 def test_a_stale_body_is_served_while_another_request_renews_it(room, monkeypatch):
     render = Renders()
-    first = render_cache.room_body(fake_request(), room=room, audience="seller", render=render)
-    assert render_cache.room_body(fake_request(), room=room, audience="seller", render=render)
+    first = render_cache.room_render(fake_request(), room=room, audience="seller", render=render)
+    assert render_cache.room_render(fake_request(), room=room, audience="seller", render=render)
     assert render.count == 1 and first.endswith("#1")
     later(monkeypatch, render_cache.FRESH_FOR + 1)
-    key = render_cache._body_key(room, "seller")
+    key = render_cache._render_key(room, "seller")
     caches["fragments"].add(f"{key}:renewing", 1, 5)  # another request is rendering it
-    served = render_cache.room_body(fake_request(), room=room, audience="seller", render=render)
+    served = render_cache.room_render(fake_request(), room=room, audience="seller", render=render)
     assert render.count == 1 and served.endswith("#1")
     caches["fragments"].delete(f"{key}:renewing")
-    served = render_cache.room_body(fake_request(), room=room, audience="seller", render=render)
+    served = render_cache.room_render(fake_request(), room=room, audience="seller", render=render)
     assert render.count == 2 and served.endswith("#2")
 
 
 def test_audiences_and_revisions_never_share_a_body(room):
     render = Renders()
-    render_cache.room_body(fake_request(), room=room, audience="seller", render=render)
-    render_cache.room_body(fake_request(), room=room, audience="buyer:x", render=render)
+    render_cache.room_render(fake_request(), room=room, audience="seller", render=render)
+    render_cache.room_render(fake_request(), room=room, audience="buyer:x", render=render)
     room.revision += 1
-    render_cache.room_body(fake_request(), room=room, audience="seller", render=render)
+    render_cache.room_render(fake_request(), room=room, audience="seller", render=render)
     assert render.count == 3
     render_cache.forget([room.pk])
-    render_cache.room_body(fake_request(), room=room, audience="seller", render=render)
+    render_cache.room_render(fake_request(), room=room, audience="seller", render=render)
     assert render.count == 4
 
 
 def test_a_body_of_its_own_is_not_kept(room):
     render = Renders()
     for _ in range(2):
-        render_cache.room_body(
+        render_cache.room_render(
             fake_request(), room=room, audience="seller", render=render, shared=False
         )
     assert render.count == 2
-    render_cache.room_body(fake_request(), room=room, audience="seller", render=render)
+    render_cache.room_render(fake_request(), room=room, audience="seller", render=render)
     assert render.count == 3
 
 
