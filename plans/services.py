@@ -220,8 +220,8 @@ def task_create(*, actor, room, milestone, title, owner=None, due_date=None, **f
     """Add a task to a milestone. The owner decides the side (else the one asked for,
     else the milestone's lead side); a task created done is stamped completed."""
     planned_side = fields.pop("side", None) or milestone.lead_side
-    if fields.get("status") == TaskStatus.DONE:
-        fields.setdefault("completed_at", timezone.now())
+    if fields.get("status") == TaskStatus.DONE and not fields.get("completed_at"):
+        fields["completed_at"] = timezone.now()
     task = Task(
         org_id=room.org_id,
         room=room,

@@ -34,7 +34,9 @@ class SameRoomForm(SingleLineModelForm):
 
 class RoomWriteAdmin(OrgScopedAdmin, admin.ModelAdmin):
     """Admin edits of room data take the same write path as the pages: version check,
-    room revision, activity log."""
+    room revision, activity log. An entity with a service of its own (a task, a
+    milestone) overrides ``create``, ``update`` and ``delete`` to call it, so an admin
+    edit has every effect a page edit has."""
 
     form = SameRoomForm
     readonly_fields = ("version", "created_at", "updated_at")
@@ -45,29 +47,39 @@ class RoomWriteAdmin(OrgScopedAdmin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         actor = Actor(user=request.user)
         if not change:
-            versioned_create(actor=actor, room=self.room_of(obj), instance=obj)
+            saved = self.create(actor=actor, room=self.room_of(obj), obj=obj, form=form)
+            obj.pk = saved.pk  # the admin goes on from the object it passed in
             return
         names = [n for n in form.changed_data if n not in self.m2m_names()]
-        if names:
+        changes = {n: form.cleaned_data[n] for n in names}
+        m2m = {n: form.cleaned_data[n] for n in form.changed_data if n in self.m2m_names()}
+        if changes or m2m:
+            self.update(actor=actor, room=self.room_of(obj), obj=obj, changes=changes, m2m=m2m)
+
+    def create(self, *, actor, room, obj, form):
+        return versioned_create(actor=actor, room=room, instance=obj)
+
+    def update(self, *, actor, room, obj, changes, m2m):
+        """``m2m``: the many-to-many fields the form changed (saved by the admin after
+        this, unless ``save_related`` is told otherwise)."""
+        if changes:
             versioned_update(
                 actor=actor,
-                room=self.room_of(obj),
+                room=room,
                 queryset=type(obj).objects.all(),
                 pk=obj.pk,
                 base_version=obj.version,
-                changes={n: form.cleaned_data[n] for n in names},
+                changes=changes,
             )
 
     def m2m_names(self):
         return {f.name for f in self.model._meta.many_to_many}
 
     def delete_model(self, request, obj):
-        versioned_delete(
-            actor=Actor(user=request.user),
-            room=self.room_of(obj),
-            queryset=type(obj).objects.all(),
-            pk=obj.pk,
-        )
+        self.delete(actor=Actor(user=request.user), room=self.room_of(obj), obj=obj)
+
+    def delete(self, *, actor, room, obj):
+        versioned_delete(actor=actor, room=room, queryset=type(obj).objects.all(), pk=obj.pk)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:

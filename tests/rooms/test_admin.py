@@ -105,3 +105,67 @@ def test_admin_refuses_a_milestone_of_another_room(room):
     assert "Pick one from the same room." in response.content.decode()
     task.refresh_from_db()
     assert task.milestone_id != other_room_milestone.pk
+
+
+def _admin_form_data(client, url, **changes):
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data = {k: (v.pk if hasattr(v, "pk") else v) for k, v in data.items()}
+    data.update(changes)
+    return data
+
+
+def test_an_admin_edit_of_a_task_is_a_page_edit(room):
+    """Marked done in the admin: stamped completed, its milestone done, and logged as
+    the same change a page edit logs."""
+    from plans.models import Milestone, MilestoneStatus, Task
+
+    task = TaskFactory(milestone__plan__room=room, milestone__plan__org=room.org)
+    client = login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:plans_task_change", args=[task.pk])
+    data = _admin_form_data(
+        client,
+        url,
+        org=room.org_id,
+        room=room.pk,
+        plan=task.plan_id,
+        milestone=task.milestone_id,
+        status="done",
+        owner="",
+    )
+    data.pop("completed_at", None)
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    task = Task.objects.get(pk=task.pk)
+    assert task.status == "done" and task.completed_at is not None
+    assert Milestone.objects.get(pk=task.milestone_id).status == MilestoneStatus.DONE
+    event = ActivityEvent.objects.get(verb="updated", target_id=str(task.pk))
+    assert event.changes["status"]["to"] == "Done"
+
+
+def test_an_admin_delete_of_a_task_refreshes_its_milestone(room):
+    from plans.models import Milestone, MilestoneStatus, TaskStatus
+
+    done = TaskFactory(
+        milestone__plan__room=room, milestone__plan__org=room.org, status=TaskStatus.DONE
+    )
+    open_task = TaskFactory(milestone=done.milestone)
+    client = login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:plans_task_delete", args=[open_task.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    # The milestone's one task left is done: so is the milestone.
+    assert Milestone.objects.get(pk=done.milestone_id).status == MilestoneStatus.DONE
+    assert ActivityEvent.objects.filter(verb="deleted", target_id=str(open_task.pk)).exists()
+
+
+def test_an_admin_stakeholder_goes_through_the_service_checks(room):
+    from stakeholders.models import Stakeholder
+
+    client = login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:stakeholders_stakeholder_add")
+    data = _admin_form_data(client, url, org=room.org_id, room=room.pk, name="Ana Ruiz")
+    data.update(side="buyer", role="champion", influence="medium", track="business", scope="all")
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    person = Stakeholder.objects.get(name="Ana Ruiz")
+    assert ActivityEvent.objects.filter(verb="created", target_id=str(person.pk)).exists()
