@@ -196,6 +196,23 @@ class Room(models.Model):
     def __str__(self):
         return f"{self.name} ({self.buyer_company})"
 
+    def write_problems(self, fields):
+        """What the domain refuses in this room's values of ``fields`` (names of the
+        fields a write sets), as field -> message. The write path asks every row this
+        (rooms.services: versioned_create, versioned_update), whoever writes."""
+        problems = {}
+        if "currency" in fields:
+            try:
+                if clean_currency(self.currency) != self.currency:
+                    raise ValidationError("Use a three-letter currency code, e.g. USD or EUR.")
+            except ValidationError as exc:
+                problems["currency"] = exc.messages[0]
+        if {"target_close_date", "go_live_date"} & set(fields):
+            problem = go_live_problem(self.target_close_date, self.go_live_date)
+            if problem:
+                problems["go_live_date"] = problem
+        return problems
+
     @property
     def has_plan(self):
         return self.plan_started_at is not None

@@ -12,13 +12,14 @@ the fields it changes moved since its version, its change is applied on top
 value, who set it and when, and the refused attempt is logged too.
 """
 
+import copy
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import F
 from django.dispatch import Signal
@@ -228,12 +229,23 @@ def _moved_since(instance, base_version):
     return moved
 
 
+def refuse_domain_problems(instance, fields):
+    """ValidationError (field -> message) when the row's model refuses its values of
+    ``fields`` (``write_problems``, where a model has rules beyond its columns: a
+    person named "TBD", a go-live before the close)."""
+    check = getattr(instance, "write_problems", None)
+    problems = check(fields) if check else None
+    if problems:
+        raise ValidationError(problems)
+
+
 def versioned_create(*, actor, room, instance, extra_changes=None):
     """Save a new row of the room and log it with its initial values. Its text fields
     are cleaned first (mapsite.text: names and titles on one line, no control
     characters)."""
     model = type(instance)
     clean_text_fields(instance)
+    refuse_domain_problems(instance, [f.name for f in model._meta.concrete_fields])
     with transaction.atomic():
         instance.save()
         changes = {}
@@ -287,6 +299,10 @@ def versioned_update(*, actor, room, queryset, pk, base_version, changes, m2m=No
                     )
             if not effective and not effective_m2m:
                 return instance
+            candidate = copy.copy(instance)
+            for key, value in effective.items():
+                setattr(candidate, key, value)
+            refuse_domain_problems(candidate, effective)
             before = {k: getattr(instance, k) for k in effective}
             before_m2m = {k: [str(o) for o in getattr(instance, k).all()] for k in effective_m2m}
             now = timezone.now()

@@ -128,6 +128,16 @@ class Stakeholder(models.Model):
     def __str__(self):
         return f"{self.name} ({self.get_side_display()})"
 
+    def write_problems(self, fields):
+        """What the domain refuses in this person's values of ``fields`` (see
+        ``rooms.models.Room.write_problems``)."""
+        if "name" in fields:
+            try:
+                clean_person_name(self.name)
+            except ValidationError as exc:
+                return {"name": exc.messages[0]}
+        return {}
+
     @property
     def engagement(self):
         """What ``with_engagement()`` read, or None if they never looked."""

@@ -169,3 +169,49 @@ def test_an_admin_stakeholder_goes_through_the_service_checks(room):
     assert response.status_code == 302, response.content.decode()[:3000]
     person = Stakeholder.objects.get(name="Ana Ruiz")
     assert ActivityEvent.objects.filter(verb="created", target_id=str(person.pk)).exists()
+
+
+def test_a_placeholder_person_is_refused_at_every_door(room):
+    """The admin shows the rule on its form; the service refuses it for any caller."""
+    from django.core.exceptions import ValidationError
+
+    from rooms.services import Actor
+    from stakeholders.models import Stakeholder
+    from stakeholders.services import stakeholder_create
+
+    client = login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:stakeholders_stakeholder_add")
+    data = _admin_form_data(client, url, org=room.org_id, room=room.pk, name="TBD")
+    data.update(side="buyer", role="champion", influence="medium", track="business", scope="all")
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "Name a person, not a team or a placeholder." in response.content.decode()
+    with pytest.raises(ValidationError) as refused:
+        stakeholder_create(actor=Actor.system(), room=room, name="Legal")
+    assert "name" in refused.value.message_dict
+    assert not Stakeholder.objects.filter(room=room).exists()
+
+
+def test_a_go_live_before_the_close_is_refused_by_the_write_path(room):
+    import datetime
+
+    from django.core.exceptions import ValidationError
+
+    from rooms.models import Room
+    from rooms.services import Actor, versioned_update
+
+    early = room.target_close_date - datetime.timedelta(days=1)
+    with pytest.raises(ValidationError) as refused:
+        versioned_update(
+            actor=Actor.system(),
+            room=room,
+            queryset=Room.objects.all(),
+            pk=room.pk,
+            base_version=room.version,
+            changes={"go_live_date": early},
+        )
+    assert refused.value.message_dict == {
+        "go_live_date": ["Go-live comes after the target close date."]
+    }
+    room.refresh_from_db()
+    assert room.go_live_date != early and room.version == 1
