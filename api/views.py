@@ -89,8 +89,13 @@ def with_etag(response, instance):
 
 
 class OrgViewSet(viewsets.GenericViewSet):
-    """Everything a token reaches is in its organisation."""
+    """Everything a token reaches is in its organisation: every query of a viewset
+    starts from ``org_rows(model)``, the model's rows of the token's organisation.
+    A viewset names its ``model`` and narrows or orders with ``extend_queryset``;
+    overriding ``get_queryset`` is refused when the class is defined, so no viewset
+    can start from all rows."""
 
+    model = None
     permission_classes = [IsOrgMember]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     lookup_value_converter = "uuid"
@@ -114,6 +119,25 @@ class OrgViewSet(viewsets.GenericViewSet):
         )
         if repeated:
             raise ValidationError({name: ["Give this parameter once."] for name in repeated})
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__name__} overrides get_queryset: extend_queryset() narrows the "
+                "organisation's rows instead"
+            )
+
+    def get_queryset(self):
+        return self.extend_queryset(self.org_rows(self.model))
+
+    def org_rows(self, model):
+        """``model``'s rows in the token's organisation: where every query starts."""
+        return model.objects.filter(org_id=self.org_id)
+
+    def extend_queryset(self, queryset):
+        """The organisation's rows of ``model``, narrowed, joined or ordered."""
+        return queryset
 
     @property
     def membership(self):
@@ -159,7 +183,7 @@ class VersionedViewSet(
         return instance, if_match_version(self.request), data
 
     def lockable(self):
-        return self.get_queryset().model.objects.filter(org_id=self.org_id)
+        return self.org_rows(self.model)
 
 
 # --- rooms -----------------------------------------------------------------------------
@@ -167,13 +191,11 @@ class VersionedViewSet(
 
 @extend_schema(tags=["rooms"])
 class RoomViewSet(mixins.CreateModelMixin, VersionedViewSet):
+    model = Room
     serializer_class = s.RoomSerializer
 
-    def get_queryset(self):
-        return Room.objects.for_membership(self.membership).select_related("plan")
-
-    def lockable(self):
-        return Room.objects.for_membership(self.membership)
+    def extend_queryset(self, queryset):
+        return queryset.select_related("plan")
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -278,11 +300,12 @@ def _milestones_of(org_id, room, ids):
 @extend_schema(tags=["plan"])
 @extend_schema_view(list=extend_schema(parameters=[ROOM_FILTER]))
 class MilestoneViewSet(mixins.CreateModelMixin, VersionedViewSet):
+    model = Milestone
     serializer_class = s.MilestoneSerializer
     list_filters = ("room",)
 
-    def get_queryset(self):
-        queryset = Milestone.objects.filter(org_id=self.org_id).prefetch_related("depends_on")
+    def extend_queryset(self, queryset):
+        queryset = queryset.prefetch_related("depends_on")
         if self.action == "list":
             queryset = self.filter_room(queryset)
         return queryset.order_by("room_id", "order", "created_at")
@@ -358,11 +381,12 @@ class MilestoneViewSet(mixins.CreateModelMixin, VersionedViewSet):
     )
 )
 class TaskViewSet(mixins.CreateModelMixin, VersionedViewSet):
+    model = Task
     serializer_class = s.TaskSerializer
     list_filters = ("room", "milestone", "status", "overdue")
 
-    def get_queryset(self):
-        queryset = Task.objects.filter(org_id=self.org_id).select_related("room", "owner")
+    def extend_queryset(self, queryset):
+        queryset = queryset.select_related("room", "owner")
         if self.action == "list":
             queryset = self.filter_room(queryset)
             milestone_id = uuid_param(self.request, "milestone")
@@ -424,11 +448,11 @@ class TaskViewSet(mixins.CreateModelMixin, VersionedViewSet):
 @extend_schema(tags=["stakeholders"])
 @extend_schema_view(list=extend_schema(parameters=[ROOM_FILTER]))
 class StakeholderViewSet(mixins.CreateModelMixin, VersionedViewSet):
+    model = Stakeholder
     serializer_class = s.StakeholderSerializer
     list_filters = ("room",)
 
-    def get_queryset(self):
-        queryset = Stakeholder.objects.filter(org_id=self.org_id)
+    def extend_queryset(self, queryset):
         if self.action == "list":
             queryset = self.filter_room(queryset)
         return queryset.order_by("room_id", "side", "name", "created_at")
@@ -485,8 +509,8 @@ class StakeholderViewSet(mixins.CreateModelMixin, VersionedViewSet):
     def links(self, request, pk=None):
         person = self.get_object()
         if request.method == "GET":
-            links = AccessLink.objects.filter(org_id=self.org_id, stakeholder=person).order_by(
-                "-created_at", "pk"
+            links = (
+                self.org_rows(AccessLink).filter(stakeholder=person).order_by("-created_at", "pk")
             )
             page = self.paginate_queryset(links)
             return self.get_paginated_response(s.LinkSerializer(page, many=True).data)
@@ -509,10 +533,11 @@ class StakeholderViewSet(mixins.CreateModelMixin, VersionedViewSet):
 class LinkViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, OrgViewSet):
     """A buyer link: read its state, or revoke it (it answers 410 from then on)."""
 
+    model = AccessLink
     serializer_class = s.LinkSerializer
 
-    def get_queryset(self):
-        return AccessLink.objects.filter(org_id=self.org_id).select_related("room")
+    def extend_queryset(self, queryset):
+        return queryset.select_related("room")
 
     def destroy(self, request, *args, **kwargs):
         link = self.get_object()
@@ -533,11 +558,12 @@ class EndpointViewSet(
 ):
     """The organisation's webhook endpoints (admins)."""
 
+    model = Endpoint
     permission_classes = [IsOrgAdmin]
     serializer_class = s.EndpointSerializer
 
-    def get_queryset(self):
-        return Endpoint.objects.filter(org_id=self.org_id).order_by("created_at", "pk")
+    def extend_queryset(self, queryset):
+        return queryset.order_by("created_at", "pk")
 
     def get_serializer_class(self):
         if self.action == "deliveries":
@@ -569,9 +595,7 @@ class EndpointViewSet(
     @action(detail=True, methods=["get"], url_path="deliveries")
     def deliveries(self, request, pk=None):
         endpoint = self.get_object()
-        rows = Delivery.objects.filter(org_id=self.org_id, endpoint=endpoint).order_by(
-            "-created_at", "pk"
-        )
+        rows = self.org_rows(Delivery).filter(endpoint=endpoint).order_by("-created_at", "pk")
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(s.DeliverySerializer(page, many=True).data)
 

@@ -232,3 +232,19 @@ def test_a_revoked_token_opens_nothing(org, owner, room):
     assert api.get("/api/v1/rooms/").status_code == 200
     ApiToken.objects.update(revoked_at="2026-01-01T00:00:00Z")
     assert api.get("/api/v1/rooms/").status_code == 401
+
+
+def test_a_viewset_cannot_start_from_every_organisations_rows():
+    """Viewsets narrow their organisation's rows (extend_queryset); one that would
+    build its own queryset is refused when its class is defined."""
+    from api.views import OrgViewSet
+
+    with pytest.raises(TypeError, match="extend_queryset"):
+
+        class Careless(OrgViewSet):
+            def get_queryset(self):
+                return Task.objects.all()
+
+    for _, viewset, basename in router.registry:
+        assert viewset.model is not None, basename
+        assert "get_queryset" not in vars(viewset), basename
