@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from plans.models import Task
-from rooms.models import Room
+from rooms.models import Room, RoomScopedQuerySet
 
 
 class Level(models.IntegerChoices):
@@ -147,6 +147,8 @@ class EmailOptOut(models.Model):
     # Lower-cased, as the outbox stores recipients.
     address = models.CharField(max_length=254)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = RoomScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -144,7 +144,7 @@ def _tell_seller(room, address, verb, before, after):
 
 def opt_outs_for(room):
     """The room's opt-outs, each with ``name`` (the stakeholder's, when one has it)."""
-    rows = list(EmailOptOut.objects.filter(room=room, org_id=room.org_id))
+    rows = list(EmailOptOut.objects.for_room(room))
     names = {
         email.lower(): name
         for email, name in Stakeholder.objects.for_room(room)

@@ -317,7 +317,7 @@ class MilestoneViewSet(mixins.CreateModelMixin, VersionedViewSet):
         room = data.pop("room")
         depends_on = data.pop("depends_on", None)
         with transaction.atomic():
-            plan = Plan.objects.filter(room=room, org_id=room.org_id).first()
+            plan = Plan.objects.for_room(room).first()
             if plan is None:  # the first milestone of a room starts its (empty) plan
                 plan = plan_start(actor=self.actor, room=room, template_slug="empty")
             milestone = milestone_create(

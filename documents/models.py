@@ -7,7 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from plans.models import Milestone, RoomOwned, RoomScopedQuerySet, Task
+from plans.models import Milestone, RoomOwned, Task
+from rooms.models import RoomScopedQuerySet
 from stakeholders.models import Scope, Stakeholder
 
 
@@ -84,6 +85,8 @@ class DocumentView(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     viewed_at = models.DateTimeField(default=timezone.now)
+
+    objects = RoomScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-viewed_at"]

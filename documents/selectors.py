@@ -18,7 +18,7 @@ def seller_documents(room):
     )
     people = {p.pk: p for p in Stakeholder.objects.for_room(room)}
     rows = (
-        DocumentView.objects.filter(room=room, org_id=room.org_id)
+        DocumentView.objects.for_room(room)
         .values("document_id", "stakeholder_id")
         .annotate(count=Count("id"), first=Min("viewed_at"), last=Max("viewed_at"))
         .order_by("document_id", "-last")

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Organization
-from rooms.models import Room
+from rooms.models import Room, RoomScopedQuerySet
 from stakeholders.models import Scope, Side, Stakeholder, Track
 
 MAX_TEXT = settings.MAPSITE_MAX_TEXT
@@ -30,12 +30,6 @@ class Impact(models.TextChoices):
     LOW = "low", "Low"
     MEDIUM = "medium", "Medium"
     HIGH = "high", "High"
-
-
-class RoomScopedQuerySet(models.QuerySet):
-    def for_room(self, room):
-        """Rows of one room; the organisation is matched too, so scoping needs no join."""
-        return self.filter(org_id=room.org_id, room_id=room.pk)
 
 
 class TaskQuerySet(RoomScopedQuerySet):

@@ -57,7 +57,7 @@ def room_plan(room):
         "buyers": [s for s in stakeholders if s.side == Side.BUYER],
         "sellers": [s for s in stakeholders if s.side == Side.SELLER],
         "recent_activity": activity_days(
-            ActivityEvent.objects.filter(org_id=room.org_id, room=room)[:6],
+            ActivityEvent.objects.for_room(room)[:6],
             tz=room.tzinfo,
             now=timezone.now(),
             room_name=room.name,

@@ -844,7 +844,7 @@ def room_handover(*, actor, membership, room_id, cs_owner_id):
                 },
             },
         )
-        plan = Plan.objects.filter(room=room, org_id=room.org_id).first()
+        plan = Plan.objects.for_room(room).first()
         if plan is None:
             plan = plan_start(actor=actor, room=room, template_slug="empty")
         person = (
@@ -902,7 +902,7 @@ def plan_problem_fix(*, actor, room, code, target_id, base_version=None, fix_dat
     person was offered, refused when the fix now needs another. Raises ``PlanError``
     when the problem no longer applies or has no fix. Returns the updated row.
     """
-    plan = Plan.objects.filter(room=room, org_id=room.org_id).first()
+    plan = Plan.objects.for_room(room).first()
     if plan is None:
         raise PlanError("This room has no plan yet.")
     found = selectors.room_schedule(room, template=plan.template)
@@ -1014,7 +1014,7 @@ def plan_replan(
         room_overdue_recount([room.pk])
         plan_changed([room.pk])
     room.refresh_from_db()
-    plan = Plan.objects.filter(room=room, org_id=room.org_id).first()
+    plan = Plan.objects.for_room(room).first()
     return selectors.room_schedule(room, template=plan.template if plan else "")
 
 
@@ -1062,7 +1062,7 @@ def _replan_move(*, actor, room, target, days):
     Task.objects.bulk_update(
         tasks, ["due_date", "overdue_level", "overdue_for", "version", "updated_at"], 500
     )
-    plan = Plan.objects.filter(room=room, org_id=room.org_id).first()
+    plan = Plan.objects.for_room(room).first()
     room_touch(room.pk)
     count = len(milestones) + len(tasks)
     activity_record(

@@ -54,6 +54,18 @@ def go_live_problem(target_close_date, go_live_date):
     return None
 
 
+class RoomScopedQuerySet(models.QuerySet):
+    """The queryset of every model whose rows belong to one room (and its tenant)."""
+
+    def for_org(self, org_id):
+        """Rows of one organisation."""
+        return self.filter(org_id=org_id)
+
+    def for_room(self, room):
+        """Rows of one room; the organisation is matched too, so scoping needs no join."""
+        return self.filter(org_id=room.org_id, room_id=room.pk)
+
+
 class RoomQuerySet(models.QuerySet):
     def for_membership(self, membership):
         """Every room a member of an organisation may open: their organisation's."""
@@ -358,6 +370,8 @@ class ActivityEvent(models.Model):
     # The room's revision once this change was made: live viewers ask "what changed
     # after revision N?" and get these events' targets.
     room_revision = models.PositiveBigIntegerField(default=0)
+
+    objects = RoomScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

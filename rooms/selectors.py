@@ -27,7 +27,7 @@ def activity_for(room, *, who="", kind=""):
     ActivityEvent.actor_key) and one kind of thing (``kind``, a key of
     rooms.activity_text.KINDS). Always within the room: a value naming anyone or
     anything else, or no one at all, finds nothing."""
-    events = ActivityEvent.objects.filter(org_id=room.org_id, room=room)
+    events = ActivityEvent.objects.for_room(room)
     if who:
         user, stakeholder = _USER_KEY.match(who), _STAKEHOLDER_KEY.match(who)
         if who == "system":
@@ -53,7 +53,7 @@ def activity_people(room):
     under the name of their latest entry (people get renamed). One query: each name
     each person was logged under, newest first."""
     rows = (
-        ActivityEvent.objects.filter(org_id=room.org_id, room=room)
+        ActivityEvent.objects.for_room(room)
         .order_by()
         .values("actor_kind", "actor_user_id", "actor_ref", "actor_label")
         .annotate(last=Max("created_at"))

@@ -222,7 +222,7 @@ def link_send(*, room, stakeholder, url, sender_name, reply_to=None, note=""):
 def link_revoke(*, actor, room, link_id, stakeholder=None):
     """Revoke one link of the room (of ``stakeholder`` when given)."""
     with transaction.atomic():
-        links = AccessLink.objects.select_for_update().filter(room=room, org_id=room.org_id)
+        links = AccessLink.objects.select_for_update().for_room(room)
         if stakeholder is not None:
             links = links.filter(stakeholder=stakeholder)
         link = links.get(pk=link_id)

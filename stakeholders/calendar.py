@@ -157,7 +157,7 @@ def feed_issue(*, actor, room, stakeholder):
 
 def feed_revoke(*, actor, room, feed_id, stakeholder=None):
     with transaction.atomic():
-        feeds = CalendarFeed.objects.select_for_update().filter(room=room, org_id=room.org_id)
+        feeds = CalendarFeed.objects.select_for_update().for_room(room)
         if stakeholder is not None:
             feeds = feeds.filter(stakeholder=stakeholder)
         feed = feeds.get(pk=feed_id)

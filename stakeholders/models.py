@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Organization
-from rooms.models import Room
+from rooms.models import Room, RoomScopedQuerySet
 
 PLACEHOLDER_NAMES = frozenset({"tbd", "tba", "legal", "security", "procurement", "it", "?"})
 
@@ -58,10 +58,7 @@ class Scope(models.TextChoices):
     TRACK = "track", "Summary + own track"
 
 
-class StakeholderQuerySet(models.QuerySet):
-    def for_room(self, room):
-        return self.filter(org_id=room.org_id, room=room)
-
+class StakeholderQuerySet(RoomScopedQuerySet):
     def seen_by(self, person):
         """The people ``person`` may see (on their page, PDF, calendar invites): everyone
         for the seller side and whole-plan buyers; a summary + own track buyer sees the
@@ -173,7 +170,7 @@ class LinkState(models.TextChoices):
     REVOKED = "revoked", "Revoked"
 
 
-class AccessLinkQuerySet(models.QuerySet):
+class AccessLinkQuerySet(RoomScopedQuerySet):
     def active(self):
         return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
 
@@ -240,7 +237,7 @@ class ViewEvent(models.Model):
         return f"{self.stakeholder_id} {self.kind} {self.target_label}"
 
 
-class CalendarFeedQuerySet(models.QuerySet):
+class CalendarFeedQuerySet(RoomScopedQuerySet):
     def active(self):
         return self.filter(revoked_at__isnull=True)
 
