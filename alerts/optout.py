@@ -27,7 +27,7 @@ from django.urls import reverse
 
 from mapsite import emails
 from rooms.models import ActivityEvent, Room
-from rooms.services import Actor, activity_record
+from rooms.versioning import Actor, activity_record
 from stakeholders.models import Side, Stakeholder
 
 from .models import EmailOptOut

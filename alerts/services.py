@@ -34,7 +34,7 @@ from django.utils import timezone
 from plans.models import TaskStatus
 from plans.services import room_schedule_refresh_due
 from rooms.models import ActivityEvent, ActorKind, Outcome, Room, local_today
-from rooms.services import forget_revisions
+from rooms.versioning import forget_revisions
 from stakeholders.models import DecisionRole
 
 from .models import SLACK_CHANNEL, SLACK_CHANNEL_LABEL, Level

@@ -7,7 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from plans.services import PlanError
-from rooms.services import OutcomeError, RoomReadOnly, StaleWrite
+from rooms.services import OutcomeError
+from rooms.versioning import RoomReadOnly, StaleWrite
 
 
 class PreconditionRequired(exceptions.APIException):

@@ -45,7 +45,8 @@ from plans.services import (
     task_update,
 )
 from rooms.models import Room
-from rooms.services import Actor, room_change, room_create, room_delete
+from rooms.services import room_change, room_create, room_delete
+from rooms.versioning import Actor
 from stakeholders.access import link_issue, link_revoke, link_url
 from stakeholders.models import AccessLink, Stakeholder
 from stakeholders.services import stakeholder_create, stakeholder_delete, stakeholder_update

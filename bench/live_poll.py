@@ -98,7 +98,8 @@ def make_rooms(n_rooms, n_viewers, n_seller_windows):
     from plans.live import buyer_ticket, seller_ticket
     from plans.models import Task
     from plans.services import plan_start
-    from rooms.services import Actor, room_create
+    from rooms.services import room_create
+    from rooms.versioning import Actor
     from stakeholders.access import link_issue
     from stakeholders.services import stakeholder_create
 

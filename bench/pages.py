@@ -123,7 +123,7 @@ def demo():
     from plans.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD, MANAGER_EMAIL
     from plans.models import Milestone, Task
     from rooms.models import Room
-    from rooms.services import Actor
+    from rooms.versioning import Actor
     from stakeholders.access import link_issue
     from stakeholders.models import Stakeholder
 

@@ -51,7 +51,8 @@ def build(tasks):
     from plans import services
     from plans.models import Task
     from rooms.models import Room
-    from rooms.services import Actor, room_create
+    from rooms.services import room_create
+    from rooms.versioning import Actor
     from stakeholders.models import Side
     from stakeholders.services import stakeholder_create
 

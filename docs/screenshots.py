@@ -144,7 +144,7 @@ def prepare():
     from accounts.models import User
     from plans.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD, MANAGER_EMAIL
     from rooms.models import Room
-    from rooms.services import Actor
+    from rooms.versioning import Actor
     from stakeholders.access import link_issue
     from stakeholders.models import Stakeholder
 

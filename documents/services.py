@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from plans.models import Milestone, Task
 from rooms.models import ActivityEvent
-from rooms.services import activity_record, room_touch, room_writable
+from rooms.versioning import activity_record, room_touch, room_writable
 from stakeholders.models import Side
 
 from .models import Document, DocumentView

@@ -13,7 +13,7 @@ class PlansConfig(AppConfig):
     name = "plans"
 
     def ready(self):
-        from rooms.services import close_date_changed
+        from rooms.versioning import close_date_changed
         from stakeholders.services import people_changed
 
         people_changed.connect(_plan_changed, dispatch_uid="plans.plan_changed.people")

@@ -20,7 +20,8 @@ from rooms.inline import form_errors, inline_save, respond
 from rooms.models import Outcome
 from rooms.render_cache import room_render
 from rooms.selectors import room_for_member
-from rooms.services import OutcomeError, RoomReadOnly, StaleWrite, room_close, room_reopen
+from rooms.services import OutcomeError, room_close, room_reopen
+from rooms.versioning import RoomReadOnly, StaleWrite
 from stakeholders import calendar
 from stakeholders.models import Stakeholder
 

@@ -11,7 +11,7 @@ plain form post, a job) names no window: every open page is told about its chang
 
 import re
 
-from .services import Actor
+from .versioning import Actor
 
 WINDOW_HEADER = "X-Live-Window"
 # What live.js sends: 128 random bits as 32 hex digits. Anything else names no window.

@@ -6,7 +6,7 @@ from django.db import models
 from accounts.admin import OrgScopedAdmin, SingleLineModelForm
 
 from .models import ActivityEvent, Room
-from .services import (
+from .versioning import (
     Actor,
     close_date_changed,
     versioned_create,

@@ -21,7 +21,7 @@ from django.forms import modelform_factory
 from django.shortcuts import redirect
 from django_htmx.http import reswap, retarget
 
-from .services import StaleWrite
+from .versioning import StaleWrite
 
 
 class Conflict(dict):

@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from .services import RoomReadOnly
+from .versioning import RoomReadOnly
 
 
 def read_only_response(

@@ -211,7 +211,7 @@ class Room(models.Model):
     def write_problems(self, fields):
         """What the domain refuses in this room's values of ``fields`` (names of the
         fields a write sets), as field -> message. The write path asks every row this
-        (rooms.services: versioned_create, versioned_update), whoever writes."""
+        (rooms.versioning: versioned_create, versioned_update), whoever writes."""
         problems = {}
         if "currency" in fields:
             try:

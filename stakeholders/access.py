@@ -27,7 +27,7 @@ from mapsite import emails
 from mapsite.text import single_line
 from rooms.actors import request_window
 from rooms.models import ActivityEvent, Room
-from rooms.services import Actor, activity_record
+from rooms.versioning import Actor, activity_record
 
 from .models import AccessLink, Side, Stakeholder, ViewEvent
 from .services import room_buyer_activity

@@ -22,7 +22,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from accounts.models import hash_token
 from mapsite.text import single_line
 from rooms.models import ActivityEvent
-from rooms.services import activity_record
+from rooms.versioning import activity_record
 
 from .access import TOKEN_BYTES, TOKEN_RE
 from .models import CalendarFeed, Side

@@ -7,7 +7,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from rooms.models import Room
-from rooms.services import versioned_create, versioned_delete, versioned_update
+from rooms.versioning import versioned_create, versioned_delete, versioned_update
 
 from .models import DecisionRole, Side, Stakeholder, ViewEvent
 

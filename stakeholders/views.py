@@ -16,7 +16,7 @@ from accounts.access import member_required
 from rooms.actors import seller_actor
 from rooms.inline import form_errors, inline_save, respond
 from rooms.selectors import room_for_member
-from rooms.services import StaleWrite
+from rooms.versioning import StaleWrite
 
 from . import access as access_services
 from . import calendar, services

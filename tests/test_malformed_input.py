@@ -52,7 +52,7 @@ from plans.forms import (
 )
 from plans.live import buyer_ticket, seller_ticket
 from rooms.forms import RoomForm
-from rooms.services import Actor
+from rooms.versioning import Actor
 from stakeholders import access, calendar
 from stakeholders.forms import LinkIssueForm, StakeholderAddForm, StakeholderForm
 from stakeholders.models import Side

@@ -15,7 +15,7 @@ from alerts.services import sweep_overdue
 from plans.models import Task
 from plans.services import task_update
 from rooms.models import ActivityEvent, Room
-from rooms.services import Actor
+from rooms.versioning import Actor
 from tests.factories import (
     MembershipFactory,
     MilestoneFactory,

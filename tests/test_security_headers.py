@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from rooms.services import Actor
+from rooms.versioning import Actor
 from stakeholders import access
 from tests.conftest import login
 from tests.factories import StakeholderFactory, UserFactory

@@ -17,7 +17,7 @@ from accounts.services import api_token_create, org_create
 from mapsite.text import multi_line, single_line
 from plans.models import Milestone, Task
 from rooms.models import Room
-from rooms.services import Actor
+from rooms.versioning import Actor
 from stakeholders import access, calendar
 from stakeholders.models import Stakeholder
 from tests.conftest import login

@@ -14,7 +14,7 @@ from documents.models import Document
 from documents.services import document_upload
 from plans.models import Task
 from rooms.models import ActivityEvent
-from rooms.services import Actor
+from rooms.versioning import Actor
 from stakeholders.access import link_issue
 from stakeholders.calendar import feed_issue
 from tests.conftest import login

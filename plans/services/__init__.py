@@ -1,7 +1,7 @@
 """Writes to a room's plan, by concern (one module each): the plan and its
 template (``plan``), milestones, tasks, criteria and risks (``sheets``), what buyers
 do (``buyer``), the hand-over to Customer Success (``handover``), and the recounts
-every write ends with (``signals``). Each goes through rooms.services' versioned
+every write ends with (``signals``). Each goes through rooms.versioning's versioned
 write path, so it is tenant-checked (the caller's queryset), locked by ``version``,
 bumps the room's revision and lands in the activity log.
 

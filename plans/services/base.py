@@ -4,10 +4,7 @@ from django.db import transaction
 from django.db.models import F, Max
 
 from rooms.models import ActivityEvent
-from rooms.services import (
-    activity_record,
-    room_touch,
-)
+from rooms.versioning import activity_record, room_touch
 
 
 class PlanError(Exception):

@@ -8,10 +8,7 @@ from django.utils import timezone
 
 from mapsite.text import multi_line
 from rooms.models import ActivityEvent, Room
-from rooms.services import (
-    activity_record,
-    room_touch,
-)
+from rooms.versioning import activity_record, room_touch
 from stakeholders.models import Side
 from stakeholders.services import room_buyer_activity
 

@@ -6,11 +6,8 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from rooms.models import ActivityEvent, Outcome, Room
-from rooms.services import (
-    OutcomeError,
-    activity_record,
-    room_touch,
-)
+from rooms.services import OutcomeError
+from rooms.versioning import activity_record, room_touch
 from stakeholders.models import DecisionRole, Side, Stakeholder
 from stakeholders.services import stakeholder_create
 

@@ -7,7 +7,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from rooms.models import ActivityEvent
-from rooms.services import (
+from rooms.versioning import (
     activity_record,
     room_touch,
     versioned_create,

@@ -9,11 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from rooms.models import ActivityEvent, Room, go_live_problem
-from rooms.services import (
-    activity_record,
-    room_touch,
-    room_writable,
-)
+from rooms.versioning import activity_record, room_touch, room_writable
 
 from .. import schedule, selectors
 from ..models import (
@@ -305,7 +301,7 @@ def _replan_move(*, actor, room, target, days):
 def _moved_entry(label, before, after, field, version):
     """One moved row in the re-plan's activity entry (keyed by the row's id): its field
     and the version it reached, which is what a late writer of that field is told about
-    (rooms.services._moved_since)."""
+    (rooms.versioning._moved_since)."""
     return {
         "label": label[:250],
         "from": before.isoformat(),

@@ -2,11 +2,7 @@
 
 from django.core.exceptions import ValidationError
 
-from rooms.services import (
-    versioned_create,
-    versioned_delete,
-    versioned_update,
-)
+from rooms.versioning import versioned_create, versioned_delete, versioned_update
 
 from ..models import (
     DecisionCriterion,

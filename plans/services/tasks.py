@@ -4,11 +4,7 @@ removing, moving."""
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from rooms.services import (
-    versioned_create,
-    versioned_delete,
-    versioned_update,
-)
+from rooms.versioning import versioned_create, versioned_delete, versioned_update
 from stakeholders.models import Stakeholder
 
 from ..models import (

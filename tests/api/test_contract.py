@@ -11,7 +11,7 @@ from accounts.models import ApiToken, Role
 from plans.models import Milestone, MilestoneStatus, Plan, Task
 from plans.services import room_plan_recount, task_update
 from rooms.models import ActivityEvent, Room
-from rooms.services import Actor
+from rooms.versioning import Actor
 from stakeholders.models import AccessLink
 from tests.factories import MembershipFactory, TaskFactory
 

@@ -17,7 +17,7 @@ from documents.validation import UploadRejected, clean_name, inspect_upload
 from plans.models import MilestoneStatus, TaskStatus
 from plans.services import task_update
 from rooms.models import ActivityEvent, Outcome
-from rooms.services import Actor
+from rooms.versioning import Actor
 from stakeholders import access
 from stakeholders.models import Scope, Side, Track
 from tests.factories import (

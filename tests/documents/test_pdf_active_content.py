@@ -24,7 +24,7 @@ from documents import pdfscan
 from documents.models import Document
 from documents.services import document_upload
 from documents.validation import UploadRejected, inspect_upload
-from rooms.services import Actor
+from rooms.versioning import Actor
 from stakeholders import access
 from stakeholders.models import Scope
 from tests.factories import StakeholderFactory

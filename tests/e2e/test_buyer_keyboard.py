@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from plans.models import Comment, Task
 from rooms.models import ActivityEvent, Room
-from rooms.services import Actor
+from rooms.versioning import Actor
 from stakeholders.access import link_issue
 from stakeholders.models import Stakeholder
 

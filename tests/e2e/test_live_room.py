@@ -6,7 +6,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from plans.models import Task
-from rooms.services import Actor
+from rooms.versioning import Actor
 from stakeholders.access import link_issue, link_url
 from stakeholders.models import Stakeholder
 

@@ -15,7 +15,7 @@ from accounts.services import api_token_create
 from plans.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD, MANAGER_EMAIL
 from plans.models import Milestone, Task
 from rooms.models import ActivityEvent
-from rooms.services import Actor
+from rooms.versioning import Actor
 from stakeholders.access import link_issue, link_url
 from stakeholders.models import Stakeholder
 

@@ -16,7 +16,7 @@ from alerts.models import EmailOptOut, Notification, Status
 from alerts.optout import OPTED_OUT, stop_token
 from alerts.services import sweep_overdue
 from rooms.models import ActivityEvent
-from rooms.services import Actor
+from rooms.versioning import Actor
 from stakeholders.access import link_issue_and_send
 from stakeholders.models import DecisionRole
 from tests.factories import (

@@ -17,7 +17,7 @@ from django.utils import dateformat, timezone
 from plans.models import Comment, Milestone, Plan, Task, TaskStatus
 from plans.services import buyer_task_update, plan_start
 from rooms.models import ActivityEvent, ActorKind, Room
-from rooms.services import Actor, room_touch
+from rooms.versioning import Actor, room_touch
 from stakeholders import access
 from stakeholders.models import Scope, Side, Track, ViewEvent
 from tests.factories import (

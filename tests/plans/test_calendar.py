@@ -14,7 +14,7 @@ from django.utils import timezone
 from plans.models import Milestone
 from plans.services import task_update
 from rooms.models import ActivityEvent
-from rooms.services import Actor
+from rooms.versioning import Actor
 from stakeholders import access, calendar
 from stakeholders.models import CalendarFeed, Scope, Side, Track
 from tests.factories import MilestoneFactory, PlanFactory, StakeholderFactory, TaskFactory

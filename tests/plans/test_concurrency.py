@@ -10,7 +10,7 @@ from django.db import connection, connections
 from plans.models import Task
 from plans.services import task_update
 from rooms.models import ActivityEvent
-from rooms.services import Actor, StaleWrite
+from rooms.versioning import Actor, StaleWrite
 from tests.factories import MilestoneFactory, PlanFactory, RoomFactory, TaskFactory, UserFactory
 
 THREADS = 10

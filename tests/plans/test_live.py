@@ -13,7 +13,7 @@ from alerts.services import sweep_overdue
 from plans.live import buyer_ticket, seller_ticket
 from plans.services import task_update
 from rooms.models import ActivityEvent, Room
-from rooms.services import Actor
+from rooms.versioning import Actor
 from stakeholders.access import link_issue, link_revoke
 from tests.conftest import login
 from tests.factories import MilestoneFactory, PlanFactory, StakeholderFactory, TaskFactory

@@ -5,7 +5,7 @@ import pytest
 from plans import services
 from plans.models import Milestone, MilestoneStatus, TaskStatus
 from rooms.models import ActivityEvent
-from rooms.services import Actor
+from rooms.versioning import Actor
 from tests.factories import MilestoneFactory, PlanFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db

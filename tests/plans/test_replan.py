@@ -16,7 +16,8 @@ from plans.models import Milestone, MilestoneStatus, Task, TaskStatus
 from plans.schedule import Schedule
 from plans.services import PlanError, plan_agree, plan_replan, plan_start, task_update
 from rooms.models import ActivityEvent, Room
-from rooms.services import Actor, RoomReadOnly, StaleWrite, room_close, room_update
+from rooms.services import room_close, room_update
+from rooms.versioning import Actor, RoomReadOnly, StaleWrite
 from tests.factories import RoomFactory, StakeholderFactory
 
 pytestmark = pytest.mark.django_db

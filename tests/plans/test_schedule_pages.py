@@ -15,7 +15,7 @@ from plans.models import Milestone, Task, TaskStatus
 from plans.selectors import room_schedule
 from plans.services import milestone_update, plan_changed, plan_start
 from rooms.models import ActivityEvent, Room
-from rooms.services import Actor
+from rooms.versioning import Actor
 from stakeholders import access
 from stakeholders.models import Scope, Track
 from tests.factories import MilestoneFactory, PlanFactory, StakeholderFactory, TaskFactory

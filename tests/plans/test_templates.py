@@ -6,7 +6,7 @@ from plans import services
 from plans.models import Milestone, Task
 from plans.templates_builtin import BUILTIN_TEMPLATES, schedule_backwards
 from rooms.models import ActivityEvent
-from rooms.services import Actor
+from rooms.versioning import Actor
 from tests.factories import RoomFactory
 
 D = datetime.date

@@ -14,7 +14,8 @@ from accounts.models import Membership
 from plans.models import Comment, Milestone, Task
 from plans.services import comment_create, plan_start, task_update
 from rooms.models import ActivityEvent, Outcome, Room
-from rooms.services import Actor, RoomReadOnly, room_close
+from rooms.services import room_close
+from rooms.versioning import Actor, RoomReadOnly
 from stakeholders import access
 from stakeholders.models import Side
 from tests.factories import StakeholderFactory

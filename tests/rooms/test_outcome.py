@@ -4,7 +4,8 @@ import pytest
 
 from accounts.models import Membership
 from rooms.models import ActivityEvent, Outcome, Room
-from rooms.services import Actor, OutcomeError, room_close, room_reopen
+from rooms.services import OutcomeError, room_close, room_reopen
+from rooms.versioning import Actor
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from plans.models import Task
 from plans.services import task_update
 from rooms import render_cache
-from rooms.services import Actor
+from rooms.versioning import Actor
 from stakeholders import access
 from stakeholders.models import AccessLink, Scope, Side, Stakeholder, Track, ViewEvent
 from stakeholders.services import stakeholder_update

@@ -2,7 +2,7 @@ import pytest
 
 from plans.models import Task
 from rooms.models import ActivityEvent, Room
-from rooms.services import Actor, StaleWrite, versioned_update
+from rooms.versioning import Actor, StaleWrite, versioned_update
 from tests.factories import TaskFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

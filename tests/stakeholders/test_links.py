@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from rooms.models import ActivityEvent, ActorKind
-from rooms.services import Actor
+from rooms.versioning import Actor
 from stakeholders import access
 from stakeholders.models import AccessLink, Scope, Side, Track, ViewEvent
 from tests.conftest import login

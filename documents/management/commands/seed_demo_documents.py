@@ -12,7 +12,7 @@ from weasyprint import HTML
 from plans.models import Milestone
 from plans.pdf import STATIC_SCHEME, StaticOnlyFetcher
 from rooms.models import Room
-from rooms.services import Actor
+from rooms.versioning import Actor
 
 from ...models import Document
 from ...services import document_upload
