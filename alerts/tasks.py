@@ -28,7 +28,7 @@ def deliver_due():
 @shared_task(name="alerts.tasks.scan_overdue", ignore_result=True)
 def scan_overdue():
     """The overdue sweep (beat): flag at +3 days, alert at +7, each once."""
-    from .services import sweep_overdue
+    from .sweep import sweep_overdue
 
     return sweep_overdue(keep_details=False).summary()
 

@@ -11,7 +11,7 @@ not due yet or done. Then, on the same data, PAIRS times:
 
 - baseline: one bare UPDATE that sets the same overdue levels, committed (autocommit,
   as it would run on its own);
-- the sweep (alerts.services.sweep_overdue), timed, with its SQL statements counted;
+- the sweep (alerts.sweep.sweep_overdue), timed, with its SQL statements counted;
 
 (the bare UPDATE first in odd pairs, the sweep first in even ones),
 before each, the data is put back as it was, vacuumed and checkpointed (untimed), so
@@ -204,7 +204,7 @@ def sweep(batch_size):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from alerts.services import sweep_overdue
+    from alerts.sweep import sweep_overdue
 
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()

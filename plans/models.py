@@ -215,7 +215,7 @@ class Task(RoomOwned):
     @property
     def reminder_sent(self):
         """Whether the sweep emailed a reminder for the current due date: at the +7
-        level the owner and the buyer's champion get one (alerts.services)."""
+        level the owner and the buyer's champion get one (alerts.sweep)."""
         return self.overdue_flag == "alerted"
 
     def due_after_close(self, room):

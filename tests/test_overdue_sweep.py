@@ -11,7 +11,7 @@ from django.urls import reverse
 from accounts.models import Role
 from alerts.messages import render
 from alerts.models import Notification
-from alerts.services import sweep_overdue
+from alerts.sweep import sweep_overdue
 from plans.models import Task
 from plans.services import task_update
 from rooms.models import ActivityEvent, Room

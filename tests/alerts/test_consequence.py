@@ -9,7 +9,7 @@ from django.utils import timezone
 from alerts import delivery, messages
 from alerts.messages import render
 from alerts.models import Notification, Status
-from alerts.services import sweep_overdue
+from alerts.sweep import sweep_overdue
 from plans import schedule
 from plans.models import Milestone, Task
 from plans.services import plan_start

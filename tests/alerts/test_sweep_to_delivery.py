@@ -9,7 +9,7 @@ from django.utils import timezone
 from alerts import delivery
 from alerts.messages import TASK_DONE, TASK_MOVED
 from alerts.models import Notification, Status
-from alerts.services import sweep_overdue
+from alerts.sweep import sweep_overdue
 from plans.services import task_update
 from rooms.versioning import Actor
 from tests.factories import MilestoneFactory, PlanFactory, StakeholderFactory, TaskFactory

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from alerts.services import sweep_overdue
+from alerts.sweep import sweep_overdue
 from plans import health
 from plans.health import room_signals
 from plans.models import TaskStatus

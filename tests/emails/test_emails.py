@@ -14,7 +14,7 @@ from accounts.services import invitation_send
 from alerts import delivery
 from alerts.models import EmailOptOut, Notification, Status
 from alerts.optout import OPTED_OUT, stop_token
-from alerts.services import sweep_overdue
+from alerts.sweep import sweep_overdue
 from rooms.models import ActivityEvent
 from rooms.versioning import Actor
 from stakeholders.access import link_issue_and_send

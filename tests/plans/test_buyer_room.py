@@ -1062,7 +1062,7 @@ def test_whole_buyer_page_is_under_150_kb(room, owner):
 def test_lateness_is_told_in_the_buyers_words(buyer, milestone, me):
     """The sweep's levels are the seller's words: the buyer reads how late a task is and
     whether a reminder went out (at +7 the owner and the champion get one by email)."""
-    from alerts.services import sweep_overdue
+    from alerts.sweep import sweep_overdue
 
     for title, late in (("Three late", 3), ("Eight late", 8)):
         task = TaskFactory(milestone=milestone, owner=me, title=title, due_date=days(-late))

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.services import sweep_overdue
+from alerts.sweep import sweep_overdue
 from plans.live import buyer_ticket, seller_ticket
 from plans.services import task_update
 from rooms.models import ActivityEvent, Room

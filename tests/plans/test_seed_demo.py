@@ -55,7 +55,7 @@ def test_the_demo_room_shows_late_work_flagged_and_alerted_and_a_clean_plan():
     """The demo's plan was made weeks ago: the sweep flags the task 5 days late and
     alerts the one 9 days late, the plan has nothing "planned in the past" to fix, and
     the done milestone is dated when its work was done, not on the day of the seed."""
-    from alerts.services import sweep_overdue
+    from alerts.sweep import sweep_overdue
     from plans.selectors import room_schedule
 
     call_command("seed_demo")

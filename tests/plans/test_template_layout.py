@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from alerts.services import sweep_overdue
+from alerts.sweep import sweep_overdue
 from plans import services
 from plans.models import Milestone, Task
 from plans.templates_builtin import BUILTIN_TEMPLATES, layout

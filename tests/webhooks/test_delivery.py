@@ -156,7 +156,7 @@ def test_gives_up_after_the_last_attempt(endpoint, receiver, plan, owner, settin
 
 
 def test_every_event_type(endpoint, receiver, plan, owner, admin_membership, room):
-    from alerts.services import sweep_overdue
+    from alerts.sweep import sweep_overdue
 
     task, buyer, milestone = plan["task"], plan["buyer"], plan["milestone"]
     actor = Actor(user=owner)
@@ -200,7 +200,7 @@ def test_every_event_type(endpoint, receiver, plan, owner, admin_membership, roo
 def test_one_sweep_entry_is_one_event_per_task(endpoint, receiver, plan, room):
     """The sweep logs one entry per room naming its tasks; subscribers still get one
     task.flagged event per task, each with its own id, object and lateness."""
-    from alerts.services import sweep_overdue
+    from alerts.sweep import sweep_overdue
 
     milestone = MilestoneFactory(plan=plan["plan"], room=room, org=room.org)
     late = [TaskFactory(milestone=milestone, title=f"Late {n}") for n in (1, 2)]

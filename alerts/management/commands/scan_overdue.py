@@ -5,7 +5,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 
 from alerts.models import Level
-from alerts.services import sweep_overdue
+from alerts.sweep import sweep_overdue
 
 
 class Command(BaseCommand):
