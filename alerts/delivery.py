@@ -25,16 +25,14 @@ puts back rows a worker left in "sending" when it died.
 
 import json
 import logging
-import random
 import smtplib
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import F
 from django.utils import timezone
 
-from mapsite import emails, outbound
+from mapsite import emails, outbound, outbox
+from mapsite.outbox import Outbox
 
 from . import messages, optout
 from .models import AlertSettings, Channel, Notification, Status
@@ -42,9 +40,7 @@ from .models import AlertSettings, Channel, Notification, Status
 log = logging.getLogger(__name__)
 
 # Longest wait between two attempts, whatever the backoff or Retry-After say.
-MAX_RETRY_DELAY = timedelta(hours=1)
 # A row still "sending" this long after it was claimed belonged to a worker that died.
-STUCK_AFTER = timedelta(minutes=10)
 
 NO_SLACK = "Slack is not configured for this organisation"
 SLACK_OFF = "Slack alerts are turned off"
@@ -181,35 +177,14 @@ def _smtp_detail(value):
 # --- the outbox -----------------------------------------------------------------------
 
 
+OUTBOX = Outbox(Notification, max_attempts=lambda: settings.ALERT_MAX_ATTEMPTS)
+claim = OUTBOX.claim
+_finish = OUTBOX.finish
+
+
 def retry_delay(attempts, retry_after=None):
-    """How long to wait after the ``attempts``-th failed attempt: base · 2^(n-1) plus up
-    to 10 % jitter, at least Retry-After, at most MAX_RETRY_DELAY."""
-    base = settings.ALERT_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)
-    cap = MAX_RETRY_DELAY.total_seconds()
-    seconds = min(base, cap)
-    seconds += random.uniform(0, seconds * 0.1)
-    if retry_after:
-        seconds = max(seconds, retry_after)
-    return timedelta(seconds=min(seconds, cap))
-
-
-def claim(notification_id, now=None, attempts=None):
-    """Pending and due → sending (attempts + 1); True if this caller got it.
-    ``attempts``: claim it only if it still has that many (as the caller read it).
-
-    ``next_attempt_at`` is set to the claim time, so a row stuck in "sending" can be
-    recognised later by its age."""
-    now = now or timezone.now()
-    rows = Notification.objects.filter(
-        pk=notification_id, status=Status.PENDING, next_attempt_at__lte=now
-    )
-    if attempts is not None:
-        rows = rows.filter(attempts=attempts)
-    return bool(rows.update(status=Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now))
-
-
-def _finish(notification_id, **fields):
-    Notification.objects.filter(pk=notification_id, status=Status.SENDING).update(**fields)
+    """The outbox's back-off (mapsite.outbox) from ALERT_RETRY_BASE_SECONDS."""
+    return outbox.retry_delay(attempts, retry_after, base_seconds=settings.ALERT_RETRY_BASE_SECONDS)
 
 
 def _message(notification, schedules=None):
@@ -366,15 +341,7 @@ def _failed(notification, error, retryable, retry_after):
 def requeue_stuck(now=None):
     """Rows left in "sending" by a worker that died: back to pending (or failed when
     that was their last attempt). Returns how many were put back."""
-    now = now or timezone.now()
-    stuck = Notification.objects.filter(
-        status=Status.SENDING, next_attempt_at__lte=now - STUCK_AFTER
-    )
-    lost = "The worker stopped while sending"
-    failed = stuck.filter(attempts__gte=settings.ALERT_MAX_ATTEMPTS).update(
-        status=Status.FAILED, last_error=f"{lost} (gave up after the last attempt)"
-    )
-    requeued = stuck.update(status=Status.PENDING, next_attempt_at=now, last_error=lost)
+    requeued, failed = OUTBOX.requeue_stuck(now)
     if failed or requeued:
         log.warning("Put back %s stuck notification(s), %s failed", requeued, failed)
     return requeued
@@ -390,11 +357,7 @@ def deliver_due(limit=500):
     Slack's rate limit costs one attempt, not one per notification."""
     now = timezone.now()
     requeue_stuck(now)
-    rows = list(
-        Notification.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", "org_id", "channel")[:limit]
-    )
+    rows = OUTBOX.due(now, limit, "org_id", "channel")
     counts = {}
     breaker = {}
     waiting = {}
@@ -408,10 +371,7 @@ def deliver_due(limit=500):
         if outcome is not None:
             counts[outcome] = counts.get(outcome, 0) + 1
     for until, ids in waiting.items():
-        deferred = Notification.objects.filter(
-            pk__in=ids, status=Status.PENDING, next_attempt_at__lt=until
-        ).update(next_attempt_at=until)
-        counts["deferred"] = counts.get("deferred", 0) + deferred
+        counts["deferred"] = counts.get("deferred", 0) + OUTBOX.defer(ids, until)
     return counts
 
 

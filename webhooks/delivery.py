@@ -18,21 +18,18 @@ import hmac
 import json
 import logging
 import time
-from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F
 from django.utils import timezone
 
-from alerts.delivery import retry_delay
-from mapsite import outbound
+from mapsite import outbound, outbox
+from mapsite.outbox import Outbox
 
 from .models import Delivery, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "Mapsite-Signature"
-STUCK_AFTER = timedelta(minutes=10)
 
 
 def body_bytes(payload):
@@ -96,22 +93,14 @@ def post(delivery):
         ) from None
 
 
-def claim(delivery_id, now=None, attempts=None):
-    """Pending and due → sending (attempts + 1); True if this caller got it.
-    ``attempts``: only if it still has that many (as the caller read it)."""
-    now = now or timezone.now()
-    rows = Delivery.objects.filter(
-        pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-    )
-    if attempts is not None:
-        rows = rows.filter(attempts=attempts)
-    return bool(
-        rows.update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now)
-    )
+OUTBOX = Outbox(Delivery, max_attempts=lambda: settings.WEBHOOK_MAX_ATTEMPTS)
+claim = OUTBOX.claim
+_finish = OUTBOX.finish
 
 
-def _finish(delivery_id, **fields):
-    Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(**fields)
+def retry_delay(attempts, retry_after=None):
+    """The outbox's back-off (mapsite.outbox), from the same base as alerts."""
+    return outbox.retry_delay(attempts, retry_after, base_seconds=settings.ALERT_RETRY_BASE_SECONDS)
 
 
 def deliver(delivery_id):
@@ -167,15 +156,9 @@ def _failed(delivery, error, retryable, retry_after, code):
 
 
 def requeue_stuck(now=None):
-    now = now or timezone.now()
-    stuck = Delivery.objects.filter(
-        status=DeliveryStatus.SENDING, next_attempt_at__lte=now - STUCK_AFTER
-    )
-    lost = "The worker stopped while sending"
-    stuck.filter(attempts__gte=settings.WEBHOOK_MAX_ATTEMPTS).update(
-        status=DeliveryStatus.FAILED, last_error=f"{lost} (gave up after the last attempt)"
-    )
-    return stuck.update(status=DeliveryStatus.PENDING, next_attempt_at=now, last_error=lost)
+    """Deliveries left in "sending" by a worker that died: back to pending (or failed
+    after the last attempt). Returns how many were put back."""
+    return OUTBOX.requeue_stuck(now)[0]
 
 
 def deliver_due(limit=500):
@@ -183,11 +166,7 @@ def deliver_due(limit=500):
     just failed in a way that may pass is not tried again in this run."""
     now = timezone.now()
     requeue_stuck(now)
-    rows = list(
-        Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "created_at")
-        .values_list("pk", "endpoint_id")[:limit]
-    )
+    rows = OUTBOX.due(now, limit, "endpoint_id", order=("next_attempt_at", "created_at"))
     counts = {}
     resting = {}  # endpoint id -> when it may be tried again
     waiting = {}
@@ -207,8 +186,5 @@ def deliver_due(limit=500):
     for endpoint_id, ids in waiting.items():
         # Wait with the endpoint, without spending an attempt.
         until = resting[endpoint_id] or now
-        deferred = Delivery.objects.filter(
-            pk__in=ids, status=DeliveryStatus.PENDING, next_attempt_at__lt=until
-        ).update(next_attempt_at=until)
-        counts["deferred"] = counts.get("deferred", 0) + deferred
+        counts["deferred"] = counts.get("deferred", 0) + OUTBOX.defer(ids, until)
     return counts
