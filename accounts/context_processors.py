@@ -1,4 +1,4 @@
-from .access import current_membership, user_memberships
+from .membership import current_membership, user_memberships
 
 
 def organization(request):

@@ -6,7 +6,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
-from .access import member_required
+from .membership import member_required
 from .models import ApiToken
 
 

@@ -17,7 +17,6 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from . import services
-from .access import SESSION_KEY, current_membership, member_required
 from .forms import (
     EMAIL_TAKEN,
     AcceptInvitationForm,
@@ -29,6 +28,7 @@ from .forms import (
     SetPasswordForm,
     SignupForm,
 )
+from .membership import SESSION_KEY, current_membership, member_required
 from .models import Invitation, Membership, Role, User, hash_token
 from .throttle import (
     PASSWORD_RESET_BY_CLIENT,

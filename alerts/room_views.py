@@ -4,7 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from accounts.access import member_required
+from accounts.membership import member_required
 from rooms.selectors import room_for_member
 
 from .models import Notification

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.access import member_required
+from accounts.membership import member_required
 from accounts.models import Role
 
 from . import delivery

@@ -47,7 +47,7 @@ from plans.services import (
 from rooms.models import Room
 from rooms.services import room_change, room_create, room_delete
 from rooms.versioning import Actor
-from stakeholders.access import link_issue, link_revoke, link_url
+from stakeholders.links import link_issue, link_revoke, link_url
 from stakeholders.models import AccessLink, Stakeholder
 from stakeholders.services import stakeholder_create, stakeholder_delete, stakeholder_update
 from webhooks.models import Delivery, Endpoint

@@ -100,7 +100,7 @@ def make_rooms(n_rooms, n_viewers, n_seller_windows):
     from plans.services import plan_start
     from rooms.services import room_create
     from rooms.versioning import Actor
-    from stakeholders.access import link_issue
+    from stakeholders.links import link_issue
     from stakeholders.services import stakeholder_create
 
     org, seller = org_create(name="Bench Org", email="seller@bench.example", password=PASSWORD)

@@ -124,7 +124,7 @@ def demo():
     from plans.models import Milestone, Task
     from rooms.models import Room
     from rooms.versioning import Actor
-    from stakeholders.access import link_issue
+    from stakeholders.links import link_issue
     from stakeholders.models import Stakeholder
 
     seller = User.objects.get(email=DEMO_EMAIL)

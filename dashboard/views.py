@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from accounts.access import member_required
+from accounts.membership import member_required
 from plans.health import BADGES
 
 from .charts import line_chart

@@ -145,7 +145,7 @@ def prepare():
     from plans.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD, MANAGER_EMAIL
     from rooms.models import Room
     from rooms.versioning import Actor
-    from stakeholders.access import link_issue
+    from stakeholders.links import link_issue
     from stakeholders.models import Stakeholder
 
     seller = User.objects.get(email=DEMO_EMAIL)

@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from stakeholders.access import _is_seller
 from stakeholders.buyer_views import buyer_required
+from stakeholders.links import _is_seller
 
 from . import services
 from .models import Document

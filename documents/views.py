@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import member_required
+from accounts.membership import member_required
 from plans.models import Milestone
 from rooms.actors import seller_actor
 from rooms.selectors import room_for_member

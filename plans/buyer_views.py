@@ -13,8 +13,8 @@ from django_htmx.http import reswap, retarget
 from rooms.inline import form_errors, inline_save, respond
 from rooms.render_cache import room_render
 from stakeholders import calendar
-from stakeholders.access import view_record
 from stakeholders.buyer_views import buyer_required
+from stakeholders.links import view_record
 from stakeholders.models import Stakeholder, ViewEvent
 
 from . import services

@@ -8,7 +8,7 @@ from stakeholders.buyer_views import not_found
 from stakeholders.calendar import ICS_CONTENT_TYPE, feed_find
 from stakeholders.models import CalendarFeed
 
-from .calendar import stakeholder_feed_ics
+from .feed import stakeholder_feed_ics
 
 
 def _quiet(response):

@@ -33,14 +33,14 @@ from accounts.models import Membership
 from rooms.actors import clean_window
 from rooms.models import ActivityEvent, Room
 from rooms.versioning import REVISION_HINT_TTL, revision_hint_key
-from stakeholders.access import (
+from stakeholders.buyer_views import protect
+from stakeholders.links import (
     LINK_HINT_TTL,
     LinkGone,
     active_link_row,
     buyer_session,
     link_hint_key,
 )
-from stakeholders.buyer_views import protect
 
 from .selectors import buyer_room, room_plan
 

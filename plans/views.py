@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
-from accounts.access import member_required
+from accounts.membership import member_required
 from accounts.models import Membership
 from rooms.actors import seller_actor
 from rooms.inline import form_errors, inline_save, respond

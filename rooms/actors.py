@@ -1,5 +1,5 @@
 """Who makes a change, as a request says it: the signed-in seller (or a buyer, see
-stakeholders.access.BuyerAccess.actor) and the open page it came from.
+stakeholders.links.BuyerAccess.actor) and the open page it came from.
 
 Every page that shows a live room gives itself a random window id when it loads
 (static/js/live.js) and sends it with each of its writes as ``X-Live-Window`` and with

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import member_required
+from accounts.membership import member_required
 
 from .activity_text import KINDS, activity_days
 from .actors import seller_actor

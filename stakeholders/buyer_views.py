@@ -14,7 +14,7 @@ from accounts.throttle import token_found, token_guess_allowed
 from rooms.middleware import read_only_response
 from rooms.versioning import RoomReadOnly
 
-from .access import (
+from .links import (
     LinkGone,
     buyer_session,
     buyer_session_end,

@@ -1,5 +1,5 @@
 """iCalendar for a room: the weekly review as a recurring event, and the shared pieces
-the per-stakeholder feed (plans/calendar.py) is built from.
+the per-stakeholder feed (plans/feed.py) is built from.
 
 UIDs are derived from the rows' ids, so regenerating a calendar gives the same UIDs and
 calendar apps update events instead of duplicating them.
@@ -24,7 +24,7 @@ from mapsite.text import single_line
 from rooms.models import ActivityEvent
 from rooms.versioning import activity_record
 
-from .access import TOKEN_BYTES, TOKEN_RE
+from .links import TOKEN_BYTES, TOKEN_RE
 from .models import CalendarFeed, Side
 
 UID_DOMAIN = "mapsite"

@@ -12,16 +12,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from accounts.access import member_required
+from accounts.membership import member_required
 from rooms.actors import seller_actor
 from rooms.inline import form_errors, inline_save, respond
 from rooms.selectors import room_for_member
 from rooms.versioning import StaleWrite
 
-from . import access as access_services
-from . import calendar, services
-from .access import engagement_for
+from . import calendar, links, services
 from .forms import LinkIssueForm, ScopeForm, StakeholderAddForm, StakeholderForm
+from .links import engagement_for
 from .models import TEMPLATE_CHOICES, AccessLink, CalendarFeed, Stakeholder, ViewEvent
 from .selectors import people_of
 
@@ -170,7 +169,7 @@ def link_issue(request, room_id, pk):
         return _access_page(request, room, person, status=422, issue_form=form)
     data = form.cleaned_data
     try:
-        url = access_services.link_issue_and_send(
+        url = links.link_issue_and_send(
             actor=seller_actor(request),
             room=room,
             stakeholder=person,
@@ -191,7 +190,7 @@ def link_issue(request, room_id, pk):
 def link_revoke(request, room_id, pk, link_id):
     room, person = _person(request, room_id, pk)
     try:
-        access_services.link_revoke(
+        links.link_revoke(
             actor=seller_actor(request), room=room, link_id=link_id, stakeholder=person
         )
     except AccessLink.DoesNotExist:

@@ -16,7 +16,7 @@ from django.utils.http import urlsafe_base64_encode
 from accounts import services as account_services
 from mapsite.redaction import RedactingFilter, redact
 from rooms.versioning import Actor
-from stakeholders import access, calendar
+from stakeholders import calendar, links
 from tests.factories import StakeholderFactory
 
 TOKEN = "t14EAkvIyqZCMFdUizR_VyXiAf0HbucZPXiDuwhaP6E"
@@ -154,7 +154,7 @@ def test_a_failing_calendar_feed_logs_no_token(room, failing):
 @pytest.mark.django_db
 def test_a_failing_buyer_link_logs_no_token(room, failing):
     maria = StakeholderFactory(room=room, name="Maria Lopez")
-    _, token = access.link_issue(actor=Actor(), room=room, stakeholder=maria)
+    _, token = links.link_issue(actor=Actor(), room=room, stakeholder=maria)
     path = f"/b/{token}/"
     failing("stakeholders.buyer_views.buyer_session_start", path)
     with handler_output("console") as out:

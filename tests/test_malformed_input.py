@@ -53,7 +53,7 @@ from plans.forms import (
 from plans.live import buyer_ticket, seller_ticket
 from rooms.forms import RoomForm
 from rooms.versioning import Actor
-from stakeholders import access, calendar
+from stakeholders import calendar, links
 from stakeholders.forms import LinkIssueForm, StakeholderAddForm, StakeholderForm
 from stakeholders.models import Side
 from tests.conftest import login
@@ -358,7 +358,7 @@ def seeded(settings):
     task = TaskFactory(
         milestone=milestone, owner=buyer, side=Side.BUYER, due_date=today - datetime.timedelta(2)
     )
-    link, link_token = access.link_issue(actor=Actor(), room=room, stakeholder=buyer)
+    link, link_token = links.link_issue(actor=Actor(), room=room, stakeholder=buyer)
     feed, feed_token = calendar.feed_issue(actor=Actor(), room=room, stakeholder=buyer)
     invitation, invitation_token = invitation_create(
         org=org, invited_by=owner, email="new@acme.example", role=Role.REP

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from rooms.versioning import Actor
-from stakeholders import access
+from stakeholders import links
 from tests.conftest import login
 from tests.factories import StakeholderFactory, UserFactory
 
@@ -104,7 +104,7 @@ def test_error_pages_carry_the_policy(monkeypatch):
 @pytest.mark.django_db
 def test_buyer_pages_get_the_same_policy_without_any_nonce(room):
     maria = StakeholderFactory(room=room, name="Maria Lopez")
-    _, token = access.link_issue(actor=Actor(), room=room, stakeholder=maria)
+    _, token = links.link_issue(actor=Actor(), room=room, stakeholder=maria)
     client = Client()
     client.get(reverse("buyer:open", args=[token]))
     response = client.get(reverse("buyer:room"))
@@ -119,7 +119,7 @@ def test_one_setting_makes_every_page_s_policy(settings, owner, room):
     assert "django.middleware.csp.ContentSecurityPolicyMiddleware" in settings.MIDDLEWARE
     settings.SECURE_CSP = {**settings.SECURE_CSP, "upgrade-insecure-requests": True}
     maria = StakeholderFactory(room=room, name="Maria Lopez")
-    _, token = access.link_issue(actor=Actor(), room=room, stakeholder=maria)
+    _, token = links.link_issue(actor=Actor(), room=room, stakeholder=maria)
     buyer = Client()
     buyer.get(reverse("buyer:open", args=[token]))
     for response in (

@@ -18,7 +18,7 @@ from mapsite.text import multi_line, single_line
 from plans.models import Milestone, Task
 from rooms.models import Room
 from rooms.versioning import Actor
-from stakeholders import access, calendar
+from stakeholders import calendar, links
 from stakeholders.models import Stakeholder
 from tests.conftest import login
 from tests.factories import (
@@ -257,7 +257,7 @@ def test_calendars_render_rows_saved_before_the_rule(owner_client, old_rows):
     assert "mailto:ann@acme.example" in {str(a) for a in event["ATTENDEE"]}
     assert str(event["ORGANIZER"].params["CN"]) == "Sam Rep"
 
-    _, token = access.link_issue(actor=Actor(), room=room, stakeholder=buyer)
+    _, token = links.link_issue(actor=Actor(), room=room, stakeholder=buyer)
     buyer_client = Client()
     buyer_client.get(reverse("buyer:open", args=[token]))
     response = buyer_client.get(reverse("buyer:review_ics"))

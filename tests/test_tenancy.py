@@ -15,8 +15,8 @@ from documents.services import document_upload
 from plans.models import Task
 from rooms.models import ActivityEvent
 from rooms.versioning import Actor
-from stakeholders.access import link_issue
 from stakeholders.calendar import feed_issue
+from stakeholders.links import link_issue
 from tests.conftest import login
 from tests.factories import (
     DecisionCriterionFactory,

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.access import member_required
+from accounts.membership import member_required
 from accounts.models import Role
 
 from . import services

@@ -6,7 +6,7 @@ from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.access import SESSION_KEY
+from accounts.membership import SESSION_KEY
 from accounts.models import Invitation, Membership, Role, User
 from accounts.services import invitation_create
 from tests.conftest import login

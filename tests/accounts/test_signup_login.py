@@ -3,7 +3,7 @@ from django.conf import settings
 from django.shortcuts import resolve_url
 from django.urls import reverse
 
-from accounts.access import SESSION_KEY
+from accounts.membership import SESSION_KEY
 from accounts.models import Membership, Organization, Role, User
 from tests.factories import PASSWORD, UserFactory
 

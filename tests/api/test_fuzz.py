@@ -22,7 +22,7 @@ from accounts.services import api_token_create
 from plans.models import Milestone, Task
 from plans.services import plan_start
 from rooms.versioning import Actor
-from stakeholders.access import link_issue
+from stakeholders.links import link_issue
 from tests.factories import MembershipFactory, RoomFactory, StakeholderFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True)]

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Membership
 from rooms.versioning import Actor
-from stakeholders.access import link_issue
+from stakeholders.links import link_issue
 from tests.factories import (
     MilestoneFactory,
     PlanFactory,

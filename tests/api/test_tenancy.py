@@ -14,7 +14,7 @@ from api.serializers import IdListField
 from api.urls import router
 from plans.models import Milestone, Plan, Task
 from rooms.models import ActivityEvent, Room
-from stakeholders.access import link_issue
+from stakeholders.links import link_issue
 from stakeholders.models import AccessLink, Stakeholder
 from tests.factories import (
     MilestoneFactory,

@@ -7,7 +7,7 @@ from plans import services as plan_services
 from plans.models import Milestone, MilestoneStatus, Plan, Task, TaskStatus
 from rooms.models import Room
 from rooms.versioning import Actor
-from stakeholders.access import BuyerAccess, link_issue, view_record
+from stakeholders.links import BuyerAccess, link_issue, view_record
 from stakeholders.models import DecisionRole, Side, Stakeholder, ViewEvent
 from stakeholders.services import APPROVER, stakeholder_create
 

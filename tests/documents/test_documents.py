@@ -18,7 +18,7 @@ from plans.models import MilestoneStatus, TaskStatus
 from plans.services import task_update
 from rooms.models import ActivityEvent, Outcome
 from rooms.versioning import Actor
-from stakeholders import access
+from stakeholders import links
 from stakeholders.models import Scope, Side, Track
 from tests.factories import (
     MilestoneFactory,
@@ -199,7 +199,7 @@ def seller_upload(client, room, name, content, **data):
 
 
 def buyer_client(person):
-    _, token = access.link_issue(actor=Actor(), room=person.room, stakeholder=person)
+    _, token = links.link_issue(actor=Actor(), room=person.room, stakeholder=person)
     client = Client()
     assert client.get(reverse("buyer:open", args=[token])).status_code == 303
     return client

@@ -25,7 +25,7 @@ from documents.models import Document
 from documents.services import document_upload
 from documents.validation import UploadRejected, inspect_upload
 from rooms.versioning import Actor
-from stakeholders import access
+from stakeholders import links
 from stakeholders.models import Scope
 from tests.factories import StakeholderFactory
 
@@ -463,7 +463,7 @@ def test_the_seller_upload_page_answers_422_with_the_reason(owner_client, room, 
 @pytest.mark.django_db
 def test_the_buyer_upload_page_answers_422_with_the_reason(room):
     person = StakeholderFactory(room=room, scope=Scope.WHOLE_PLAN)
-    _, token = access.link_issue(actor=Actor(), room=room, stakeholder=person)
+    _, token = links.link_issue(actor=Actor(), room=room, stakeholder=person)
     client = Client()
     assert client.get(reverse("buyer:open", args=[token])).status_code == 303
     response = client.post(

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from plans.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD
 from rooms.models import Room
 from rooms.versioning import Actor
-from stakeholders.access import link_issue
+from stakeholders.links import link_issue
 from stakeholders.models import Stakeholder
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from plans.models import Comment, Task
 from rooms.models import ActivityEvent, Room
 from rooms.versioning import Actor
-from stakeholders.access import link_issue
+from stakeholders.links import link_issue
 from stakeholders.models import Stakeholder
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

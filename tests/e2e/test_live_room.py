@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from plans.models import Task
 from rooms.versioning import Actor
-from stakeholders.access import link_issue, link_url
+from stakeholders.links import link_issue, link_url
 from stakeholders.models import Stakeholder
 
 from .test_plan_editor import sign_in

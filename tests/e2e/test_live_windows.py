@@ -16,7 +16,7 @@ from plans.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD, MANAG
 from plans.models import Milestone, Task
 from rooms.models import ActivityEvent
 from rooms.versioning import Actor
-from stakeholders.access import link_issue, link_url
+from stakeholders.links import link_issue, link_url
 from stakeholders.models import Stakeholder
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -165,13 +165,13 @@ def test_a_page_opened_before_the_deal_was_lost_gets_a_clear_refusal(browser, li
     from plans.models import Task
     from rooms.services import room_close
     from rooms.versioning import Actor
-    from stakeholders import access
+    from stakeholders import links
     from stakeholders.models import Stakeholder
 
     call_command("seed_demo")
     room = Room.objects.get(name=DEMO_ROOM)
     maria = Stakeholder.objects.get(name="Maria Lopez")
-    _, token = access.link_issue(actor=Actor(), room=room, stakeholder=maria)
+    _, token = links.link_issue(actor=Actor(), room=room, stakeholder=maria)
     seller_ctx = browser.new_context(
         java_script_enabled=False, viewport={"width": 1200, "height": 700}
     )

@@ -17,7 +17,7 @@ from alerts.optout import OPTED_OUT, stop_token
 from alerts.sweep import sweep_overdue
 from rooms.models import ActivityEvent
 from rooms.versioning import Actor
-from stakeholders.access import link_issue_and_send
+from stakeholders.links import link_issue_and_send
 from stakeholders.models import DecisionRole
 from tests.factories import (
     MilestoneFactory,

@@ -18,7 +18,7 @@ from plans.models import Comment, Milestone, Plan, Task, TaskStatus
 from plans.services import buyer_task_update, plan_start
 from rooms.models import ActivityEvent, ActorKind, Room
 from rooms.versioning import Actor, room_touch
-from stakeholders import access
+from stakeholders import links
 from stakeholders.models import Scope, Side, Track, ViewEvent
 from tests.factories import (
     DecisionCriterionFactory,
@@ -84,7 +84,7 @@ def seller_task(milestone, rep):
 
 
 def buyer_client(person, client=None):
-    _, token = access.link_issue(actor=Actor(), room=person.room, stakeholder=person)
+    _, token = links.link_issue(actor=Actor(), room=person.room, stakeholder=person)
     client = client or Client()
     assert client.get(reverse("buyer:open", args=[token])).status_code == 303
     return client
@@ -422,10 +422,10 @@ def test_fields_beyond_status_notes_evidence_are_ignored_in_a_full_form_post(buy
 def test_service_refuses_changes_beyond_status_notes_evidence(me, my_task):
     from django.core.exceptions import ValidationError
 
-    link, _ = access.link_issue(actor=Actor(), room=me.room, stakeholder=me)
+    link, _ = links.link_issue(actor=Actor(), room=me.room, stakeholder=me)
     with pytest.raises(ValidationError):
         buyer_task_update(
-            access=access.BuyerAccess(link),
+            access=links.BuyerAccess(link),
             task_id=my_task.pk,
             base_version=1,
             changes={"title": "Renamed"},
@@ -1079,7 +1079,7 @@ def test_lateness_is_told_in_the_buyers_words(buyer, milestone, me):
 
 def test_the_buyer_is_told_who_sees_the_plan_and_what_the_seller_sees(buyer, me, rep, room):
     colleague = StakeholderFactory(room=room, name="Priya Nair")
-    access.link_issue(actor=Actor(), room=room, stakeholder=colleague)
+    links.link_issue(actor=Actor(), room=room, stakeholder=colleague)
     StakeholderFactory(room=room, name="Nobody Invited")  # no link: no access
     panel = section(page(buyer), "who-sees-h")
     assert "Maria Lopez (you)" in panel and "Priya Nair" in panel
@@ -1093,7 +1093,7 @@ def test_the_buyer_is_told_who_sees_the_plan_and_what_the_seller_sees(buyer, me,
 def test_a_buyer_who_sees_one_track_is_not_shown_other_buyers(room, rep):
     legal = StakeholderFactory(room=room, name="Mary Legal", scope="track", track=Track.LEGAL)
     other = StakeholderFactory(room=room, name="Priya Nair")
-    access.link_issue(actor=Actor(), room=room, stakeholder=other)
+    links.link_issue(actor=Actor(), room=room, stakeholder=other)
     panel = section(page(buyer_client(legal)), "who-sees-h")
     assert "Mary Legal (you)" in panel and "Sam Rep" in panel
     assert "Priya Nair" not in panel and "1 other person at" in panel

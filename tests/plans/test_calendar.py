@@ -15,7 +15,7 @@ from plans.models import Milestone
 from plans.services import task_update
 from rooms.models import ActivityEvent
 from rooms.versioning import Actor
-from stakeholders import access, calendar
+from stakeholders import calendar, links
 from stakeholders.models import CalendarFeed, Scope, Side, Track
 from tests.factories import MilestoneFactory, PlanFactory, StakeholderFactory, TaskFactory
 
@@ -115,7 +115,7 @@ def test_outsider_gets_404(outsider_client, slot):
 
 
 def test_buyer_downloads_the_weekly_review_without_their_token(slot, maria):
-    _, token = access.link_issue(actor=Actor(), room=slot, stakeholder=maria)
+    _, token = links.link_issue(actor=Actor(), room=slot, stakeholder=maria)
     client = Client()
     client.get(reverse("buyer:open", args=[token]))
     response, event = review_of(client, reverse("buyer:review_ics"))
@@ -136,7 +136,7 @@ def test_a_track_scoped_buyers_invites_name_no_other_buyer(owner_client, slot, m
     )
     (message,) = mail.outbox
     (emailed,) = events(parse(message.attachments[0].content))
-    _, token = access.link_issue(actor=Actor(), room=slot, stakeholder=maria)
+    _, token = links.link_issue(actor=Actor(), room=slot, stakeholder=maria)
     client = Client()
     client.get(reverse("buyer:open", args=[token]))
     _, downloaded = review_of(client, reverse("buyer:review_ics"))
@@ -284,7 +284,7 @@ def test_feed_revoke_with_another_rooms_feed_is_404(owner_client, slot, maria, o
 
 
 def test_buyer_gets_their_own_feed_from_the_buyer_page(slot, maria, dated_plan):
-    _, token = access.link_issue(actor=Actor(), room=slot, stakeholder=maria)
+    _, token = links.link_issue(actor=Actor(), room=slot, stakeholder=maria)
     client = Client()
     client.get(reverse("buyer:open", args=[token]))
     response = client.post(reverse("buyer:feed_issue"))

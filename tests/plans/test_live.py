@@ -14,7 +14,7 @@ from plans.live import buyer_ticket, seller_ticket
 from plans.services import task_update
 from rooms.models import ActivityEvent, Room
 from rooms.versioning import Actor
-from stakeholders.access import link_issue, link_revoke
+from stakeholders.links import link_issue, link_revoke
 from tests.conftest import login
 from tests.factories import MilestoneFactory, PlanFactory, StakeholderFactory, TaskFactory
 

@@ -15,7 +15,7 @@ from plans.models import Plan, Task
 from plans.pdf import StaticOnlyFetcher, local_static_path
 from plans.services import plan_start, task_create
 from rooms.versioning import Actor
-from stakeholders import access
+from stakeholders import links
 from stakeholders.models import DecisionRole, Scope, Side, Track
 from tests.factories import DecisionCriterionFactory, RiskFactory, StakeholderFactory
 
@@ -121,7 +121,7 @@ def test_buyer_pdf_holds_only_their_scope(deal):
     room, maria, tom = deal["room"], deal["maria"], deal["tom"]
     maria.scope = Scope.TRACK
     maria.save()
-    _, token = access.link_issue(actor=Actor(), room=room, stakeholder=maria)
+    _, token = links.link_issue(actor=Actor(), room=room, stakeholder=maria)
     client = Client()
     client.get(reverse("buyer:open", args=[token]))
     response = client.get(reverse("buyer:pdf"))

@@ -16,7 +16,7 @@ from plans.selectors import room_schedule
 from plans.services import milestone_update, plan_changed, plan_start
 from rooms.models import ActivityEvent, Room
 from rooms.versioning import Actor
-from stakeholders import access
+from stakeholders import links
 from stakeholders.models import Scope, Track
 from tests.factories import MilestoneFactory, PlanFactory, StakeholderFactory, TaskFactory
 
@@ -62,7 +62,7 @@ def task_html(html, task):
 
 
 def buyer_client(person):
-    _, token = access.link_issue(actor=Actor(), room=person.room, stakeholder=person)
+    _, token = links.link_issue(actor=Actor(), room=person.room, stakeholder=person)
     client = Client()
     assert client.get(reverse("buyer:open", args=[token])).status_code == 303
     return client

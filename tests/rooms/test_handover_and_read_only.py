@@ -16,7 +16,7 @@ from plans.services import comment_create, plan_start, task_update
 from rooms.models import ActivityEvent, Outcome, Room
 from rooms.services import room_close
 from rooms.versioning import Actor, RoomReadOnly
-from stakeholders import access
+from stakeholders import links
 from stakeholders.models import Side
 from tests.factories import StakeholderFactory
 
@@ -56,7 +56,7 @@ def test_lost_needs_a_reason_from_the_page(owner_client, planned):
 def test_won_then_hand_over_appends_onboarding_from_the_signature_date(
     owner_client, owner, member, planned, maria
 ):
-    link, token = access.link_issue(actor=Actor(), room=planned, stakeholder=maria)
+    link, token = links.link_issue(actor=Actor(), room=planned, stakeholder=maria)
     task = Task.objects.filter(room=planned).first()
     comment_create(actor=Actor(stakeholder=maria), room=planned, task=task, body="Signed!")
     before_tasks = Task.objects.filter(room=planned).count()
@@ -221,7 +221,7 @@ def test_sellers_get_a_clear_409_in_a_lost_room_and_can_reopen(owner_client, pla
 
 
 def test_buyers_get_a_clear_409_in_a_lost_room(owner_client, planned, maria):
-    _, token = access.link_issue(actor=Actor(), room=planned, stakeholder=maria)
+    _, token = links.link_issue(actor=Actor(), room=planned, stakeholder=maria)
     task = Task.objects.filter(room=planned, side=Side.BUYER).first()
     Task.objects.filter(pk=task.pk).update(owner=maria)
     client = Client()

@@ -15,7 +15,7 @@ from plans.models import Task
 from plans.services import task_update
 from rooms import render_cache
 from rooms.versioning import Actor
-from stakeholders import access
+from stakeholders import links
 from stakeholders.models import AccessLink, Scope, Side, Stakeholder, Track, ViewEvent
 from stakeholders.services import stakeholder_update
 from tests.conftest import PASSWORD
@@ -57,7 +57,7 @@ def without_tokens(html):
 
 
 def buyer_client(person):
-    _, token = access.link_issue(actor=Actor(), room=person.room, stakeholder=person)
+    _, token = links.link_issue(actor=Actor(), room=person.room, stakeholder=person)
     client = Client()
     assert client.get(reverse("buyer:open", args=[token])).status_code == 303
     return client
@@ -122,7 +122,7 @@ def test_an_entry_logged_without_a_revision_is_on_the_next_view(
     person = StakeholderFactory(room=room, name="Maria Lopez")
     assert "link · access" not in page(owner_client, room_url(room))
     with django_capture_on_commit_callbacks(execute=True):
-        access.link_issue(actor=Actor(), room=room, stakeholder=person)  # no revision moves
+        links.link_issue(actor=Actor(), room=room, stakeholder=person)  # no revision moves
     assert "link · access" in page(owner_client, room_url(room))  # the stakeholder map
 
 
@@ -314,12 +314,12 @@ def test_a_buyer_reloading_is_logged_once_a_minute(room, tracks, monkeypatch):
         page(client, reverse("buyer:room"))
     assert rooms_seen.count() == 1
     # A minute later (Redis keeps its own clock: the minute's mark goes as it would).
-    later(monkeypatch, access.ROOM_VIEW_EVERY + 1)
+    later(monkeypatch, links.ROOM_VIEW_EVERY + 1)
     link = AccessLink.objects.get(stakeholder=person)
     cache.delete(f"room-viewed:{link.pk}")
     page(client, reverse("buyer:room"))
     assert rooms_seen.count() == 2
-    engagement = access.engagement_for(room)[person.pk]
+    engagement = links.engagement_for(room)[person.pk]
     assert engagement["visits"] == 1 and engagement["first_opened"] < engagement["last_seen"]
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from plans.models import Comment, Milestone, Plan, Task, TaskStatus
 from rooms.versioning import Actor
-from stakeholders import access
+from stakeholders import links
 from stakeholders.models import AccessLink, Side, ViewEvent
 from tests.factories import (
     MilestoneFactory,
@@ -61,7 +61,7 @@ def task(room, buyer):
 
 @pytest.fixture
 def issued(buyer, owner):
-    return access.link_issue(actor=Actor(user=owner), room=buyer.room, stakeholder=buyer)
+    return links.link_issue(actor=Actor(user=owner), room=buyer.room, stakeholder=buyer)
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ def expire(link):
     # A page read may keep the link for a few seconds and checks its expiry on that
     # copy (tests/rooms/test_render_cache.py moves the clock instead); a row changed
     # behind the services' back is read again once the copy is gone.
-    access.forget_links([link.pk])
+    links.forget_links([link.pk])
 
 
 def assert_buyer_headers(response):
@@ -154,7 +154,7 @@ def test_opening_the_same_link_again_cycles_the_session_again(token):
 
 def test_the_session_is_bound_to_that_one_link(token, link):
     client = open_link(token)
-    assert client.session[access.SESSION_KEY] == str(link.pk)
+    assert client.session[links.SESSION_KEY] == str(link.pk)
     assert token not in json.dumps(dict(client.session))
     html = client.get(ROOM).content.decode()
     assert "Maria Lopez" in html
@@ -162,12 +162,12 @@ def test_the_session_is_bound_to_that_one_link(token, link):
 
 def test_opening_another_link_switches_the_session_to_it(owner, buyer, token, room):
     colleague = StakeholderFactory(room=room, name="Dev Patel")
-    other_link, other_token = access.link_issue(
+    other_link, other_token = links.link_issue(
         actor=Actor(user=owner), room=room, stakeholder=colleague
     )
     client = open_link(token)
     open_link(other_token, client)
-    assert client.session[access.SESSION_KEY] == str(other_link.pk)
+    assert client.session[links.SESSION_KEY] == str(other_link.pk)
     assert '<span class="who">Dev Patel</span>' in client.get(ROOM).content.decode()
 
 
@@ -179,7 +179,7 @@ def test_posting_to_an_active_link_does_not_start_a_session(token):
     client = Client()
     response = client.post(open_url(token), {"email": "x@example.com"})
     assert response.status_code == 302
-    assert access.SESSION_KEY not in client.session
+    assert links.SESSION_KEY not in client.session
     assert client.get(ROOM).status_code == 404
 
 
@@ -198,7 +198,7 @@ def test_revocation_takes_effect_on_the_next_request_of_an_open_session(
 ):
     assert buyer_client.get(ROOM).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):  # the revocation commits
-        access.link_revoke(actor=Actor(user=owner), room=link.room, link_id=link.pk)
+        links.link_revoke(actor=Actor(user=owner), room=link.room, link_id=link.pk)
     response = buyer_client.get(ROOM)
     assert response.status_code == 410
     html = response.content.decode()
@@ -330,7 +330,7 @@ def test_link_preview_head_request_starts_no_session(token):
     client = Client()
     response = client.head(open_url(token))
     assert response.status_code in (200, 303, 405)
-    assert access.SESSION_KEY not in client.session
+    assert links.SESSION_KEY not in client.session
     assert not ViewEvent.objects.exists()
 
 
@@ -348,7 +348,7 @@ def test_twenty_misses_then_429_even_with_a_valid_token(token):
     response = client.get(open_url(token))
     assert response.status_code == 429
     assert "Too many attempts" in response.content.decode()
-    assert access.SESSION_KEY not in client.session
+    assert links.SESSION_KEY not in client.session
 
 
 def test_nineteen_misses_do_not_block_a_valid_token(token):
@@ -797,4 +797,4 @@ def test_token_is_on_no_page_the_buyer_sees(token, link, task):
 def test_a_buyer_of_one_side_only_is_a_buyer(owner, room):
     seller = StakeholderFactory(room=room, side=Side.SELLER)
     with pytest.raises(Exception, match="your team signs in"):
-        access.link_issue(actor=Actor(user=owner), room=room, stakeholder=seller)
+        links.link_issue(actor=Actor(user=owner), room=room, stakeholder=seller)

@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from rooms.versioning import Actor
-from stakeholders import access
+from stakeholders import links
 from stakeholders.models import AccessLink
 from tests.factories import StakeholderFactory
 
@@ -41,7 +41,7 @@ def buyer(room):
 
 @pytest.fixture
 def issued(buyer, owner):
-    return access.link_issue(actor=Actor(user=owner), room=buyer.room, stakeholder=buyer)
+    return links.link_issue(actor=Actor(user=owner), room=buyer.room, stakeholder=buyer)
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_matching_email_gets_a_fresh_link_by_email(token, buyer, link):
     assert message.to == [buyer.email]
     fresh_token = re.search(r"/b/([A-Za-z0-9_-]{43})/", message.body).group(1)
     assert fresh_token != token
-    fresh = access.link_find(fresh_token)
+    fresh = links.link_find(fresh_token)
     assert fresh.stakeholder == buyer and fresh.state == "active"
     assert AccessLink.objects.filter(stakeholder=buyer).active().count() == 1
 
@@ -137,7 +137,7 @@ def test_both_answers_say_the_same_thing(token):
 
 def test_a_stakeholder_without_email_never_gets_one(room, owner):
     person = StakeholderFactory(room=room, email="")
-    link, token = access.link_issue(actor=Actor(user=owner), room=room, stakeholder=person)
+    link, token = links.link_issue(actor=Actor(user=owner), room=room, stakeholder=person)
     AccessLink.objects.filter(pk=link.pk).update(expires_at=timezone.now())
     assert ask(token, "").status_code == 410
     assert mail.outbox == []
@@ -190,6 +190,6 @@ def test_the_expired_link_stays_expired_after_a_refresh(token, link, buyer):
 
 
 def test_refresh_service_reports_whether_it_sent(token, buyer):
-    assert access.link_refresh_request(token=token, email="x@example.com") is False
-    assert access.link_refresh_request(token=token, email=buyer.email.upper()) is True
+    assert links.link_refresh_request(token=token, email="x@example.com") is False
+    assert links.link_refresh_request(token=token, email=buyer.email.upper()) is True
     assert len(mail.outbox) == 1

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from rooms.models import ActivityEvent, ActorKind
 from rooms.versioning import Actor
-from stakeholders import access
+from stakeholders import links
 from stakeholders.models import AccessLink, Scope, Side, Track, ViewEvent
 from tests.conftest import login
 from tests.factories import RoomFactory, StakeholderFactory
@@ -69,7 +69,7 @@ def scope_url(person):
 
 
 def issue(person, *, by=None, days=None, revoke_others=False):
-    return access.link_issue(
+    return links.link_issue(
         actor=Actor(user=by),
         room=person.room,
         stakeholder=person,
@@ -171,7 +171,7 @@ def test_link_can_be_emailed_with_a_note(owner_client, owner, buyer, room):
     assert message.to == ["maria@acme.example"]
     assert message.reply_to == [owner.email]
     assert "Looking forward to it." in message.body
-    assert access.link_url(token) in message.body
+    assert links.link_url(token) in message.body
     assert room.buyer_company in message.subject
 
 
@@ -383,7 +383,7 @@ def test_stakeholder_map_says_sellers_sign_in(owner_client, room, seller_person)
 def test_no_link_for_a_person_of_another_room(owner, buyer, org):
     other_room = RoomFactory(org=org, owner=owner)
     with pytest.raises(Exception, match="Pick a person from this room"):
-        access.link_issue(actor=Actor(user=owner), room=other_room, stakeholder=buyer)
+        links.link_issue(actor=Actor(user=owner), room=other_room, stakeholder=buyer)
     assert not AccessLink.objects.exists()
 
 
@@ -477,7 +477,7 @@ def test_a_view_after_30_quiet_minutes_starts_a_new_visit(owner_client, buyer):
     client = open_as_buyer(token)
     backdate_views(buyer, 31)
     client.get(reverse("buyer:room"))
-    assert access.engagement_for(buyer.room)[buyer.pk]["visits"] == 2
+    assert links.engagement_for(buyer.room)[buyer.pk]["visits"] == 2
     html = owner_client.get(access_url(buyer)).content.decode()
     assert "<dt>Visits</dt><dd>2</dd>" in html
 
@@ -487,7 +487,7 @@ def test_views_within_30_minutes_are_one_visit(buyer):
     client = open_as_buyer(token)
     backdate_views(buyer, 29)
     client.get(reverse("buyer:room"))
-    row = access.engagement_for(buyer.room)[buyer.pk]
+    row = links.engagement_for(buyer.room)[buyer.pk]
     assert row["visits"] == 1 and row["views"] == 2
 
 
@@ -496,7 +496,7 @@ def test_first_opened_and_last_seen_are_the_earliest_and_latest_views(buyer):
     client = open_as_buyer(token)
     backdate_views(buyer, 60 * 24)
     client.get(reverse("buyer:room"))
-    row = access.engagement_for(buyer.room)[buyer.pk]
+    row = links.engagement_for(buyer.room)[buyer.pk]
     assert timezone.now() - row["first_opened"] > datetime.timedelta(hours=23)
     assert timezone.now() - row["last_seen"] < datetime.timedelta(minutes=1)
 
@@ -518,7 +518,7 @@ def test_engagement_is_per_room(owner, buyer, org):
     elsewhere = StakeholderFactory(room=other_room)
     _, token = issue(elsewhere)
     open_as_buyer(token)
-    assert access.engagement_for(buyer.room) == {}
+    assert links.engagement_for(buyer.room) == {}
 
 
 def test_seller_opening_a_buyer_link_is_not_counted(owner_client, buyer):
@@ -627,7 +627,7 @@ def test_link_refresh_is_recorded_with_the_stakeholder_as_actor(buyer):
     AccessLink.objects.filter(pk=link.pk).update(
         expires_at=timezone.now() - datetime.timedelta(minutes=1)
     )
-    assert access.link_refresh_request(token=token, email=buyer.email)
+    assert links.link_refresh_request(token=token, email=buyer.email)
     event = ActivityEvent.objects.filter(verb=ActivityEvent.Verb.LINK_ISSUED).first()
     assert event.actor_kind == ActorKind.STAKEHOLDER and event.actor_ref == str(buyer.pk)
 

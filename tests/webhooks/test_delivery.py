@@ -12,7 +12,7 @@ from plans.services import plan_agree, task_update
 from rooms.models import ActivityEvent, ActorKind
 from rooms.services import room_close
 from rooms.versioning import Actor
-from stakeholders.access import BuyerAccess, link_issue, view_record
+from stakeholders.links import BuyerAccess, link_issue, view_record
 from stakeholders.models import ViewEvent
 from tests.factories import MilestoneFactory, PlanFactory, StakeholderFactory, TaskFactory
 from webhooks import delivery as webhook_delivery

@@ -22,7 +22,7 @@ from plans.models import Milestone, Plan, Task, TaskStatus
 from rooms.models import Outcome, Room, Stage, Weekday
 from rooms.services import room_close, room_create
 from rooms.versioning import Actor
-from stakeholders.access import BuyerAccess, link_issue, view_record
+from stakeholders.links import BuyerAccess, link_issue, view_record
 from stakeholders.models import DecisionRole, Influence, Side, Track, ViewEvent
 from stakeholders.services import stakeholder_create
 
