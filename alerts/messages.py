@@ -19,11 +19,11 @@ from django.conf import settings
 from django.urls import reverse
 
 from accounts.models import Role, User
-from plans.models import Milestone, Task, TaskStatus
+from plans.models import Milestone, OverdueLevel, Task, TaskStatus
 from plans.selectors import room_schedule
 from stakeholders.models import Side, Stakeholder
 
-from .models import Channel, Level
+from .models import Channel
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def render(notification, *, today=None, schedules=None):
 
     if notification.channel == Channel.SLACK:
         name = _addressees(room, notification.level)
-        if notification.level == Level.FLAGGED:
+        if notification.level == OverdueLevel.FLAGGED:
             return Message(
                 subject=f"Flagged: {task.title}",
                 text=f"{name}: “{task.title}” in {room.buyer_company} ({room.name}) is "
@@ -162,7 +162,7 @@ def _addressees(room, level):
     """Whom a Slack post in the team's channel is for: the room's owner, and at +7 the
     organisation's managers too (as they are when it is sent)."""
     people = [room.owner] if room.owner_id else []
-    if level == Level.ALERTED:
+    if level == OverdueLevel.ALERTED:
         people += (
             User.objects.filter(memberships__org_id=room.org_id, memberships__role=Role.MANAGER)
             .exclude(pk=room.owner_id)

@@ -11,13 +11,8 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Organization
-from plans.models import Task
+from plans.models import OverdueLevel, Task
 from rooms.models import Room, RoomScopedQuerySet
-
-
-class Level(models.IntegerChoices):
-    FLAGGED = 3, "Flagged (3 days overdue)"
-    ALERTED = 7, "Alerted (7 days overdue)"
 
 
 class AlertSettings(models.Model):
@@ -102,7 +97,7 @@ class Notification(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    level = models.PositiveSmallIntegerField(choices=Level.choices, null=True, blank=True)
+    level = models.PositiveSmallIntegerField(choices=OverdueLevel.choices, null=True, blank=True)
     # The due date the task was late against; a task moved or done before delivery is
     # not told about (alerts.messages).
     due_date = models.DateField(null=True, blank=True)

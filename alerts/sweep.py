@@ -31,13 +31,13 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils import timezone
 
-from plans.models import TaskStatus
+from plans.models import OverdueLevel, TaskStatus
 from plans.services import room_schedule_refresh_due
 from rooms.models import ActivityEvent, ActorKind, Outcome, Room, local_today
 from rooms.versioning import forget_revisions
 from stakeholders.models import DecisionRole
 
-from .models import SLACK_CHANNEL, SLACK_CHANNEL_LABEL, Level
+from .models import SLACK_CHANNEL, SLACK_CHANNEL_LABEL
 
 BATCH_SIZE = 5000
 log = logging.getLogger(__name__)
@@ -202,13 +202,16 @@ class _Sql:
 
 # A task's level for a day: 7 when its due date is on or before the +7 cutoff, else 3
 # (the candidates are the open tasks on or before the +3 cutoff).
-_TARGET = "(CASE WHEN t.due_date <= {cutoff7} THEN 7 ELSE 3 END)"
+FLAG, ALERT = int(OverdueLevel.FLAGGED), int(OverdueLevel.ALERTED)
+_TARGET = f"(CASE WHEN t.due_date <= {{cutoff7}} THEN {ALERT} ELSE {FLAG} END)"
 _NOT_THERE = (
     "NOT (t.overdue_for IS NOT NULL AND t.overdue_for = t.due_date AND t.overdue_level >= "
     + _TARGET
     + ")"
 )
-_WAS_FLAGGED = "(t.overdue_for IS NOT NULL AND t.overdue_for = t.due_date AND t.overdue_level >= 3)"
+_WAS_FLAGGED = (
+    f"(t.overdue_for IS NOT NULL AND t.overdue_for = t.due_date AND t.overdue_level >= {FLAG})"
+)
 # The scratch tables: a timezone's candidates (kept across its batches), and what a
 # batch's claim returned (each task's new level and whether it was flagged before) and
 # the rooms it touched as they are after it (column, PostgreSQL type).
@@ -232,14 +235,15 @@ _RETURNED = ", ".join(name for name, _ in _SCRATCH[_CLAIMED][:-1])
 # Each level a claimed task crossed: +3 unless it was flagged before (a task found 9
 # days late after downtime crosses both), +7 when it reached it.
 _CROSSED = (
-    f"(SELECT t.*, 3 AS crossed FROM {_CLAIMED} t WHERE NOT t.was_flagged"
-    f" UNION ALL SELECT t.*, 7 AS crossed FROM {_CLAIMED} t WHERE t.overdue_level = 7)"
+    f"(SELECT t.*, {FLAG} AS crossed FROM {_CLAIMED} t WHERE NOT t.was_flagged"
+    f" UNION ALL SELECT t.*, {ALERT} AS crossed FROM {_CLAIMED} t"
+    f" WHERE t.overdue_level = {ALERT})"
 )
 
 
 def _cutoffs(sql, day):
     """The SQL and parameters of the +3 and +7 cutoffs on ``day``."""
-    return [sql.date(day - datetime.timedelta(days=int(level))) for level in Level]
+    return [sql.date(day - datetime.timedelta(days=int(level))) for level in OverdueLevel]
 
 
 def _find_candidates(sql, tz_name, day):
@@ -309,7 +313,7 @@ def _sweep_batch(sql, bounds, day, result, keep_details):
         _insert_activity(c, sql, day, stamp)
         c.execute(f"SELECT crossed, COUNT(*) FROM {_CROSSED} t GROUP BY crossed")
         for level, count in c.fetchall():
-            if level == Level.ALERTED:
+            if level == OverdueLevel.ALERTED:
                 result.alerted += count
             else:
                 result.flagged += count
@@ -319,7 +323,7 @@ def _sweep_batch(sql, bounds, day, result, keep_details):
                 " JOIN rooms_room r ON r.id = t.room_id"
             )
             result.details += [
-                (Level(level), title, name, (day - _date(due)).days)
+                (OverdueLevel(level), title, name, (day - _date(due)).days)
                 for level, title, name, due in c
             ]
     transaction.on_commit(lambda: forget_revisions(rooms))
@@ -346,9 +350,9 @@ def _move_rooms(c, sql):
             alerted_count = {sql.greatest("alerted_count + d.a", "0")}
         FROM (
             SELECT room_id,
-                SUM(CASE WHEN was_flagged THEN -1 WHEN overdue_level = 3 THEN 1 ELSE 0 END)
+                SUM(CASE WHEN was_flagged THEN -1 WHEN overdue_level = {FLAG} THEN 1 ELSE 0 END)
                     AS f,
-                SUM(CASE WHEN overdue_level = 7 THEN 1 ELSE 0 END) AS a
+                SUM(CASE WHEN overdue_level = {ALERT} THEN 1 ELSE 0 END) AS a
             FROM {_CLAIMED} GROUP BY room_id
         ) AS d
         WHERE rooms_room.id = d.room_id
@@ -380,12 +384,12 @@ def _insert_notifications(c, sql, stamp):
     email, label = "lower(s.email)", "substr(s.name, 1, 250)"
     parts.append(
         select("email", email, label)
-        + " JOIN stakeholders_stakeholder s ON t.crossed = 7 AND s.room_id = t.room_id"
+        + f" JOIN stakeholders_stakeholder s ON t.crossed = {ALERT} AND s.room_id = t.room_id"
         f" AND s.org_id = t.org_id AND s.role = '{DecisionRole.CHAMPION}' AND s.email <> ''"
     )
     parts.append(
         select("email", email, label)
-        + " JOIN stakeholders_stakeholder s ON t.crossed = 7 AND s.id = t.owner_id"
+        + f" JOIN stakeholders_stakeholder s ON t.crossed = {ALERT} AND s.id = t.owner_id"
         " AND s.email <> ''"
     )
     c.execute(
@@ -420,7 +424,7 @@ def _insert_activity(c, sql, day, stamp):
             actor_user_id, actor_ref, actor_label, verb, target_type, target_id,
             target_label, target_version, changes, room_revision)
         SELECT t.org_id, t.room_id, %s, %s, NULL, '', 'mapsite',
-            CASE WHEN t.crossed = 7 THEN %s ELSE %s END, 'task',
+            CASE WHEN t.crossed = {ALERT} THEN %s ELSE %s END, 'task',
             CASE WHEN COUNT(*) = 1 THEN MIN({task_id}) ELSE '' END,
             CASE WHEN COUNT(*) = 1 THEN MIN(substr(t.title, 1, 250))
                  ELSE CAST(COUNT(*) AS TEXT) || ' tasks' END,

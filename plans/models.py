@@ -32,6 +32,15 @@ class Impact(models.TextChoices):
     HIGH = "high", "High"
 
 
+class OverdueLevel(models.IntegerChoices):
+    """How late an open task is, as the overdue sweep records it (``Task.overdue_level``
+    for its current due date): flagged at 3 days, alerted at 7. The one home of these
+    thresholds: the task's flag, the sweep's SQL and the alerts' messages read them here."""
+
+    FLAGGED = 3, "Flagged (3 days overdue)"
+    ALERTED = 7, "Alerted (7 days overdue)"
+
+
 class TaskQuerySet(RoomScopedQuerySet):
     def overdue(self, late=True):
         """Open tasks past their due date in their room's timezone (``late=False``: the
@@ -42,6 +51,14 @@ class TaskQuerySet(RoomScopedQuerySet):
             past_due |= models.Q(room__timezone=zone, due_date__lt=Room(timezone=zone).today())
         past_due &= ~models.Q(status=TaskStatus.DONE) & models.Q(due_date__isnull=False)
         return self.filter(past_due) if late else self.exclude(past_due)
+
+    def flagged(self):
+        """Open tasks the overdue sweep flagged (or alerted) for their current due date:
+        what counts as overdue on the room's signals, the dashboard and the task's
+        badge (``Task.overdue_flag``), the same rule the sweep writes."""
+        return self.filter(
+            overdue_level__gte=OverdueLevel.FLAGGED, overdue_for=models.F("due_date")
+        ).exclude(status=TaskStatus.DONE)
 
     def visible_to(self, stakeholder):
         """What a buyer stakeholder may see: everything, or their track's tasks and
@@ -177,7 +194,8 @@ class Task(RoomOwned):
             # Recounting a room's flagged and alerted tasks reads only flagged ones.
             models.Index(
                 fields=["room"],
-                condition=models.Q(overdue_level__gte=3) & ~models.Q(status="done"),
+                condition=models.Q(overdue_level__gte=OverdueLevel.FLAGGED)
+                & ~models.Q(status="done"),
                 name="task_flagged_room_idx",
             ),
         ]
@@ -210,7 +228,7 @@ class Task(RoomOwned):
         """'alerted', 'flagged' or '' — what the sweep found for the current due date."""
         if self.is_done or not self.overdue_level or self.overdue_for != self.due_date:
             return ""
-        return "alerted" if self.overdue_level >= 7 else "flagged"
+        return "alerted" if self.overdue_level >= OverdueLevel.ALERTED else "flagged"
 
     @property
     def reminder_sent(self):

@@ -16,6 +16,7 @@ from .. import schedule, selectors
 from ..models import (
     Milestone,
     MilestoneStatus,
+    OverdueLevel,
     Plan,
     Task,
     TaskStatus,
@@ -25,18 +26,14 @@ from ..models import (
 def room_overdue_counts():
     """``flagged_count`` and ``alerted_count`` of a room as expressions over its open
     tasks flagged for their current due date (for ``Room.objects…update(**…)``)."""
-    flagged = (
-        Task.objects.filter(room=OuterRef("pk"), overdue_level__gte=3, overdue_for=F("due_date"))
-        .exclude(status=TaskStatus.DONE)
-        .values("room")
-    )
+    flagged = Task.objects.filter(room=OuterRef("pk")).flagged().values("room")
 
     def count(queryset):
         return Coalesce(Subquery(queryset.annotate(n=Count("pk")).values("n")[:1]), 0)
 
     return {
-        "flagged_count": count(flagged.filter(overdue_level__lt=7)),
-        "alerted_count": count(flagged.filter(overdue_level__gte=7)),
+        "flagged_count": count(flagged.filter(overdue_level__lt=OverdueLevel.ALERTED)),
+        "alerted_count": count(flagged.filter(overdue_level__gte=OverdueLevel.ALERTED)),
     }
 
 

@@ -4,8 +4,8 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from alerts.models import Level
 from alerts.sweep import sweep_overdue
+from plans.models import OverdueLevel
 
 
 class Command(BaseCommand):
@@ -26,6 +26,6 @@ class Command(BaseCommand):
                 raise CommandError(f"--today must be a date like 2026-11-23: {exc}") from None
         result = sweep_overdue(today=today)
         for level, title, room, days in sorted(result.details, key=lambda d: d[0]):
-            word = "alerted" if level == Level.ALERTED else "flagged"
+            word = "alerted" if level == OverdueLevel.ALERTED else "flagged"
             self.stdout.write(f"{word}  {title} — {room} ({days} days overdue)")
         self.stdout.write(self.style.SUCCESS(result.summary()))

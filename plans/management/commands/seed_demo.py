@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import Membership, Role, User
 from accounts.services import org_create
 from plans import services as plan_services
-from plans.models import Milestone, Plan, Task, TaskStatus
+from plans.models import Milestone, OverdueLevel, Plan, Task, TaskStatus
 from rooms.models import Outcome, Room, Stage, Weekday
 from rooms.services import room_close, room_create
 from rooms.versioning import Actor
@@ -615,7 +615,9 @@ class Pipeline:
             room, actor, champion, seller, days_ago=20, done=0, vague=True, blocked=True
         )
         # As the overdue sweep would leave it: the first task is 12 days late, alerted.
-        Task.objects.filter(pk=tasks[0].pk).update(overdue_level=7, overdue_for=F("due_date"))
+        Task.objects.filter(pk=tasks[0].pk).update(
+            overdue_level=OverdueLevel.ALERTED, overdue_for=F("due_date")
+        )
         plan_services.room_overdue_recount([room.pk])
         plan_services.plan_changed([room.pk])
 
