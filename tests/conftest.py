@@ -102,6 +102,19 @@ def login(user):
     return client
 
 
+def buyer_client(person, client=None):
+    """A browser that opened a fresh personal link of ``person`` (a stakeholder)."""
+    from django.urls import reverse
+
+    from rooms.versioning import Actor
+    from stakeholders.links import link_issue
+
+    _, token = link_issue(actor=Actor(), room=person.room, stakeholder=person)
+    client = client or Client()
+    assert client.get(reverse("buyer:open", args=[token])).status_code == 303
+    return client
+
+
 @pytest.fixture
 def owner_client(owner):
     return login(owner)

@@ -17,7 +17,7 @@ from rooms.models import ActivityEvent
 from rooms.versioning import Actor
 from stakeholders.calendar import feed_issue
 from stakeholders.links import link_issue
-from tests.conftest import login
+from tests.conftest import buyer_client, login
 from tests.factories import (
     DecisionCriterionFactory,
     MilestoneFactory,
@@ -252,13 +252,7 @@ BUYER_ROUTES = [
 
 @pytest.mark.parametrize(("method", "name", "target", "data"), BUYER_ROUTES)
 def test_a_buyer_reaches_no_other_rooms_ids(objects, method, name, target, data):
-    from django.test import Client
-
-    _, token = link_issue(
-        actor=Actor.system(), room=objects["room"], stakeholder=objects["stakeholder"]
-    )
-    buyer = Client()
-    assert buyer.get(reverse("buyer:open", args=[token])).status_code == 303
+    buyer = buyer_client(objects["stakeholder"])
     foreign = a_foreign_room()
     before = (ActivityEvent.objects.count(), Task.objects.count())
     response = call(buyer, method, reverse(name, args=[foreign[target].pk]), data)
@@ -318,8 +312,7 @@ ORG_ROUTES = [
 
 
 def _snapshot(obj):
-    obj = type(obj)._default_manager.filter(pk=obj.pk).values().first()
-    return obj
+    return type(obj)._default_manager.filter(pk=obj.pk).values().first()
 
 
 @pytest.mark.parametrize(("method", "name", "target", "data"), ORG_ROUTES)

@@ -9,7 +9,6 @@ import re
 import pytest
 from django.contrib.staticfiles import finders
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -20,6 +19,7 @@ from rooms.models import ActivityEvent, ActorKind, Room
 from rooms.versioning import Actor, room_touch
 from stakeholders import links
 from stakeholders.models import Scope, Side, Track, ViewEvent
+from tests.conftest import buyer_client
 from tests.factories import (
     DecisionCriterionFactory,
     MilestoneFactory,
@@ -81,13 +81,6 @@ def my_task(milestone, me):
 @pytest.fixture
 def seller_task(milestone, rep):
     return TaskFactory(milestone=milestone, owner=rep, side=Side.SELLER, title="Send pricing")
-
-
-def buyer_client(person, client=None):
-    _, token = links.link_issue(actor=Actor(), room=person.room, stakeholder=person)
-    client = client or Client()
-    assert client.get(reverse("buyer:open", args=[token])).status_code == 303
-    return client
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import datetime
 import re
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,8 +15,8 @@ from plans.selectors import room_schedule
 from plans.services import milestone_update, plan_changed, plan_start
 from rooms.models import ActivityEvent, Room
 from rooms.versioning import Actor
-from stakeholders import links
 from stakeholders.models import Scope, Track
+from tests.conftest import buyer_client
 from tests.factories import MilestoneFactory, PlanFactory, StakeholderFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,13 +58,6 @@ def task_html(html, task):
     match = re.search(rf'<div id="task-{task.pk}" class="task-wrap".*?</form>', html, re.S)
     assert match, task
     return match.group(0)
-
-
-def buyer_client(person):
-    _, token = links.link_issue(actor=Actor(), room=person.room, stakeholder=person)
-    client = Client()
-    assert client.get(reverse("buyer:open", args=[token])).status_code == 303
-    return client
 
 
 def buyer_page(client):

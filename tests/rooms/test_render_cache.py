@@ -18,7 +18,7 @@ from rooms.versioning import Actor
 from stakeholders import links
 from stakeholders.models import AccessLink, Scope, Side, Stakeholder, Track, ViewEvent
 from stakeholders.services import stakeholder_update
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, buyer_client
 from tests.factories import MilestoneFactory, PlanFactory, StakeholderFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,13 +54,6 @@ def page(client, url):
 
 def without_tokens(html):
     return re.sub(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+', r"\1", html)
-
-
-def buyer_client(person):
-    _, token = links.link_issue(actor=Actor(), room=person.room, stakeholder=person)
-    client = Client()
-    assert client.get(reverse("buyer:open", args=[token])).status_code == 303
-    return client
 
 
 def later(monkeypatch, seconds):
