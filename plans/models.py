@@ -1,3 +1,4 @@
+import datetime
 import uuid
 
 from django.conf import settings
@@ -40,6 +41,24 @@ class OverdueLevel(models.IntegerChoices):
     FLAGGED = 3, "Flagged (3 days overdue)"
     ALERTED = 7, "Alerted (7 days overdue)"
 
+    @classmethod
+    def on(cls, day):
+        """The level an open task due on or before ``day``'s +3 cutoff has reached that
+        day, as an expression: alerted when due on or before the +7 cutoff, else flagged."""
+        return models.Case(
+            models.When(due_date__lte=day - datetime.timedelta(days=cls.ALERTED), then=cls.ALERTED),
+            default=models.Value(int(cls.FLAGGED)),
+            output_field=models.PositiveSmallIntegerField(),
+        )
+
+
+def reached(level):
+    """A task reached ``level`` (a value or an expression) for its current due date (a
+    moved date starts afresh): the one spelling of "already flagged/alerted"."""
+    return models.Q(overdue_for__isnull=False, overdue_for=models.F("due_date")) & models.Q(
+        overdue_level__gte=level
+    )
+
 
 class TaskQuerySet(RoomScopedQuerySet):
     def overdue(self, late=True):
@@ -56,9 +75,16 @@ class TaskQuerySet(RoomScopedQuerySet):
         """Open tasks the overdue sweep flagged (or alerted) for their current due date:
         what counts as overdue on the room's signals, the dashboard and the task's
         badge (``Task.overdue_flag``), the same rule the sweep writes."""
-        return self.filter(
-            overdue_level__gte=OverdueLevel.FLAGGED, overdue_for=models.F("due_date")
-        ).exclude(status=TaskStatus.DONE)
+        return self.filter(reached(OverdueLevel.FLAGGED)).exclude(status=TaskStatus.DONE)
+
+    def crossing(self, day):
+        """Open tasks that are 3 or more days late on ``day`` and have not yet reached
+        the level they crossed (+3, or +7) for their current due date: the overdue
+        sweep's work for ``day`` (alerts.sweep claims them with this same condition)."""
+        cutoff = day - datetime.timedelta(days=OverdueLevel.FLAGGED)
+        return self.exclude(status=TaskStatus.DONE).filter(
+            ~reached(OverdueLevel.on(day)), due_date__lte=cutoff
+        )
 
     def visible_to(self, stakeholder):
         """What a buyer stakeholder may see: everything, or their track's tasks and

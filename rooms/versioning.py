@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
@@ -197,6 +197,37 @@ def activity_record(
         changes=changes or {},
         room_revision=_current_revision(room.pk),
     )
+
+
+def activity_record_many(columns, source, params=(), *, room_ids):
+    """Write many activity entries in one INSERT … SELECT, for a writer that works on
+    thousands of rows at a time (the overdue sweep) where ``activity_record`` would cost
+    a round trip each. ``columns`` maps ActivityEvent fields to SQL expressions over
+    ``source`` (the SELECT's FROM …), ``params`` fill both in that order; every field the
+    database needs a value for must be given (a missing one is refused here, not at
+    insert). Each entry's ``room_revision`` is the revision the writer moved its room
+    to, in the same transaction. Like ``activity_record``, kept renders of ``room_ids``
+    are dropped on commit; webhooks read these entries from the log on their next run.
+    Returns the number of entries written."""
+    meta = ActivityEvent._meta
+    required = {
+        f.name
+        for f in meta.concrete_fields
+        if not f.primary_key and not f.null and f.db_default is models.NOT_PROVIDED
+    }
+    if missing := required - set(columns):
+        raise ValueError(f"activity entries need {', '.join(sorted(missing))}")
+    names = ", ".join(meta.get_field(name).column for name in columns)
+    with connection.cursor() as c:
+        c.execute(
+            f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({names})"
+            f" SELECT {', '.join(columns.values())} {source}",
+            params,
+        )
+        written = c.rowcount
+    room_ids = list(room_ids)
+    transaction.on_commit(lambda: render_cache.forget(room_ids))
+    return written
 
 
 def _m2m_ids(instance, name):

@@ -389,3 +389,29 @@ def test_deleting_a_room_deletes_its_notifications_and_activity(task, room, owne
     room_delete(actor=Actor(user=owner), membership=membership, room_id=room.pk)
     assert not Notification.objects.exists()
     assert not ActivityEvent.objects.filter(room_id=room.pk).exists()
+
+
+def test_the_sweep_claims_what_the_overdue_rule_says_and_the_badges_follow(room):
+    """One rule: ``Task.objects.crossing`` is what a sweep claims (the sweep compiles its
+    SQL from it), and what it claimed is what ``flagged()`` and the badges then show."""
+    plan = PlanFactory(room=room, org=room.org)
+    milestone = MilestoneFactory(plan=plan)
+
+    def make(due, **kwargs):
+        return TaskFactory(milestone=milestone, due_date=due, created_at=PLANNED, **kwargs)
+
+    late3, late8, not_yet = make(day(0)), make(day(-5)), make(day(1))
+    done = make(day(0), status="done")
+    moved = make(day(0), overdue_level=3, overdue_for=day(-2))  # flagged for an old date
+    again = make(day(0), overdue_level=3, overdue_for=day(0))  # already there at +3
+    today = day(3)
+    expected = {late3.pk, late8.pk, moved.pk}
+    assert set(Task.objects.crossing(today).values_list("pk", flat=True)) == expected
+    sweep_overdue(today=today)
+    assert not Task.objects.crossing(today).exists()
+    assert set(Task.objects.flagged().values_list("pk", flat=True)) == expected | {again.pk}
+    badges = {t.pk: t.overdue_flag for t in Task.objects.filter(room=room)}
+    assert badges[late8.pk] == "alerted" and badges[late3.pk] == badges[moved.pk] == "flagged"
+    assert badges[not_yet.pk] == badges[done.pk] == ""
+    room.refresh_from_db()  # moved by what this sweep claimed (``again`` was made flagged)
+    assert (room.flagged_count, room.alerted_count) == (2, 1)

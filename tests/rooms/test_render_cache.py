@@ -8,13 +8,15 @@ import time
 
 import pytest
 from django.core.cache import cache, caches
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils.timezone import now
 
 from plans.models import Task
 from plans.services import task_update
 from rooms import render_cache
-from rooms.versioning import Actor
+from rooms.versioning import Actor, activity_record_many
 from stakeholders import links
 from stakeholders.models import AccessLink, Scope, Side, Stakeholder, Track, ViewEvent
 from stakeholders.services import stakeholder_update
@@ -362,3 +364,44 @@ def test_a_link_kept_by_a_page_read_still_expires_on_time(room, tracks, monkeypa
     expires = AccessLink.objects.get(stakeholder=person).expires_at
     monkeypatch.setattr(timezone, "now", lambda: expires + datetime.timedelta(seconds=1))
     assert client.get(reverse("buyer:room")).status_code == 410
+
+
+def test_entries_written_in_bulk_drop_the_kept_render_too(
+    owner_client, room, tracks, django_capture_on_commit_callbacks
+):
+    """``activity_record_many`` (the overdue sweep's way to the log) makes kept renders
+    stale like one entry does, even when no revision moved."""
+    page(owner_client, room_url(room))
+    generation = caches["fragments"].get(render_cache._generation_key(room.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        written = activity_record_many(
+            {
+                "org": "%s",
+                "room": "%s",
+                "created_at": "%s",
+                "actor_kind": "'system'",
+                "actor_label": "'mapsite'",
+                "verb": "'commented'",
+                "target_type": "'room'",
+                "target_id": "''",
+                "target_label": "'Written in bulk'",
+                "actor_ref": "''",
+                "changes": "'{}'",
+                "room_revision": "%s",
+            },
+            "",
+            [
+                room.org_id.hex,
+                room.pk.hex,
+                connection.ops.adapt_datetimefield_value(now()),
+                room.revision,
+            ],
+            room_ids=[room.pk],
+        )
+    assert written == 1 and room.activity.filter(target_label="Written in bulk").exists()
+    assert caches["fragments"].get(render_cache._generation_key(room.pk)) != generation
+
+
+def test_entries_written_in_bulk_must_name_every_field_the_log_needs(room):
+    with pytest.raises(ValueError, match="changes, .*verb"):
+        activity_record_many({"org": "%s", "room": "%s"}, "", [room.org_id, room.pk], room_ids=[])
