@@ -33,6 +33,9 @@ from bench import pgdb  # noqa: E402
 
 DB_URL = pgdb.database_url("mapsite_sweep_bench")
 TODAY = datetime.date(2026, 11, 23)
+# When the bench's deals were set up: before any of their work fell due (the sweep
+# never flags work that was already late when it was created).
+CREATED = datetime.datetime(2026, 8, 1, tzinfo=datetime.UTC)
 
 
 def recreate(drop_only=False):
@@ -43,11 +46,33 @@ def setup(data_dir):
     pgdb.setup(DB_URL, data_dir)
 
 
+def others(model, given):
+    """The columns of ``model`` that ``given`` (an INSERT's column list) does not name,
+    each with the value the app would write by default (named parameters), so that a
+    column added to the model later does not break the benchmark:
+    (", col…", ", %(…)s…", params)."""
+    from django.db import connection
+
+    named = {name.strip().strip('"') for name in given.split(",")}
+    columns, values, params = [], [], {}
+    for f in model._meta.concrete_fields:
+        if f.column in named:
+            continue
+        key = f"{model._meta.db_table}_{f.column}"
+        value = f.get_default()
+        columns.append(f'"{f.column}"')
+        values.append(f"%({key})s")
+        params[key] = f.get_db_prep_save(value, connection)
+    return "".join(f", {c}" for c in columns), "".join(f", {v}" for v in values), params
+
+
 def populate(n_tasks, n_flag, n_alert, layout, per_room=100):
     """Set-based inserts: rooms of ``per_room`` tasks, one plan and milestone each."""
     from django.db import connection
 
     from accounts.models import Membership, Organization, Role, User
+    from plans.models import Milestone, Plan, Task
+    from rooms.models import Room
 
     org = Organization.objects.create(name="Sweep bench")
     owner = User.objects.create_user(email="owner@bench.example", password="x" * 12, name="Owner")
@@ -58,40 +83,54 @@ def populate(n_tasks, n_flag, n_alert, layout, per_room=100):
     Membership.objects.create(org=org, user=manager, role=Role.MANAGER)
     rooms = n_tasks // per_room
     with connection.cursor() as c:
-        c.execute(
-            """
-            INSERT INTO rooms_room (id, org_id, owner_id, name, buyer_company, value, currency,
-                stage, outcome, target_close_date, close_reason, goal, timezone,
-                review_duration_minutes, revision, flagged_count, alerted_count, version,
-                created_at, updated_at, outcome_reason, buyer_tasks_total, buyer_tasks_done,
-                seller_tasks_total, seller_tasks_done, buyer_milestones_total,
-                buyer_milestones_done, vague_milestones, approver_count)
-            SELECT md5('room' || g)::uuid, %s, %s, 'Deal ' || g, 'Buyer ' || g, 1000, 'USD',
-                'evaluation', 'open', %s, '', '', 'UTC', 30, 0, 0, 0, 1, now(), now(), '',
-                0, 0, 0, 0, 0, 0, 0, 0
-            FROM generate_series(1, %s) g
-            """,
-            [org.pk, owner.pk, TODAY + datetime.timedelta(days=30), rooms],
+        given = (
+            "id, org_id, owner_id, name, buyer_company, value, currency, stage, outcome,"
+            " target_close_date, timezone, revision, flagged_count, alerted_count, created_at,"
+            " updated_at"
         )
+        rest, values, params = others(Room, given)
         c.execute(
-            """
-            INSERT INTO plans_plan (id, org_id, room_id, template, agreed_by, version,
-                created_at, updated_at)
-            SELECT md5('plan' || g)::uuid, %s, md5('room' || g)::uuid, '', '', 1, now(), now()
-            FROM generate_series(1, %s) g
+            f"""
+            INSERT INTO rooms_room ({given}{rest})
+            SELECT md5('room' || g)::uuid, %(org)s, %(owner)s, 'Deal ' || g, 'Buyer ' || g,
+                1000, 'USD', 'evaluation', 'open', %(close)s, 'UTC', 0, 0, 0,
+                %(created)s, %(created)s{values}
+            FROM generate_series(1, %(n)s) g
             """,
-            [org.pk, rooms],
+            {
+                "org": org.pk,
+                "owner": owner.pk,
+                "close": TODAY + datetime.timedelta(days=30),
+                "created": CREATED,
+                "n": rooms,
+                **params,
+            },
         )
+        given = "id, org_id, room_id, created_at, updated_at"
+        rest, values, params = others(Plan, given)
         c.execute(
-            """
-            INSERT INTO plans_milestone (id, org_id, room_id, plan_id, "order", title,
-                lead_side, track, completion_condition, version, created_at, updated_at, status)
-            SELECT md5('ms' || g)::uuid, %s, md5('room' || g)::uuid, md5('plan' || g)::uuid,
-                0, 'Security review', 'buyer', 'security', 'Sign-off', 1, now(), now(),
-                'in_progress'
-            FROM generate_series(1, %s) g
+            f"""
+            INSERT INTO plans_plan ({given}{rest})
+            SELECT md5('plan' || g)::uuid, %(org)s, md5('room' || g)::uuid, %(created)s,
+                %(created)s{values}
+            FROM generate_series(1, %(n)s) g
             """,
-            [org.pk, rooms],
+            {"org": org.pk, "created": CREATED, "n": rooms, **params},
+        )
+        given = (
+            "id, org_id, room_id, plan_id, title, lead_side, track, completion_condition,"
+            " created_at, updated_at, status"
+        )
+        rest, values, params = others(Milestone, given)
+        c.execute(
+            f"""
+            INSERT INTO plans_milestone ({given}{rest})
+            SELECT md5('ms' || g)::uuid, %(org)s, md5('room' || g)::uuid, md5('plan' || g)::uuid,
+                'Security review', 'buyer', 'security', 'Sign-off', %(created)s, %(created)s,
+                'in_progress'{values}
+            FROM generate_series(1, %(n)s) g
+            """,
+            {"org": org.pk, "created": CREATED, "n": rooms, **params},
         )
         # Task g lives in room r and is its room's p-th task; k numbers the tasks for
         # the overdue states (k <= FLAG: 3-6 days late, then ALERT more: 7-11 days late
@@ -105,11 +144,14 @@ def populate(n_tasks, n_flag, n_alert, layout, per_room=100):
             k = "((g - 1) %% %(per_room)s) * %(rooms)s + (g - 1) / %(per_room)s + 1"
         else:
             room_no, k = "(g - 1) %% %(rooms)s + 1", "g"
+        given = (
+            'id, org_id, room_id, plan_id, milestone_id, "order", title, side, due_date, status,'
+            " overdue_level, overdue_for, created_at, updated_at"
+        )
+        rest, values, params = others(Task, given)
         c.execute(
             f"""
-            INSERT INTO plans_task (id, org_id, room_id, plan_id, milestone_id, "order", title,
-                side, due_date, status, notes, evidence, overdue_level, overdue_for,
-                version, created_at, updated_at)
+            INSERT INTO plans_task ({given}{rest})
             SELECT md5('task' || g)::uuid, %(org)s,
                 md5('room' || r)::uuid, md5('plan' || r)::uuid, md5('ms' || r)::uuid,
                 g, 'Task ' || g, 'buyer',
@@ -118,11 +160,10 @@ def populate(n_tasks, n_flag, n_alert, layout, per_room=100):
                      ELSE %(today)s::date + (k %% 60) END,
                 CASE WHEN k > %(flag)s + %(alert)s AND k %% 3 = 0 THEN 'done'
                      ELSE 'in_progress' END,
-                '', '',
                 CASE WHEN k > %(flag)s AND k <= %(flag)s + %(alert)s THEN 3 ELSE 0 END,
                 CASE WHEN k > %(flag)s AND k <= %(flag)s + %(alert)s
                      THEN %(today)s::date - (7 + k %% 5) ELSE NULL END,
-                1, now(), now()
+                %(created)s, %(created)s{values}
             FROM (SELECT g, {room_no} AS r, {k} AS k FROM generate_series(1, %(n)s) g) AS s
             ORDER BY g
             """,
@@ -133,7 +174,9 @@ def populate(n_tasks, n_flag, n_alert, layout, per_room=100):
                 "flag": n_flag,
                 "alert": n_alert,
                 "today": TODAY,
+                "created": CREATED,
                 "n": n_tasks,
+                **params,
             },
         )
         c.execute("ANALYZE")
@@ -187,6 +230,7 @@ def baseline():
 
 def statement_kind(sql):
     """A short name for one of the sweep's statements."""
+    sql = sql.replace('"', "")
     for marker, name in (
         ("UPDATE plans_task", "claim tasks (UPDATE plans_task … RETURNING)"),
         ("UPDATE rooms_room", "move rooms (UPDATE rooms_room … RETURNING)"),
