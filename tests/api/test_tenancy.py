@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.relations import PrimaryKeyRelatedField
 
 from accounts.models import ApiToken
-from api.serializers import IdListField
+from api.serializers.base import IdListField
 from api.urls import router
 from plans.models import Milestone, Plan, Task
 from rooms.models import ActivityEvent, Room

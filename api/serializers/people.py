@@ -1,0 +1,78 @@
+"""Stakeholders and their buyer links through the API: the person, a link's state,
+the request that issues one and the link it answers with."""
+
+from django.conf import settings
+from rest_framework import serializers
+
+from rooms.models import Room
+from stakeholders.models import AccessLink, Stakeholder, clean_person_name
+
+from .base import StrictModelSerializer, StrictSerializer, _org_id, uuid_related
+
+
+class StakeholderSerializer(StrictModelSerializer):
+    id = serializers.CharField(read_only=True)
+    room = uuid_related(Room.objects.none())
+
+    class Meta:
+        model = Stakeholder
+        fields = [
+            "id",
+            "room",
+            "name",
+            "email",
+            "title",
+            "side",
+            "role",
+            "influence",
+            "approval_authority",
+            "track",
+            "scope",
+            "version",
+        ]
+        read_only_fields = ["version"]
+
+    def validate_name(self, value):
+        return clean_person_name(value)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["room"].queryset = Room.objects.filter(org_id=_org_id(self))
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            fields["room"].read_only = True
+        return fields
+
+
+class LinkSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(read_only=True)
+    stakeholder = serializers.CharField(source="stakeholder_id", read_only=True)
+    state = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = AccessLink
+        fields = [
+            "id",
+            "stakeholder",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "last_used_at",
+            "state",
+        ]
+        read_only_fields = fields
+
+
+class LinkIssueSerializer(StrictSerializer):
+    days = serializers.IntegerField(
+        min_value=1,
+        max_value=365,
+        required=False,
+        help_text=f"How long the link works (default {settings.BUYER_LINK_TTL_DAYS} days).",
+    )
+    revoke_others = serializers.BooleanField(required=False, default=False)
+
+
+class IssuedLinkSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    url = serializers.CharField(help_text="The personal link; shown this once.")
+    expires_at = serializers.DateTimeField()
