@@ -170,7 +170,7 @@ def test_a_failing_password_reset_link_logs_no_token(owner, failing):
     uid = urlsafe_base64_encode(force_bytes(owner.pk))
     token = default_token_generator.make_token(owner)
     path = f"/accounts/reset/{uid}/{token}/"
-    failing("accounts.views.PasswordResetConfirmView.get_user", path)
+    failing("accounts.views.passwords.PasswordResetConfirmView.get_user", path)
     with handler_output("console") as out:
         response = Client(raise_request_exception=False).get(path)
     assert response.status_code == 500

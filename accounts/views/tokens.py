@@ -5,9 +5,9 @@ from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import services
-from .membership import member_required
-from .models import ApiToken
+from .. import services
+from ..membership import member_required
+from ..models import ApiToken
 
 
 def _page(request, *, created=None, error="", name="", status=200):
