@@ -4,35 +4,28 @@ Embedded default (nothing set): SQLite in ./var, no Redis (Celery uses a filesys
 transport), console email, a secret key generated once and kept in ./var.
 Production (MAPSITE_ENV=production): DATABASE_URL, REDIS_URL, SECRET_KEY and
 ALLOWED_HOSTS are required.
+
+The environment is read through mapsite/env.py; the embedded backends and the mailer
+of an EMAIL_URL are built in mapsite/backends.py, LOGGING in mapsite/logging_config.py.
 """
 
-import ipaddress
-import os
-import secrets
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from mapsite.backends import (
+    file_caches,
+    filesystem_transport,
+    redis_caches,
+    smtp_mailer,
+    sqlite_database,
+)
+from mapsite.env import env, env_bool, env_list, env_networks, secret_key
+from mapsite.logging_config import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env(name, default=None):
-    value = os.environ.get(name)
-    return default if value in (None, "") else value
-
-
-def env_bool(name, default=False):
-    value = env(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name, default=""):
-    return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
 MAPSITE_ENV = env("MAPSITE_ENV", "embedded")
@@ -45,23 +38,7 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 
-
-def _secret_key():
-    key = env("SECRET_KEY")
-    if key:
-        return key
-    if PRODUCTION:
-        raise ImproperlyConfigured("SECRET_KEY must be set when MAPSITE_ENV=production.")
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        # Created once, readable by the owner only, and kept across restarts.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(50))
-    return path.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+SECRET_KEY = secret_key(DATA_DIR, PRODUCTION)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1]")
 if PRODUCTION and not ALLOWED_HOSTS:
@@ -138,26 +115,7 @@ if DATABASE_URL:
 elif PRODUCTION:
     raise ImproperlyConfigured("DATABASE_URL must be set when MAPSITE_ENV=production.")
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "db.sqlite3",
-            "OPTIONS": {
-                # Writers take the lock up front: no "database is locked" upgrades.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL;"
-                    "PRAGMA synchronous=NORMAL;"
-                    "PRAGMA foreign_keys=ON;"
-                    "PRAGMA busy_timeout=20000;"
-                ),
-            },
-            # A file, not shared-cache memory: concurrent tests lock like the real thing.
-            # One per test run, so two runs in one checkout never share a database.
-            "TEST": {"NAME": str(DATA_DIR / f"test-db-{os.getpid()}.sqlite3")},
-        }
-    }
+    DATABASES = {"default": sqlite_database(DATA_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache and broker -------------------------------------------------------------
@@ -165,55 +123,19 @@ REDIS_URL = env("REDIS_URL")
 if PRODUCTION and not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL must be set when MAPSITE_ENV=production.")
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "mapsite.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-        },
-        # Rendered room pages (rooms/render_cache.py): the same Redis, their own keys;
-        # each entry expires on its own, so the set stays as small as the rooms in use.
-        "fragments": {
-            "BACKEND": "mapsite.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "fragments",
-        },
-    }
+    CACHES = redis_caches(REDIS_URL)
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 else:
-    # A folder, not process memory: every web process sees the same counters
-    # (e.g. the buyer-link guessing limit), incremented under a file lock so that
-    # processes counting at once count exactly (mapsite/cache.py).
-    CACHES = {
-        "default": {
-            "BACKEND": "mapsite.cache.LockingFileBasedCache",
-            "LOCATION": str(DATA_DIR / "cache"),
-            # Django culls a third of the entries at random past 300, which would
-            # forget rate-limit counters under load; keep far more than a busy day's.
-            "OPTIONS": {"MAX_ENTRIES": 20_000},
-        },
-        # Rendered room pages (rooms/render_cache.py), up to about 150 KB each: a folder
-        # of their own, bounded on its own, so that pages never push out the counters.
-        "fragments": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(DATA_DIR / "fragments"),
-            "OPTIONS": {"MAX_ENTRIES": 1_000},
-        },
-    }
+    CACHES = file_caches(DATA_DIR)
     CELERY_QUEUE_DIR = DATA_DIR / "celery" / "queue"
     CELERY_PROCESSED_DIR = DATA_DIR / "celery" / "processed"
-    for _d in (CELERY_QUEUE_DIR, CELERY_PROCESSED_DIR):
-        _d.mkdir(parents=True, exist_ok=True)
     # The host means nothing to the filesystem transport; naming one keeps kombu from
     # warning about it on every message.
     CELERY_BROKER_URL = "filesystem://localhost/"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(CELERY_QUEUE_DIR),
-        "data_folder_out": str(CELERY_QUEUE_DIR),
-        "processed_folder": str(CELERY_PROCESSED_DIR),
-        "control_folder": str(DATA_DIR / "celery" / "control"),
-        "store_processed": False,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_transport(
+        CELERY_QUEUE_DIR, CELERY_PROCESSED_DIR, DATA_DIR / "celery" / "control"
+    )
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
@@ -296,23 +218,7 @@ if not SECURE_HSTS_PRELOAD:
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "mapsite <no-reply@mapsite.localhost>")
 EMAIL_URL = env("EMAIL_URL")
 if EMAIL_URL:
-    _email = urlparse(EMAIL_URL)
-    if _email.scheme not in {"smtp", "smtps", "submission"}:
-        raise ImproperlyConfigured("EMAIL_URL must be smtp://, smtps:// or submission://")
-    MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {
-                "host": _email.hostname or "localhost",
-                "port": _email.port or {"smtp": 25, "smtps": 465, "submission": 587}[_email.scheme],
-                "username": unquote(_email.username or ""),
-                "password": unquote(_email.password or ""),
-                "use_ssl": _email.scheme == "smtps",
-                "use_tls": _email.scheme == "submission",
-                "timeout": 20,
-            },
-        }
-    }
+    MAILERS = {"default": smtp_mailer(EMAIL_URL)}
 else:
     # Embedded default: emails are printed by the process that sends them, with links
     # that carry a secret redacted; such a message is kept whole in MAIL_DIR.
@@ -353,38 +259,7 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
 # Every handler redacts secrets (buyer links, calendar feeds, reset and invitation links,
 # API tokens) from everything a record prints: mapsite.redaction.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "mapsite.redaction.RedactingFilter"}},
-    "formatters": {
-        "django.server": {
-            "()": "django.utils.log.ServerFormatter",
-            "format": "[{server_time}] {message}",
-            "style": "{",
-        }
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
-        "django.server": {
-            "class": "logging.StreamHandler",
-            "formatter": "django.server",
-            "filters": ["redact"],
-        },
-    },
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {
-        # Django's default configuration gives these handlers of its own, which would
-        # print unredacted: "django" uses the root's instead, runserver's lines their own.
-        "django": {"handlers": [], "propagate": True},
-        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
-        "django.db.backends": {"level": "WARNING"},
-        # The PDF renderer narrates every step at INFO.
-        "weasyprint": {"level": "WARNING"},
-        "weasyprint.progress": {"level": "WARNING"},
-        "fontTools": {"level": "WARNING"},
-    },
-}
+LOGGING = logging_config(env("LOG_LEVEL", "INFO"))
 
 # --- product settings -----------------------------------------------------------
 # Longest free text accepted in any plan field; longer input is refused, not cut.
@@ -412,22 +287,10 @@ ALERT_MAX_ATTEMPTS = int(env("ALERT_MAX_ATTEMPTS", "6"))
 ALERT_RETRY_BASE_SECONDS = int(env("ALERT_RETRY_BASE_SECONDS", "30"))
 ALERT_HTTP_TIMEOUT = float(env("ALERT_HTTP_TIMEOUT", "10"))
 
-
-def _networks(name):
-    """Comma-separated CIDR networks (10.1.0.0/16, fd00:1::/64); a mistake stops start-up."""
-    networks = []
-    for item in env_list(name):
-        try:
-            networks.append(str(ipaddress.ip_network(item, strict=True)))
-        except ValueError as exc:
-            raise ImproperlyConfigured(f"{name}: {item!r} is not a network ({exc}).") from None
-    return networks
-
-
 # Outgoing requests (Slack, webhooks) never reach loopback, private, link-local or other
 # internal addresses (mapsite/outbound.py), except in these networks, which the operator
 # lets through (a CRM on the private network). Empty by default, in every mode.
-OUTBOUND_ALLOW_NETWORKS = _networks("OUTBOUND_ALLOW_NETWORKS")
+OUTBOUND_ALLOW_NETWORKS = env_networks("OUTBOUND_ALLOW_NETWORKS")
 
 # --- REST API and webhooks ------------------------------------------------------------
 REST_FRAMEWORK = {
