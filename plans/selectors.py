@@ -7,7 +7,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.models import Membership
-from rooms.activity_text import activity_days
+from rooms.activity_days import activity_days
 from rooms.models import ActivityEvent, Room, Stage, Weekday
 from stakeholders.models import TEMPLATE_CHOICES, Scope, Side, Stakeholder, Track
 from stakeholders.selectors import people_of

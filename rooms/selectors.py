@@ -3,7 +3,7 @@ import re
 from django.db.models import Max
 from django.http import Http404
 
-from .activity_text import KINDS, person_label
+from .activity_words import KINDS, person_label
 from .models import ActivityEvent, ActorKind, Room, actor_key
 
 
@@ -25,7 +25,7 @@ _USER_KEY = re.compile(r"^u([0-9]{1,19})$")
 def activity_for(room, *, who="", kind=""):
     """The room's activity, newest first, narrowed to one person (``who``, an
     ActivityEvent.actor_key) and one kind of thing (``kind``, a key of
-    rooms.activity_text.KINDS). Always within the room: a value naming anyone or
+    rooms.activity_words.KINDS). Always within the room: a value naming anyone or
     anything else, or no one at all, finds nothing."""
     events = ActivityEvent.objects.for_room(room)
     if who:

@@ -10,7 +10,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.membership import member_required
 
-from .activity_text import KINDS, activity_days
+from .activity_days import activity_days
+from .activity_words import KINDS
 from .actors import seller_actor
 from .forms import RoomForm
 from .inline import inline_save, respond

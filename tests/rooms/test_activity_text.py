@@ -5,7 +5,8 @@ overdue sweep's levels)."""
 import datetime
 from zoneinfo import ZoneInfo
 
-from rooms.activity_text import day_heading, describe, relative_time
+from rooms.activity_days import day_heading, relative_time
+from rooms.activity_text import describe
 from rooms.models import ActivityEvent, ActorKind
 
 V = ActivityEvent.Verb
