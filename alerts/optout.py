@@ -26,8 +26,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from mapsite import emails
+from rooms.activity_log import activity_record
+from rooms.actors import Actor
 from rooms.models import ActivityEvent, Room
-from rooms.versioning import Actor, activity_record
 from stakeholders.models import Side, Stakeholder
 
 from .models import EmailOptOut

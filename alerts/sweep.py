@@ -40,8 +40,10 @@ from django.utils import timezone
 
 from plans.models import OverdueLevel, Task, reached
 from plans.services import room_schedule_refresh_due
+from rooms.activity_log import activity_record_many
+from rooms.actors import Actor
 from rooms.models import ActivityEvent, Outcome, Room, local_today, zone
-from rooms.versioning import Actor, activity_record_many, forget_revisions
+from rooms.revision import forget_revisions
 from stakeholders.models import DecisionRole, Stakeholder
 
 from .models import SLACK_CHANNEL, SLACK_CHANNEL_LABEL, Notification

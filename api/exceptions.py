@@ -7,8 +7,9 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from plans.services import PlanError
+from rooms.revision import RoomReadOnly
 from rooms.services import OutcomeError
-from rooms.versioning import RoomReadOnly, StaleWrite
+from rooms.versioning import StaleWrite
 
 
 class PreconditionRequired(exceptions.APIException):

@@ -122,8 +122,8 @@ def demo():
     from plans.live import buyer_ticket
     from plans.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD, MANAGER_EMAIL
     from plans.models import Milestone, Task
+    from rooms.actors import Actor
     from rooms.models import Room
-    from rooms.versioning import Actor
     from stakeholders.links import link_issue
     from stakeholders.models import Stakeholder
 

@@ -50,9 +50,9 @@ def build(tasks):
     from accounts.services import org_create
     from plans import services
     from plans.models import Task
+    from rooms.actors import Actor
     from rooms.models import Room
     from rooms.services import room_create
-    from rooms.versioning import Actor
     from stakeholders.models import Side
     from stakeholders.services import stakeholder_create
 

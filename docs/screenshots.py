@@ -143,8 +143,8 @@ def prepare():
 
     from accounts.models import User
     from plans.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD, MANAGER_EMAIL
+    from rooms.actors import Actor
     from rooms.models import Room
-    from rooms.versioning import Actor
     from stakeholders.links import link_issue
     from stakeholders.models import Stakeholder
 

@@ -8,8 +8,9 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from plans.models import Milestone, Task
+from rooms.activity_log import activity_record
 from rooms.models import ActivityEvent
-from rooms.versioning import activity_record, room_touch, room_writable
+from rooms.revision import room_touch, room_writable
 from stakeholders.models import Side
 
 from .models import Document, DocumentView

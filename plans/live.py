@@ -32,7 +32,7 @@ from django.views.decorators.http import require_GET
 from accounts.models import Membership
 from rooms.actors import clean_window
 from rooms.models import ActivityEvent, Room
-from rooms.versioning import REVISION_HINT_TTL, revision_hint_key
+from rooms.revision import REVISION_HINT_TTL, revision_hint_key
 from stakeholders.buyer_views import protect
 from stakeholders.links import (
     LINK_HINT_TTL,

@@ -1,4 +1,5 @@
-"""Who makes a change, as a request says it: the signed-in seller (or a buyer, see
+"""Who makes a change: an ``Actor`` (a signed-in seller, a buyer stakeholder, or the
+system), and who it is as a request says it: the signed-in seller (or a buyer, see
 stakeholders.links.BuyerAccess.actor) and the open page it came from.
 
 Every page that shows a live room gives itself a random window id when it loads
@@ -10,8 +11,45 @@ plain form post, a job) names no window: every open page is told about its chang
 """
 
 import re
+from dataclasses import dataclass
+from typing import Any
 
-from .versioning import Actor
+from .models import ActorKind
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: a signed-in seller, a buyer stakeholder, or the system.
+
+    ``window`` names the open page the change came from (see the module docstring): live
+    updates skip a change only for that page, so the same person's other windows and
+    devices see it like everyone else.
+    """
+
+    user: Any = None
+    stakeholder: Any = None
+    window: str = ""
+
+    @classmethod
+    def system(cls):
+        return cls()
+
+    @property
+    def kind(self):
+        if self.user is not None:
+            return ActorKind.USER
+        if self.stakeholder is not None:
+            return ActorKind.STAKEHOLDER
+        return ActorKind.SYSTEM
+
+    @property
+    def label(self):
+        if self.user is not None:
+            return self.user.display_name
+        if self.stakeholder is not None:
+            return str(self.stakeholder)
+        return "mapsite"
+
 
 WINDOW_HEADER = "X-Live-Window"
 # What live.js sends: 128 random bits as 32 hex digits. Anything else names no window.

@@ -5,14 +5,9 @@ from django.db import models
 
 from accounts.admin import OrgScopedAdmin, SingleLineModelForm
 
+from .actors import Actor
 from .models import ActivityEvent, Room
-from .versioning import (
-    Actor,
-    close_date_changed,
-    versioned_create,
-    versioned_delete,
-    versioned_update,
-)
+from .versioning import close_date_changed, versioned_create, versioned_delete, versioned_update
 
 
 class SameRoomForm(SingleLineModelForm):

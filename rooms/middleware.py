@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from .versioning import RoomReadOnly
+from .revision import RoomReadOnly
 
 
 def read_only_response(

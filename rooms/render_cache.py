@@ -13,7 +13,7 @@ When a render is served again, and when it is not:
 - **The room changed** (any write through a service moves ``room.revision``): the
   revision is part of the key, so the next view renders afresh.
 - **Something was logged without a revision** (a link issued or revoked, a buyer's
-  first look, reminders stopped: ``rooms.versioning.activity_record``): the room's
+  first look, reminders stopped: ``rooms.activity_log.activity_record``): the room's
   generation in the cache moves on commit (``forget``), and every render of the room,
   for every audience, is stale.
 - **Time passed**: a render is served for ``FRESH_FOR`` seconds, then made again.

@@ -8,15 +8,10 @@ from django.utils import timezone
 
 from mapsite.text import single_line
 
+from .activity_log import activity_record
 from .models import ActivityEvent, Outcome, Room
-from .versioning import (
-    activity_record,
-    close_date_changed,
-    forget_revisions,
-    room_touch,
-    versioned_create,
-    versioned_update,
-)
+from .revision import forget_revisions, room_touch
+from .versioning import close_date_changed, versioned_create, versioned_update
 
 
 def room_create(*, membership, actor, **fields):

@@ -10,62 +10,28 @@ A writer that started from an older version is not refused outright: if none of
 the fields it changes moved since its version, its change is applied on top
 (field-level merge). If one did, it gets ``StaleWrite`` with the other person's
 value, who set it and when, and the refused attempt is logged too.
+
+Its parts live beside it: who writes (rooms/actors.py, ``Actor``), the room's revision
+and the read-only rule of lost rooms (rooms/revision.py) and the activity entries
+(rooms/activity_log.py).
 """
 
 import copy
-import datetime
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
 
-from mapsite.text import clean_text_fields, clean_text_values, single_line
+from mapsite.text import clean_text_fields, clean_text_values
 
-from . import render_cache
-from .models import ActivityEvent, ActorKind, Outcome, Room
+from .activity_log import NOT_LOGGED, activity_record, display_value, field_label
+from .models import ActivityEvent, Room
+from .revision import room_touch
 
 # Sent with ``room_ids`` after a room's target close date changed (plans re-projects).
 close_date_changed = Signal()
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who makes a change: a signed-in seller, a buyer stakeholder, or the system.
-
-    ``window`` names the open page the change came from (see rooms/actors.py): live
-    updates skip a change only for that page, so the same person's other windows and
-    devices see it like everyone else.
-    """
-
-    user: Any = None
-    stakeholder: Any = None
-    window: str = ""
-
-    @classmethod
-    def system(cls):
-        return cls()
-
-    @property
-    def kind(self):
-        if self.user is not None:
-            return ActorKind.USER
-        if self.stakeholder is not None:
-            return ActorKind.STAKEHOLDER
-        return ActorKind.SYSTEM
-
-    @property
-    def label(self):
-        if self.user is not None:
-            return self.user.display_name
-        if self.stakeholder is not None:
-            return str(self.stakeholder)
-        return "mapsite"
 
 
 class StaleWrite(Exception):  # noqa: N818 - it is a refusal, not a crash
@@ -79,155 +45,6 @@ class StaleWrite(Exception):  # noqa: N818 - it is a refusal, not a crash
         super().__init__(f"{instance!r} changed since it was read: {', '.join(clashes)}")
         self.instance = instance
         self.clashes = clashes
-
-
-# Columns every row has that say nothing to a person reading the activity log.
-NOT_LOGGED = frozenset(
-    {"id", "org", "room", "plan", "version", "created_at", "updated_at", "order"}
-)
-
-
-def field_label(model, name):
-    return str(model._meta.get_field(name).verbose_name).capitalize()
-
-
-def display_value(model, name, value):
-    """A value as people read it in the activity log and conflict cards."""
-    if value is None or value == "":
-        return ""
-    field = model._meta.get_field(name)
-    if getattr(field, "choices", None) and not isinstance(field, models.ForeignKey):
-        return str(dict(field.flatchoices).get(value, value))
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, datetime.datetime):
-        return value.isoformat(timespec="minutes")
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, datetime.time):
-        return value.strftime("%H:%M")
-    if isinstance(value, Decimal):
-        return f"{value:,.2f}"
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return ", ".join(sorted(str(v) for v in value))
-    return str(value)
-
-
-# The room's revision is also kept in the shared cache as a short-lived hint, so a live
-# poll that finds nothing new needs no SQL at all. The database stays the record: a
-# commit that moves the revision drops the hint, the next poll reads the database and
-# puts it back, and a hint never lives longer than a few seconds.
-REVISION_HINT_TTL = 5  # seconds
-
-
-def revision_hint_key(room_id):
-    return f"live:rev:{room_id}"
-
-
-def forget_revisions(room_ids):
-    cache.delete_many([revision_hint_key(pk) for pk in room_ids])
-
-
-class RoomReadOnly(Exception):  # noqa: N818 - a refusal, not a crash
-    """The room is closed as lost: its content is kept as it was."""
-
-    def __init__(self, room_id=None):
-        super().__init__(
-            "This deal was marked lost, so the room is read-only. "
-            "A member of the seller's team can reopen it to make changes."
-        )
-        self.room_id = room_id
-
-
-def room_touch(room_id, *, allow_read_only=False):
-    """Move the room's revision on; viewers learn from it that something changed.
-
-    Every write to a room's content calls this inside its transaction, so this is where
-    a lost (read-only) room refuses: the conditional UPDATE moves nothing and the
-    caller's transaction rolls back with ``RoomReadOnly``. Closing and reopening pass
-    ``allow_read_only``.
-    """
-    rooms = Room.objects.filter(pk=room_id)
-    if not allow_read_only:
-        rooms = rooms.exclude(outcome=Outcome.LOST)
-    if not rooms.update(revision=F("revision") + 1):
-        if Room.objects.filter(pk=room_id).exists():
-            raise RoomReadOnly(room_id)
-        raise Room.DoesNotExist
-    transaction.on_commit(lambda: forget_revisions([room_id]))
-
-
-def room_writable(room):
-    """Refuse early (before any work) when the room is read-only."""
-    if Room.objects.filter(pk=room.pk, outcome=Outcome.LOST).exists():
-        raise RoomReadOnly(room.pk)
-
-
-def _current_revision(room_id):
-    return Room.objects.filter(pk=room_id).values_list("revision", flat=True).first() or 0
-
-
-def activity_record(
-    *,
-    room,
-    actor,
-    verb,
-    target,
-    changes=None,
-    target_version=None,
-    target_label=None,
-    actor_label=None,
-):
-    # The entry is on the room page (and may be all that changed): kept renders of the
-    # room are stale once it is committed.
-    transaction.on_commit(lambda: render_cache.forget([room.pk]))
-    return ActivityEvent.objects.create(
-        org_id=room.org_id,
-        room=room,
-        actor_kind=actor.kind,
-        actor_user=actor.user,
-        actor_ref=str(actor.stakeholder.pk) if actor.stakeholder is not None else "",
-        actor_label=single_line(actor_label or actor.label)[:250],
-        actor_window=actor.window,
-        verb=verb,
-        target_type=target._meta.model_name,
-        target_id=str(target.pk),
-        target_label=single_line(target_label or str(target))[:250],
-        target_version=target_version,
-        changes=changes or {},
-        room_revision=_current_revision(room.pk),
-    )
-
-
-def activity_record_many(columns, source, params=(), *, room_ids):
-    """Write many activity entries in one INSERT … SELECT, for a writer that works on
-    thousands of rows at a time (the overdue sweep) where ``activity_record`` would cost
-    a round trip each. ``columns`` maps ActivityEvent fields to SQL expressions over
-    ``source`` (the SELECT's FROM …), ``params`` fill both in that order; every field the
-    database needs a value for must be given (a missing one is refused here, not at
-    insert). Each entry's ``room_revision`` is the revision the writer moved its room
-    to, in the same transaction. Like ``activity_record``, kept renders of ``room_ids``
-    are dropped on commit; webhooks read these entries from the log on their next run.
-    Returns the number of entries written."""
-    meta = ActivityEvent._meta
-    required = {
-        f.name
-        for f in meta.concrete_fields
-        if not f.primary_key and not f.null and f.db_default is models.NOT_PROVIDED
-    }
-    if missing := required - set(columns):
-        raise ValueError(f"activity entries need {', '.join(sorted(missing))}")
-    names = ", ".join(meta.get_field(name).column for name in columns)
-    with connection.cursor() as c:
-        c.execute(
-            f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({names})"
-            f" SELECT {', '.join(columns.values())} {source}",
-            params,
-        )
-        written = c.rowcount
-    room_ids = list(room_ids)
-    transaction.on_commit(lambda: render_cache.forget(room_ids))
-    return written
 
 
 def _m2m_ids(instance, name):

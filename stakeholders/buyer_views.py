@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.throttle import token_found, token_guess_allowed
 from rooms.middleware import read_only_response
-from rooms.versioning import RoomReadOnly
+from rooms.revision import RoomReadOnly
 
 from .links import (
     LinkGone,

@@ -21,8 +21,8 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from accounts.models import hash_token
 from mapsite.text import single_line
+from rooms.activity_log import activity_record
 from rooms.models import ActivityEvent
-from rooms.versioning import activity_record
 
 from .links import TOKEN_BYTES, TOKEN_RE
 from .models import CalendarFeed, Side

@@ -25,9 +25,9 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import hash_token
 from mapsite import emails
 from mapsite.text import single_line
-from rooms.actors import request_window
+from rooms.activity_log import activity_record
+from rooms.actors import Actor, request_window
 from rooms.models import ActivityEvent, Room
-from rooms.versioning import Actor, activity_record
 
 from .models import AccessLink, Side, Stakeholder, ViewEvent
 from .services import room_buyer_activity

@@ -106,7 +106,7 @@ def buyer_client(person, client=None):
     """A browser that opened a fresh personal link of ``person`` (a stakeholder)."""
     from django.urls import reverse
 
-    from rooms.versioning import Actor
+    from rooms.actors import Actor
     from stakeholders.links import link_issue
 
     _, token = link_issue(actor=Actor(), room=person.room, stakeholder=person)

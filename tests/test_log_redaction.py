@@ -15,7 +15,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts import services as account_services
 from mapsite.redaction import RedactingFilter, redact
-from rooms.versioning import Actor
+from rooms.actors import Actor
 from stakeholders import calendar, links
 from tests.factories import StakeholderFactory
 

@@ -51,8 +51,8 @@ from plans.forms import (
     TaskForm,
 )
 from plans.live import buyer_ticket, seller_ticket
+from rooms.actors import Actor
 from rooms.forms import RoomForm
-from rooms.versioning import Actor
 from stakeholders import calendar, links
 from stakeholders.forms import LinkIssueForm, StakeholderAddForm, StakeholderForm
 from stakeholders.models import Side

@@ -14,8 +14,8 @@ from alerts.models import Notification
 from alerts.sweep import sweep_overdue
 from plans.models import Task
 from plans.services import task_update
+from rooms.actors import Actor
 from rooms.models import ActivityEvent, Room
-from rooms.versioning import Actor
 from tests.factories import (
     MembershipFactory,
     MilestoneFactory,

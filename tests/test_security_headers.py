@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from rooms.versioning import Actor
+from rooms.actors import Actor
 from stakeholders import links
 from tests.conftest import login
 from tests.factories import StakeholderFactory, UserFactory

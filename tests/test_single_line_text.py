@@ -16,8 +16,8 @@ from accounts.models import Organization, User
 from accounts.services import api_token_create, org_create
 from mapsite.text import multi_line, single_line
 from plans.models import Milestone, Task
+from rooms.actors import Actor
 from rooms.models import Room
-from rooms.versioning import Actor
 from stakeholders import calendar, links
 from stakeholders.models import Stakeholder
 from tests.conftest import login

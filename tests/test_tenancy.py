@@ -13,8 +13,8 @@ from django.urls import reverse
 from documents.models import Document
 from documents.services import document_upload
 from plans.models import Task
+from rooms.actors import Actor
 from rooms.models import ActivityEvent
-from rooms.versioning import Actor
 from stakeholders.calendar import feed_issue
 from stakeholders.links import link_issue
 from tests.conftest import buyer_client, login

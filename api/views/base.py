@@ -14,7 +14,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from rooms.versioning import Actor
+from rooms.actors import Actor
 
 from ..concurrency import etag_for, if_match_version, require_if_match
 from ..permissions import IsOrgMember

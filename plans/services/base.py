@@ -3,8 +3,9 @@
 from django.db import transaction
 from django.db.models import F, Max
 
+from rooms.activity_log import activity_record
 from rooms.models import ActivityEvent
-from rooms.versioning import activity_record, room_touch
+from rooms.revision import room_touch
 
 
 class PlanError(Exception):

@@ -7,8 +7,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from mapsite.text import multi_line
+from rooms.activity_log import activity_record
 from rooms.models import ActivityEvent, Room
-from rooms.versioning import activity_record, room_touch
+from rooms.revision import room_touch
 from stakeholders.models import Side
 from stakeholders.services import room_buyer_activity
 

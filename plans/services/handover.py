@@ -5,9 +5,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Membership
+from rooms.activity_log import activity_record
 from rooms.models import ActivityEvent, Outcome, Room
+from rooms.revision import room_touch
 from rooms.services import OutcomeError
-from rooms.versioning import activity_record, room_touch
 from stakeholders.models import DecisionRole, Side, Stakeholder
 from stakeholders.services import stakeholder_create
 

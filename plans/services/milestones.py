@@ -6,14 +6,10 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from rooms.activity_log import activity_record
 from rooms.models import ActivityEvent
-from rooms.versioning import (
-    activity_record,
-    room_touch,
-    versioned_create,
-    versioned_delete,
-    versioned_update,
-)
+from rooms.revision import room_touch
+from rooms.versioning import versioned_create, versioned_delete, versioned_update
 
 from ..models import (
     Milestone,

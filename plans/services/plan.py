@@ -8,8 +8,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from rooms.activity_log import activity_record
 from rooms.models import ActivityEvent, Room, go_live_problem
-from rooms.versioning import activity_record, room_touch, room_writable
+from rooms.revision import room_touch, room_writable
 
 from .. import schedule, selectors
 from ..models import (

@@ -13,8 +13,9 @@ from django_htmx.http import reswap, retarget
 
 from accounts.membership import member_required
 from rooms.actors import seller_actor
+from rooms.revision import RoomReadOnly
 from rooms.selectors import room_for_member
-from rooms.versioning import RoomReadOnly, StaleWrite
+from rooms.versioning import StaleWrite
 
 from .. import services
 from ..models import Milestone, Task

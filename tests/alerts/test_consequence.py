@@ -13,7 +13,7 @@ from alerts.sweep import sweep_overdue
 from plans import schedule
 from plans.models import Milestone, Task
 from plans.services import plan_start
-from rooms.versioning import Actor
+from rooms.actors import Actor
 from tests.factories import MilestoneFactory, PlanFactory, StakeholderFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db

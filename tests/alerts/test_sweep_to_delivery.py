@@ -11,7 +11,7 @@ from alerts.messages import TASK_DONE, TASK_MOVED
 from alerts.models import Notification, Status
 from alerts.sweep import sweep_overdue
 from plans.services import task_update
-from rooms.versioning import Actor
+from rooms.actors import Actor
 from tests.factories import MilestoneFactory, PlanFactory, StakeholderFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db

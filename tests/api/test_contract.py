@@ -10,8 +10,8 @@ from django.test import Client
 from accounts.models import ApiToken, Role
 from plans.models import Milestone, MilestoneStatus, Plan, Task
 from plans.services import room_plan_recount, task_update
+from rooms.actors import Actor
 from rooms.models import ActivityEvent, Room
-from rooms.versioning import Actor
 from stakeholders.models import AccessLink
 from tests.factories import MembershipFactory, TaskFactory
 

@@ -21,7 +21,7 @@ from accounts.models import Membership, Role
 from accounts.services import api_token_create
 from plans.models import Milestone, Task
 from plans.services import plan_start
-from rooms.versioning import Actor
+from rooms.actors import Actor
 from stakeholders.links import link_issue
 from tests.factories import MembershipFactory, RoomFactory, StakeholderFactory
 

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Membership
-from rooms.versioning import Actor
+from rooms.actors import Actor
 from stakeholders.links import link_issue
 from tests.factories import (
     MilestoneFactory,

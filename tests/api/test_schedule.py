@@ -8,9 +8,9 @@ import pytest
 from plans.models import Milestone, MilestoneStatus, Plan, Task
 from plans.selectors import room_schedule
 from plans.services import plan_start, task_update
+from rooms.actors import Actor
 from rooms.models import ActivityEvent, Room
 from rooms.services import room_close
-from rooms.versioning import Actor
 from tests.factories import RoomFactory, StakeholderFactory
 
 pytestmark = pytest.mark.django_db

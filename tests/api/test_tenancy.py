@@ -46,7 +46,7 @@ def bodies(ids):
 def _world(org, owner):
     """One of everything in ``org``."""
     from accounts.models import Membership
-    from rooms.versioning import Actor
+    from rooms.actors import Actor
 
     room = RoomFactory(org=org, owner=owner)
     plan = PlanFactory(room=room, org=org)

@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from plans import services as plan_services
 from plans.models import Milestone, MilestoneStatus, Plan, Task, TaskStatus
+from rooms.actors import Actor
 from rooms.models import Room
-from rooms.versioning import Actor
 from stakeholders.links import BuyerAccess, link_issue, view_record
 from stakeholders.models import DecisionRole, Side, Stakeholder, ViewEvent
 from stakeholders.services import APPROVER, stakeholder_create

@@ -13,9 +13,9 @@ from django.urls import reverse
 
 from accounts.models import Role
 from plans.models import TaskStatus
+from rooms.actors import Actor
 from rooms.models import Outcome, Room, Stage
 from rooms.services import room_close
-from rooms.versioning import Actor
 from tests.conftest import login
 from tests.factories import MembershipFactory, RoomFactory
 

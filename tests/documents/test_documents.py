@@ -16,8 +16,8 @@ from documents.models import Document, DocumentView
 from documents.validation import UploadRejected, clean_name, inspect_upload
 from plans.models import MilestoneStatus, TaskStatus
 from plans.services import task_update
+from rooms.actors import Actor
 from rooms.models import ActivityEvent, Outcome
-from rooms.versioning import Actor
 from stakeholders import links
 from stakeholders.models import Scope, Side, Track
 from tests.factories import (

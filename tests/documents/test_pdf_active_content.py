@@ -24,7 +24,7 @@ from documents import pdfscan
 from documents.models import Document
 from documents.services import document_upload
 from documents.validation import UploadRejected, inspect_upload
-from rooms.versioning import Actor
+from rooms.actors import Actor
 from stakeholders import links
 from stakeholders.models import Scope
 from tests.factories import StakeholderFactory

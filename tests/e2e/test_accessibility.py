@@ -11,8 +11,8 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from plans.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD
+from rooms.actors import Actor
 from rooms.models import Room
-from rooms.versioning import Actor
 from stakeholders.links import link_issue
 from stakeholders.models import Stakeholder
 

@@ -6,8 +6,8 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from plans.models import Comment, Task
+from rooms.actors import Actor
 from rooms.models import ActivityEvent, Room
-from rooms.versioning import Actor
 from stakeholders.links import link_issue
 from stakeholders.models import Stakeholder
 

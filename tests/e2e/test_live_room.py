@@ -6,7 +6,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from plans.models import Task
-from rooms.versioning import Actor
+from rooms.actors import Actor
 from stakeholders.links import link_issue, link_url
 from stakeholders.models import Stakeholder
 

@@ -14,8 +14,8 @@ from accounts.models import Membership
 from accounts.services import api_token_create
 from plans.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD, MANAGER_EMAIL
 from plans.models import Milestone, Task
+from rooms.actors import Actor
 from rooms.models import ActivityEvent
-from rooms.versioning import Actor
 from stakeholders.links import link_issue, link_url
 from stakeholders.models import Stakeholder
 

@@ -163,8 +163,8 @@ def test_a_page_opened_before_the_deal_was_lost_gets_a_clear_refusal(browser, li
     was marked lost; both get the 409 page with the reason and a way back."""
     from accounts.models import Membership
     from plans.models import Task
+    from rooms.actors import Actor
     from rooms.services import room_close
-    from rooms.versioning import Actor
     from stakeholders import links
     from stakeholders.models import Stakeholder
 

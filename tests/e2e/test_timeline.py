@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from plans.models import Milestone, Task
 from plans.services import plan_changed, plan_start
-from rooms.versioning import Actor
+from rooms.actors import Actor
 from stakeholders.links import link_issue, link_url
 from tests.factories import PASSWORD, MembershipFactory, RoomFactory, StakeholderFactory
 

@@ -15,8 +15,8 @@ from alerts import delivery
 from alerts.models import EmailOptOut, Notification, Status
 from alerts.optout import OPTED_OUT, stop_token
 from alerts.sweep import sweep_overdue
+from rooms.actors import Actor
 from rooms.models import ActivityEvent
-from rooms.versioning import Actor
 from stakeholders.links import link_issue_and_send
 from stakeholders.models import DecisionRole
 from tests.factories import (

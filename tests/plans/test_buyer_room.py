@@ -15,8 +15,9 @@ from django.utils import dateformat, timezone
 
 from plans.models import Comment, Milestone, Plan, Task, TaskStatus
 from plans.services import buyer_task_update, plan_start
+from rooms.actors import Actor
 from rooms.models import ActivityEvent, ActorKind, Room
-from rooms.versioning import Actor, room_touch
+from rooms.revision import room_touch
 from stakeholders import links
 from stakeholders.models import Scope, Side, Track, ViewEvent
 from tests.conftest import buyer_client

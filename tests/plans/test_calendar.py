@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from plans.models import Milestone
 from plans.services import task_update
+from rooms.actors import Actor
 from rooms.models import ActivityEvent
-from rooms.versioning import Actor
 from stakeholders import calendar, links
 from stakeholders.models import CalendarFeed, Scope, Side, Track
 from tests.factories import MilestoneFactory, PlanFactory, StakeholderFactory, TaskFactory

@@ -9,8 +9,9 @@ from django.db import connection, connections
 
 from plans.models import Task
 from plans.services import task_update
+from rooms.actors import Actor
 from rooms.models import ActivityEvent
-from rooms.versioning import Actor, StaleWrite
+from rooms.versioning import StaleWrite
 from tests.factories import MilestoneFactory, PlanFactory, RoomFactory, TaskFactory, UserFactory
 
 THREADS = 10

@@ -365,7 +365,7 @@ def test_room_page_query_count_does_not_grow_with_the_plan(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from rooms.versioning import room_touch
+    from rooms.revision import room_touch
 
     url = reverse("plans:room", args=[room.pk])
     owner_client.get(url)  # the session settles once

@@ -12,8 +12,8 @@ from django.utils import timezone
 from alerts.sweep import sweep_overdue
 from plans.live import buyer_ticket, seller_ticket
 from plans.services import task_update
+from rooms.actors import Actor
 from rooms.models import ActivityEvent, Room
-from rooms.versioning import Actor
 from stakeholders.links import link_issue, link_revoke
 from tests.conftest import login
 from tests.factories import MilestoneFactory, PlanFactory, StakeholderFactory, TaskFactory

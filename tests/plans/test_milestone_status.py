@@ -4,8 +4,8 @@ import pytest
 
 from plans import services
 from plans.models import Milestone, MilestoneStatus, TaskStatus
+from rooms.actors import Actor
 from rooms.models import ActivityEvent
-from rooms.versioning import Actor
 from tests.factories import MilestoneFactory, PlanFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from django.utils import timezone
 from plans.models import Plan, Task
 from plans.pdf import StaticOnlyFetcher, local_static_path
 from plans.services import plan_start, task_create
-from rooms.versioning import Actor
+from rooms.actors import Actor
 from stakeholders import links
 from stakeholders.models import DecisionRole, Scope, Side, Track
 from tests.factories import DecisionCriterionFactory, RiskFactory, StakeholderFactory

@@ -15,9 +15,11 @@ from plans.live import seller_ticket
 from plans.models import Milestone, MilestoneStatus, Task, TaskStatus
 from plans.schedule import Schedule
 from plans.services import PlanError, plan_agree, plan_replan, plan_start, task_update
+from rooms.actors import Actor
 from rooms.models import ActivityEvent, Room
+from rooms.revision import RoomReadOnly
 from rooms.services import room_close, room_update
-from rooms.versioning import Actor, RoomReadOnly, StaleWrite
+from rooms.versioning import StaleWrite
 from tests.factories import RoomFactory, StakeholderFactory
 
 pytestmark = pytest.mark.django_db

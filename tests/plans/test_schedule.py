@@ -217,7 +217,7 @@ def test_the_room_date_decides_what_is_late_at_midnight():
 def test_the_room_timezone_decides_today(settings):
     from plans import services
     from plans.models import Task
-    from rooms.versioning import Actor
+    from rooms.actors import Actor
     from tests.factories import RoomFactory
 
     room = RoomFactory(timezone="Pacific/Kiritimati")  # UTC+14: its day starts first

@@ -13,8 +13,8 @@ from plans.live import seller_ticket
 from plans.models import Milestone, Task, TaskStatus
 from plans.selectors import room_schedule
 from plans.services import milestone_update, plan_changed, plan_start
+from rooms.actors import Actor
 from rooms.models import ActivityEvent, Room
-from rooms.versioning import Actor
 from stakeholders.models import Scope, Track
 from tests.conftest import buyer_client
 from tests.factories import MilestoneFactory, PlanFactory, StakeholderFactory, TaskFactory

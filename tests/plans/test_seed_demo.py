@@ -76,7 +76,7 @@ def test_deferred_recounts_run_once_per_room_at_the_end():
     """A batch of writes (the seed) recounts each room once when it ends, and ends with
     the same signals as recounting after every write."""
     from plans import services as plan_services
-    from rooms.versioning import Actor
+    from rooms.actors import Actor
     from tests.factories import MembershipFactory, RoomFactory
 
     membership = MembershipFactory()

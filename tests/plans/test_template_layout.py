@@ -9,7 +9,7 @@ from alerts.sweep import sweep_overdue
 from plans import services
 from plans.models import Milestone, Task
 from plans.templates_builtin import BUILTIN_TEMPLATES, layout
-from rooms.versioning import Actor
+from rooms.actors import Actor
 from tests.factories import RoomFactory
 
 D = datetime.date

@@ -5,8 +5,8 @@ import pytest
 from plans import services
 from plans.models import Milestone, Task
 from plans.templates_builtin import BUILTIN_TEMPLATES, schedule_backwards
+from rooms.actors import Actor
 from rooms.models import ActivityEvent
-from rooms.versioning import Actor
 from tests.factories import RoomFactory
 
 D = datetime.date

@@ -175,7 +175,7 @@ def test_a_placeholder_person_is_refused_at_every_door(room):
     """The admin shows the rule on its form; the service refuses it for any caller."""
     from django.core.exceptions import ValidationError
 
-    from rooms.versioning import Actor
+    from rooms.actors import Actor
     from stakeholders.models import Stakeholder
     from stakeholders.services import stakeholder_create
 
@@ -197,8 +197,9 @@ def test_a_go_live_before_the_close_is_refused_by_the_write_path(room):
 
     from django.core.exceptions import ValidationError
 
+    from rooms.actors import Actor
     from rooms.models import Room
-    from rooms.versioning import Actor, versioned_update
+    from rooms.versioning import versioned_update
 
     early = room.target_close_date - datetime.timedelta(days=1)
     with pytest.raises(ValidationError) as refused:

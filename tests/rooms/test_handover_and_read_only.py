@@ -13,9 +13,10 @@ from django.utils import timezone
 from accounts.models import Membership
 from plans.models import Comment, Milestone, Task
 from plans.services import comment_create, plan_start, task_update
+from rooms.actors import Actor
 from rooms.models import ActivityEvent, Outcome, Room
+from rooms.revision import RoomReadOnly
 from rooms.services import room_close
-from rooms.versioning import Actor, RoomReadOnly
 from stakeholders import links
 from stakeholders.models import Side
 from tests.factories import StakeholderFactory

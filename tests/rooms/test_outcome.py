@@ -3,9 +3,9 @@
 import pytest
 
 from accounts.models import Membership
+from rooms.actors import Actor
 from rooms.models import ActivityEvent, Outcome, Room
 from rooms.services import OutcomeError, room_close, room_reopen
-from rooms.versioning import Actor
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,8 @@ from django.utils.timezone import now
 from plans.models import Task
 from plans.services import task_update
 from rooms import render_cache
-from rooms.versioning import Actor, activity_record_many
+from rooms.activity_log import activity_record_many
+from rooms.actors import Actor
 from stakeholders import links
 from stakeholders.models import AccessLink, Scope, Side, Stakeholder, Track, ViewEvent
 from stakeholders.services import stakeholder_update

@@ -1,8 +1,9 @@
 import pytest
 
 from plans.models import Task
+from rooms.actors import Actor
 from rooms.models import ActivityEvent, Room
-from rooms.versioning import Actor, StaleWrite, versioned_update
+from rooms.versioning import StaleWrite, versioned_update
 from tests.factories import TaskFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

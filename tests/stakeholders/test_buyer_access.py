@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from plans.models import Comment, Milestone, Plan, Task, TaskStatus
-from rooms.versioning import Actor
+from rooms.actors import Actor
 from stakeholders import links
 from stakeholders.models import AccessLink, Side, ViewEvent
 from tests.factories import (

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from rooms.versioning import Actor
+from rooms.actors import Actor
 from stakeholders import links
 from stakeholders.models import AccessLink
 from tests.factories import StakeholderFactory

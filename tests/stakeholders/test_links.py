@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from rooms.actors import Actor
 from rooms.models import ActivityEvent, ActorKind
-from rooms.versioning import Actor
 from stakeholders import links
 from stakeholders.models import AccessLink, Scope, Side, Track, ViewEvent
 from tests.conftest import login

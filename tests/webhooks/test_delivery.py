@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from plans.models import MilestoneStatus, Task, TaskStatus
 from plans.services import plan_agree, task_update
+from rooms.actors import Actor
 from rooms.models import ActivityEvent, ActorKind
 from rooms.services import room_close
-from rooms.versioning import Actor
 from stakeholders.links import BuyerAccess, link_issue, view_record
 from stakeholders.models import ViewEvent
 from tests.factories import MilestoneFactory, PlanFactory, StakeholderFactory, TaskFactory

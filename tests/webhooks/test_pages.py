@@ -140,7 +140,7 @@ def test_a_change_that_commits_queues_a_dispatch(
     the delivery and sends it (run in-process here)."""
     from mapsite.celery import app
     from plans.services import task_update
-    from rooms.versioning import Actor
+    from rooms.actors import Actor
     from tests.factories import MilestoneFactory, PlanFactory, TaskFactory
 
     eager = app.conf.task_always_eager

@@ -11,8 +11,8 @@ from weasyprint import HTML
 
 from plans.models import Milestone
 from plans.pdf import STATIC_SCHEME, StaticOnlyFetcher
+from rooms.actors import Actor
 from rooms.models import Room
-from rooms.versioning import Actor
 
 from ...models import Document
 from ...services import document_upload

@@ -19,9 +19,9 @@ from accounts.models import Membership, Role, User
 from accounts.services import org_create
 from plans import services as plan_services
 from plans.models import Milestone, OverdueLevel, Plan, Task, TaskStatus
+from rooms.actors import Actor
 from rooms.models import Outcome, Room, Stage, Weekday
 from rooms.services import room_close, room_create
-from rooms.versioning import Actor
 from stakeholders.links import BuyerAccess, link_issue, view_record
 from stakeholders.models import DecisionRole, Influence, Side, Track, ViewEvent
 from stakeholders.services import stakeholder_create
