@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from stakeholders.buyer_views import buyer_required
-from stakeholders.links import _is_seller
+from stakeholders.links.sessions import _is_seller
 
 from . import services
 from .models import Document
