@@ -3,7 +3,7 @@
 from django import forms
 from django.core.validators import URLValidator
 
-from mapsite import outbound
+from mapsite import outbound_rule
 
 from .models import AlertSettings
 
@@ -27,7 +27,7 @@ class AlertSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Whether a URL may be used is mapsite.outbound's rule alone (below), so every
+        # Whether a URL may be used is mapsite.outbound_rule alone (below), so every
         # spelling of an internal address gets the same answer; Django's URL syntax
         # check would turn some of them (https://0x7f000001/) away as "not a URL".
         field = self.fields["slack_webhook_url"]
@@ -36,7 +36,7 @@ class AlertSettingsForm(forms.ModelForm):
     def clean_slack_webhook_url(self):
         url = (self.cleaned_data.get("slack_webhook_url") or "").strip()
         if url:
-            problem = outbound.url_problem(url)
+            problem = outbound_rule.url_problem(url)
             if problem:
                 raise forms.ValidationError(problem, code="url_not_allowed")
         return url

@@ -288,7 +288,7 @@ ALERT_RETRY_BASE_SECONDS = int(env("ALERT_RETRY_BASE_SECONDS", "30"))
 ALERT_HTTP_TIMEOUT = float(env("ALERT_HTTP_TIMEOUT", "10"))
 
 # Outgoing requests (Slack, webhooks) never reach loopback, private, link-local or other
-# internal addresses (mapsite/outbound.py), except in these networks, which the operator
+# internal addresses (mapsite/outbound_rule.py), except in these networks, which the operator
 # lets through (a CRM on the private network). Empty by default, in every mode.
 OUTBOUND_ALLOW_NETWORKS = env_networks("OUTBOUND_ALLOW_NETWORKS")
 

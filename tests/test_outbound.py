@@ -1,5 +1,6 @@
-"""Outgoing requests (mapsite/outbound.py), the app's only way out: which URLs may be
-saved, which addresses may be connected to, and the short status a tenant is shown.
+"""Outgoing requests (mapsite/outbound.py, mapsite/outbound_rule.py), the app's only way
+out: which URLs may be saved, which addresses may be connected to, and the short status
+a tenant is shown.
 Real local servers throughout (plain HTTP, HTTPS with a throwaway CA, raw TCP)."""
 
 import io
@@ -13,7 +14,7 @@ import time
 import pytest
 from django.core.management import call_command
 
-from mapsite import outbound
+from mapsite import outbound, outbound_rule
 from tests.http_stub import ScriptedServer
 from tests.tls import TestAuthority
 
@@ -93,7 +94,7 @@ def _post(url, timeout=5):
 
 @pytest.mark.parametrize("url", FORBIDDEN)
 def test_internal_addresses_are_refused_when_saved(url):
-    problem = outbound.url_problem(url)
+    problem = outbound_rule.url_problem(url)
 
     assert problem and "not allowed" in problem
 
@@ -109,7 +110,7 @@ def test_internal_addresses_are_refused_when_saved(url):
     ],
 )
 def test_public_https_urls_are_accepted(url):
-    assert outbound.url_problem(url) is None
+    assert outbound_rule.url_problem(url) is None
 
 
 @pytest.mark.parametrize(
@@ -125,7 +126,7 @@ def test_public_https_urls_are_accepted(url):
     ],
 )
 def test_only_https_is_accepted(url):
-    assert "must start with https://" in outbound.url_problem(url)
+    assert "must start with https://" in outbound_rule.url_problem(url)
 
 
 @pytest.mark.parametrize(
@@ -133,27 +134,27 @@ def test_only_https_is_accepted(url):
     ["not a url", "https://", "https:///path", "https://[::1/", "https://exa mple.com/", ""],
 )
 def test_malformed_urls_are_refused(url):
-    assert outbound.url_problem(url) == "Enter a valid URL."
+    assert outbound_rule.url_problem(url) == "Enter a valid URL."
 
 
 def test_credentials_in_the_url_are_refused():
-    assert "user name or password" in outbound.url_problem("https://u:p@8.8.8.8/x")
+    assert "user name or password" in outbound_rule.url_problem("https://u:p@8.8.8.8/x")
 
 
 def test_the_operator_setting_lets_its_networks_through_and_nothing_else(settings):
     settings.OUTBOUND_ALLOW_NETWORKS = ["10.1.0.0/16", "127.0.0.0/8"]
 
-    assert outbound.url_problem("https://10.1.2.3/hook") is None
-    assert outbound.url_problem("http://10.1.2.3:8080/hook") is None  # its own network
-    assert outbound.url_problem("https://localhost:8000/x") is None
-    assert outbound.url_problem("https://2130706433/") is None  # 127.0.0.1 too
-    assert "not allowed" in outbound.url_problem("https://10.2.0.1/")
-    assert "not allowed" in outbound.url_problem("https://169.254.169.254/")
-    assert "not allowed" in outbound.url_problem("https://[::1]/")
+    assert outbound_rule.url_problem("https://10.1.2.3/hook") is None
+    assert outbound_rule.url_problem("http://10.1.2.3:8080/hook") is None  # its own network
+    assert outbound_rule.url_problem("https://localhost:8000/x") is None
+    assert outbound_rule.url_problem("https://2130706433/") is None  # 127.0.0.1 too
+    assert "not allowed" in outbound_rule.url_problem("https://10.2.0.1/")
+    assert "not allowed" in outbound_rule.url_problem("https://169.254.169.254/")
+    assert "not allowed" in outbound_rule.url_problem("https://[::1]/")
     # An IPv4-mapped address is not the IPv4 network it maps.
-    assert "not allowed" in outbound.url_problem("https://[::ffff:127.0.0.1]/")
+    assert "not allowed" in outbound_rule.url_problem("https://[::ffff:127.0.0.1]/")
     # Plain http only inside an allowed network.
-    assert "https://" in outbound.url_problem("http://8.8.8.8/")
+    assert "https://" in outbound_rule.url_problem("http://8.8.8.8/")
 
 
 def test_a_wrong_network_in_the_setting_stops_the_server_from_starting(tmp_path):
@@ -233,7 +234,7 @@ def test_dns_rebinding_after_the_save_check_is_refused_when_connecting(monkeypat
     monkeypatch.setattr(socket, "getaddrinfo", rebinding)
     url = f"https://crm.rebind.test:{recorder.port}/hooks"
 
-    assert outbound.url_problem(url) is None  # saved: it looked public
+    assert outbound_rule.url_problem(url) is None  # saved: it looked public
     with pytest.raises(outbound.OutboundError, match="^address not allowed$"):
         _post(url)
     assert recorder.requests == []
@@ -281,7 +282,7 @@ def test_every_address_a_name_resolves_to_is_checked(monkeypatch, recorder):
     monkeypatch.setattr(socket, "getaddrinfo", two_answers)
     url = f"https://crm.rebind.test:{recorder.port}/hooks"
 
-    assert "not allowed" in outbound.url_problem(url)
+    assert "not allowed" in outbound_rule.url_problem(url)
     with pytest.raises(outbound.OutboundError, match="^address not allowed$"):
         _post(url)
     assert recorder.requests == []

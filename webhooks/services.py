@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Organization
-from mapsite import outbound
+from mapsite import outbound_rule
 from mapsite.text import single_line
 from rooms.models import ActivityEvent, Room
 
@@ -36,7 +36,7 @@ class WebhookError(Exception):
 def endpoint_create(*, membership, url, events, description=""):
     """A new endpoint of the member's organisation. Returns (endpoint, secret): the
     secret is shown to the caller this once."""
-    problem = outbound.url_problem(url)
+    problem = outbound_rule.url_problem(url)
     if problem:
         raise WebhookError(problem)
     events = list(dict.fromkeys(events or []))

@@ -3,7 +3,7 @@
 
 from django.core.management.base import BaseCommand
 
-from mapsite import outbound
+from mapsite import outbound_rule
 
 
 class Command(BaseCommand):
@@ -17,11 +17,11 @@ class Command(BaseCommand):
         parser.add_argument("urls", nargs="*", help="URLs to check (their paths are not shown)")
 
     def handle(self, *args, **options):
-        networks = outbound.allowed_networks()
+        networks = outbound_rule.allowed_networks()
         listed = ", ".join(str(n) for n in networks) or "none (only public addresses)"
         self.stdout.write(f"OUTBOUND_ALLOW_NETWORKS: {listed}")
         for url in options["urls"]:
-            verdict = outbound.explain(url)
+            verdict = outbound_rule.explain(url)
             self.stdout.write("")
             self.stdout.write(verdict.origin or "(not a URL)")
             if verdict.origin and not verdict.resolved:
