@@ -17,7 +17,7 @@ What counts as crossing a level is plans' rule (``Task.objects.crossing``, with
 ``plans.models.OverdueLevel`` and ``reached``): the sweep compiles its scan and its
 claim from that queryset, reads every table and column name it writes by hand from
 the models (alerts.sweep_sql.Names), and writes its activity entries through
-``rooms.versioning.activity_record_many``.
+``rooms.activity_log.activity_record_many``.
 
 One scan per timezone finds the tasks of both levels (kept on the database server, in
 room order); work then goes in batches of them (a batch touches few rooms, each once):
@@ -153,7 +153,7 @@ def _sweep_batch(sql, bounds, day, result, keep_details):
        NOTHING: a task whose date moved away and back is claimed again but nobody is
        told twice (the words are written at delivery time, alerts.messages);
     4. one activity entry per touched room and level, naming its tasks
-       (rooms.versioning.activity_record_many)."""
+       (rooms.activity_log.activity_record_many)."""
     task = Names(Task)
     level, level_params = compiled(Task, OverdueLevel.on(day))
     returned = ", ".join(

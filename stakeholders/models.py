@@ -171,8 +171,10 @@ class LinkState(models.TextChoices):
 
 
 class AccessLinkQuerySet(RoomScopedQuerySet):
-    def active(self):
-        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+    def active(self, now=None):
+        """Links that open the room: not revoked, not expired (at ``now``, default the
+        clock)."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
 
 
 class AccessLink(models.Model):

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.cache import cache
-from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import hash_token
+from mapsite.prepared import Prepared
 from rooms.activity_log import activity_record
 from rooms.actors import Actor, request_window
-from rooms.models import ActivityEvent, Room
+from rooms.models import ActivityEvent
 
 from ..models import AccessLink, Stakeholder, ViewEvent
 from ..services import room_buyer_activity
@@ -164,21 +164,34 @@ class LinkRow:
     expires: float  # a timestamp
 
 
+# The query of ``active_link_row``: what ``AccessLink.objects.active`` says, compiled
+# once (mapsite.prepared) — the live poll and kept links run it on every request.
+_ACTIVE_LINK = Prepared(
+    lambda link_id, now: (
+        AccessLink.objects.active(now)
+        .filter(pk=link_id)
+        .values_list(
+            "room_id",
+            "room__revision",
+            "stakeholder_id",
+            "stakeholder__name",
+            "stakeholder__scope",
+            "stakeholder__track",
+            "expires_at",
+        )
+    ),
+    link_id=(AccessLink._meta.pk, uuid.UUID(int=1)),
+    now=(
+        AccessLink._meta.get_field("expires_at"),
+        datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC),
+    ),
+)
+
+
 def active_link_row(link_id):
-    """The link's LinkRow if it is still active (one raw query, for the hot paths: live
-    polls, kept links)."""
-    link = AccessLink._meta
-    sql = (
-        "SELECT l.room_id, r.revision, l.stakeholder_id, s.name, s.scope, s.track, "
-        f"l.expires_at FROM {link.db_table} l "
-        f"JOIN {Room._meta.db_table} r ON r.id = l.room_id "
-        f"JOIN {Stakeholder._meta.db_table} s ON s.id = l.stakeholder_id "
-        "WHERE l.id = %s AND l.revoked_at IS NULL AND l.expires_at > %s"
-    )
-    now = link.get_field("expires_at").get_db_prep_value(timezone.now(), connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [link.pk.get_db_prep_value(link_id, connection), now])
-        row = cursor.fetchone()
+    """The link's LinkRow if it is still active (one query compiled once, for the hot
+    paths: live polls, kept links)."""
+    row = _ACTIVE_LINK.first(link_id=link_id, now=timezone.now())
     if row is None:
         return None
     room_id, revision, stakeholder_id, name, scope, track, expires = row
