@@ -18,7 +18,7 @@ time per call: best and median of the rounds):
 
 Prints absolute times per plan, the ratio project / toposort, and whether projecting
 the plan stays well under 5 ms (taken as: at most half of it). ``--against REV`` also
-measures ``plans/schedule.py`` as it was at git revision REV, on the same plan in the
+measures ``plans/schedule`` as it was at git revision REV, on the same plan in the
 same run. ``--profile`` adds a cProfile of ``project``.
 """
 
@@ -115,17 +115,39 @@ def ms(seconds):
 
 
 def module_at(rev):
-    """``plans/schedule.py`` as it was at git revision ``rev``, as a module."""
-    source = subprocess.run(
-        ["git", "show", f"{rev}:plans/schedule.py"],
+    """``plans/schedule`` as it was at git revision ``rev``, as a module (a package since it
+    was split by concern; one file before)."""
+
+    def show(path):
+        return subprocess.run(
+            ["git", "show", f"{rev}:{path}"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+
+    listed = subprocess.run(
+        ["git", "ls-tree", "--name-only", rev, "plans/schedule/"],
         cwd=ROOT,
         check=True,
         capture_output=True,
         text=True,
-    ).stdout
-    path = Path(tempfile.mkdtemp()) / "schedule_at_rev.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("schedule_at_rev", path)
+    ).stdout.split()
+    folder = Path(tempfile.mkdtemp())
+    if listed:  # the package: its modules, imported under a name of their own
+        package = folder / "schedule_at_rev"
+        package.mkdir()
+        for name in listed:
+            if name.endswith(".py"):
+                (package / Path(name).name).write_text(show(name))
+        spec = importlib.util.spec_from_file_location(
+            "schedule_at_rev", package / "__init__.py", submodule_search_locations=[package]
+        )
+    else:
+        path = folder / "schedule_at_rev.py"
+        path.write_text(show("plans/schedule.py"))
+        spec = importlib.util.spec_from_file_location("schedule_at_rev", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)

@@ -1,4 +1,4 @@
-"""The schedule rule (plans/schedule.py): pure functions over plain items."""
+"""The schedule rule (plans/schedule/): pure functions over plain items."""
 
 import datetime
 
