@@ -142,7 +142,7 @@ def module_at(rev):
             if name.endswith(".py"):
                 (package / Path(name).name).write_text(show(name))
         spec = importlib.util.spec_from_file_location(
-            "schedule_at_rev", package / "__init__.py", submodule_search_locations=[package]
+            "schedule_at_rev", package / "__init__.py", submodule_search_locations=[str(package)]
         )
     else:
         path = folder / "schedule_at_rev.py"
