@@ -95,7 +95,7 @@ def make_rooms(n_rooms, n_viewers, n_seller_windows):
 
     from accounts.models import Membership
     from accounts.services import org_create
-    from plans.live import buyer_ticket, seller_ticket
+    from plans.live.tickets import buyer_ticket, seller_ticket
     from plans.models import Task
     from plans.services import plan_start
     from rooms.actors import Actor

@@ -5,12 +5,12 @@ from django.urls import path
 from stakeholders import buyer_views as entry
 
 from . import buyer_views as views
-from . import live
+from .live.polls import buyer_poll
 
 app_name = "buyer"
 urlpatterns = [
     path("room/", views.room, name="room"),
-    path("room/live/", live.buyer_poll, name="live"),
+    path("room/live/", buyer_poll, name="live"),
     path("room/tasks/<uuid:pk>/", views.task_save, name="task_save"),
     path("room/tasks/<uuid:pk>/edit/", views.task_edit, name="task_edit"),
     path("room/tasks/<uuid:pk>/comments/", views.comment_add, name="comment_add"),

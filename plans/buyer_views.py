@@ -19,7 +19,8 @@ from stakeholders.models import Stakeholder, ViewEvent
 
 from . import services
 from .forms import BuyerMilestoneAddForm, BuyerTaskAddForm, BuyerTaskForm
-from .live import buyer_ticket, uuid_or_none
+from .live.fragments import uuid_or_none
+from .live.tickets import buyer_ticket
 from .models import Milestone, Plan, Task, TaskStatus
 from .selectors import annotate_task, buyer_room
 from .views import download

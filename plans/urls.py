@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import live, views
+from . import views
+from .live.polls import seller_poll
 
 app_name = "plans"
 urlpatterns = [
     path("", views.room_page, name="room"),
-    path("live/", live.seller_poll, name="live"),
+    path("live/", seller_poll, name="live"),
     path("plan/start/", views.plan_start, name="start"),
     path("replan/", views.replan, name="replan"),
     path("outcome/", views.outcome_save, name="outcome"),

@@ -50,7 +50,7 @@ from plans.forms import (
     TaskAddForm,
     TaskForm,
 )
-from plans.live import buyer_ticket, seller_ticket
+from plans.live.tickets import buyer_ticket, seller_ticket
 from rooms.actors import Actor
 from rooms.forms import RoomForm
 from stakeholders import calendar, links

@@ -223,7 +223,7 @@ def test_an_expired_seller_session_sends_htmx_to_the_sign_in_page(objects):
 def test_the_live_poll_answers_only_its_rooms_members(owner, outsider, objects):
     """The poll reads no session: its signed ticket names the viewer and the room, and
     the poll checks the membership again (a ticket signed for anyone else is refused)."""
-    from plans.live import seller_ticket
+    from plans.live.tickets import seller_ticket
 
     url = reverse("plans:live", args=[objects["room"].pk])
 

@@ -19,7 +19,8 @@ from stakeholders.models import Stakeholder
 
 from .. import services
 from ..health import room_signals
-from ..live import SESSION_LABEL, seller_ticket
+from ..live.presence import SESSION_LABEL
+from ..live.tickets import seller_ticket
 from ..selectors import (
     replan_offer,
     room_plan,
@@ -32,7 +33,7 @@ from .base import PAGE, PARTS, _date_or_none, _room_url, download
 @member_required
 def room_page(request, room_id):
     room = room_for_member(request.membership, room_id, with_plan=True)
-    # Live polls name the viewer without loading the user (see plans/live.py).
+    # Live polls name the viewer without loading the user (see plans/live/).
     if request.session.get(SESSION_LABEL) != request.user.display_name:
         request.session[SESSION_LABEL] = request.user.display_name
     replan_from = _date_or_none(request.GET.get("replan_from"))

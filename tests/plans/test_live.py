@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alerts.sweep import sweep_overdue
-from plans.live import buyer_ticket, seller_ticket
+from plans.live.tickets import buyer_ticket, seller_ticket
 from plans.services import task_update
 from rooms.actors import Actor
 from rooms.models import ActivityEvent, Room

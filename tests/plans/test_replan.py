@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import Membership
-from plans.live import seller_ticket
+from plans.live.tickets import seller_ticket
 from plans.models import Milestone, MilestoneStatus, Task, TaskStatus
 from plans.schedule import Schedule
 from plans.services import PlanError, plan_agree, plan_replan, plan_start, task_update

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from plans.live import seller_ticket
+from plans.live.tickets import seller_ticket
 from plans.models import Milestone, Task, TaskStatus
 from plans.selectors import room_schedule
 from plans.services import milestone_update, plan_changed, plan_start
