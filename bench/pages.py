@@ -119,8 +119,8 @@ def prepare(backend, data_dir):
 def demo():
     """The demo's people, its sample room, and a fresh personal link for the champion."""
     from accounts.models import User
+    from plans.demo import DEMO_EMAIL, DEMO_PASSWORD, MANAGER_EMAIL
     from plans.live.tickets import buyer_ticket
-    from plans.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD, MANAGER_EMAIL
     from plans.models import Milestone, Task
     from rooms.actors import Actor
     from rooms.models import Room

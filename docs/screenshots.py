@@ -142,7 +142,7 @@ def prepare():
     call_command("scan_overdue", stdout=quiet)
 
     from accounts.models import User
-    from plans.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD, MANAGER_EMAIL
+    from plans.demo import DEMO_EMAIL, DEMO_PASSWORD, MANAGER_EMAIL
     from rooms.actors import Actor
     from rooms.models import Room
     from stakeholders.links import link_issue

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from plans.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD
+from plans.demo import DEMO_EMAIL, DEMO_PASSWORD
 from rooms.actors import Actor
 from rooms.models import Room
 from stakeholders.links import link_issue

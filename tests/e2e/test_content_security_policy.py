@@ -7,7 +7,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from accounts.models import User
-from plans.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD
+from plans.demo import DEMO_EMAIL, DEMO_PASSWORD
 from rooms.models import Room
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

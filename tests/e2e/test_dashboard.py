@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from plans.management.commands.seed_demo import DEMO_PASSWORD, MANAGER_EMAIL
+from plans.demo import DEMO_PASSWORD, MANAGER_EMAIL
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Membership
 from accounts.services import api_token_create
-from plans.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD, MANAGER_EMAIL
+from plans.demo import DEMO_EMAIL, DEMO_PASSWORD, MANAGER_EMAIL
 from plans.models import Milestone, Task
 from rooms.actors import Actor
 from rooms.models import ActivityEvent

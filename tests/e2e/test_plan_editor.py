@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from plans.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD
+from plans.demo import DEMO_EMAIL, DEMO_PASSWORD
 from plans.models import Task
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
