@@ -27,176 +27,40 @@ import argparse
 import asyncio
 import os
 import random
-import re
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench import pgdb  # noqa: E402
+from bench._live import (  # noqa: E402
+    DIGEST,
+    make_rooms,
+    open_links,
+    poll_query_count,
+    seller_login,
+    seller_windows,
+    viewer_headers,
+    window_id,
+)
+from bench._server import free_port, start_gunicorn, tree_rss_mb  # noqa: E402
 
-DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mapsite_bench")
+DB_URL = pgdb.database_url("mapsite_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
-PASSWORD = "bench-password-2026"
-
-
-def fresh_database():
-    import psycopg
-
-    parsed = urlparse(DB_URL)
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database():
-    import psycopg
-
-    parsed = urlparse(DB_URL)
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.path.lstrip("/")}" WITH (FORCE)')
 
 
 def setup_env(data_dir):
-    os.environ.update(
-        DATABASE_URL=DB_URL,
-        REDIS_URL=REDIS_URL,
-        MAPSITE_DATA_DIR=str(data_dir),
-        DJANGO_SETTINGS_MODULE="mapsite.settings",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        LOG_LEVEL="WARNING",
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, check=True
-    )
+    pgdb.setup(DB_URL, data_dir, ALLOWED_HOSTS="127.0.0.1,localhost", LOG_LEVEL="WARNING")
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True
     )
-    import django
-
-    django.setup()
     from django.core.cache import cache
 
     cache.clear()
-
-
-def make_rooms(n_rooms, n_viewers, n_seller_windows):
-    import datetime
-
-    from django.utils import timezone
-
-    from accounts.models import Membership
-    from accounts.services import org_create
-    from plans.live.tickets import buyer_ticket, seller_ticket
-    from plans.models import Task
-    from plans.services import plan_start
-    from rooms.actors import Actor
-    from rooms.services import room_create
-    from stakeholders.links import link_issue
-    from stakeholders.services import stakeholder_create
-
-    org, seller = org_create(name="Bench Org", email="seller@bench.example", password=PASSWORD)
-    membership = Membership.objects.get(org=org, user=seller)
-    actor = Actor(user=seller)
-    rooms = []
-    for r in range(n_rooms):
-        room = room_create(
-            membership=membership,
-            actor=actor,
-            name=f"Deal {r}",
-            buyer_company=f"Buyer {r}",
-            target_close_date=timezone.now().date() + datetime.timedelta(days=60),
-        )
-        plan_start(actor=actor, room=room, template_slug="standard")
-        tokens = []
-        for v in range(n_viewers):
-            person = stakeholder_create(
-                actor=actor,
-                room=room,
-                name=f"Viewer {r}-{v}",
-                side="buyer",
-                email=f"v{r}-{v}@buyer.example",
-            )
-            link, token = link_issue(actor=actor, room=room, stakeholder=person)
-            tokens.append((token, buyer_ticket(link.pk, room.pk)))
-        task = Task.objects.for_room(room).order_by("order").first()
-        rooms.append(
-            {
-                "id": str(room.pk),
-                "task": str(task.pk),
-                "version": task.version,
-                "tokens": tokens,
-                "seller_tickets": [seller_ticket(seller.pk, room.pk)] * n_seller_windows,
-            }
-        )
-    return rooms
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port, workers, threads):
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "mapsite.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--log-level",
-            "warning",
-            "--logger-class",
-            "mapsite.gunicorn_logging.RedactingLogger",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-    )
-    for _ in range(100):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("gunicorn did not start")
-
-
-def rss_mb(pid):
-    """Resident memory of a process and its children, in MB."""
-    pids = [pid]
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                if int(fields[1]) == pid:
-                    pids.append(int(entry.name))
-            except (OSError, IndexError):
-                continue
-    total = 0
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
 
 
 def pct(values, q):
@@ -206,86 +70,6 @@ def pct(values, q):
     k = (len(values) - 1) * q
     lo, hi = int(k), min(int(k) + 1, len(values) - 1)
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
-
-
-DIGEST = re.compile(r'data-digest="([0-9a-f]*)"')
-
-
-def window_id():
-    return os.urandom(16).hex()
-
-
-def viewer_headers(viewer):
-    return {
-        "Cookie": f"sessionid={viewer['cookie']}",
-        "HX-Request": "true",
-        "X-Live-Ticket": viewer["ticket"],
-    }
-
-
-async def open_links(http, base, rooms):
-    """Each viewer opens its link once: a session cookie per viewer."""
-    viewers = []
-    sem = asyncio.Semaphore(20)
-
-    async def open_one(room, token, ticket):
-        async with sem, http.get(f"{base}/b/{token}/", allow_redirects=False) as response:
-            assert response.status == 303, response.status
-            cookie = response.cookies["sessionid"].value
-        viewers.append(
-            {
-                "room": room["id"],
-                "kind": "buyer",
-                "url": f"{base}/b/room/live/",
-                "cookie": cookie,
-                "ticket": ticket,
-                "window": window_id(),
-                "rev": 0,
-                "here": "",
-                "n": 0,
-            }
-        )
-
-    await asyncio.gather(*(open_one(r, t, k) for r in rooms for t, k in r["tokens"]))
-    return viewers
-
-
-def seller_windows(base, rooms, seller):
-    """The editing seller's own other windows on each room (a second screen, a tab)."""
-    return [
-        {
-            "room": room["id"],
-            "kind": "seller",
-            "url": f"{base}/rooms/{room['id']}/live/",
-            "row": f'id="task-{room["task"]}"',
-            "cookie": seller["session"],
-            "ticket": ticket,
-            "window": window_id(),
-            "rev": 0,
-            "here": "",
-            "n": 0,
-        }
-        for room in rooms
-        for ticket in room["seller_tickets"]
-    ]
-
-
-async def seller_login(http, base):
-    async with http.get(f"{base}/accounts/login/") as response:
-        await response.read()
-        csrf = response.cookies["csrftoken"].value
-    async with http.post(
-        f"{base}/accounts/login/",
-        data={
-            "username": "seller@bench.example",
-            "password": PASSWORD,
-            "csrfmiddlewaretoken": csrf,
-        },
-        headers={"Cookie": f"csrftoken={csrf}", "Referer": f"{base}/accounts/login/"},
-        allow_redirects=False,
-    ) as response:
-        assert response.status == 302, response.status
-        return {"session": response.cookies["sessionid"].value, "csrf": csrf}
 
 
 async def live_phase(http, base, rooms, viewers, seconds, editors):
@@ -450,26 +234,6 @@ async def throughput_phase(http, base, viewer, concurrency, seconds, rounds):
     return (statistics.median(trivial), statistics.median(polls), statistics.median(with_presence))
 
 
-def poll_query_count(token):
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    token, ticket = token
-    client = Client(HTTP_HOST="127.0.0.1", HTTP_X_LIVE_TICKET=ticket)
-    client.get(f"/b/{token}/")
-    first = client.get("/b/room/live/", {"rev": 0, "p": "1"})
-    revision = int(first["X-Room-Revision"])
-    digest = DIGEST.search(first.content.decode()).group(1)
-    counts = []
-    for extra in ({}, {"p": "1"}):
-        with CaptureQueriesContext(connection) as ctx:
-            response = client.get("/b/room/live/", {"rev": revision, "here": digest, **extra})
-        assert response.status_code == 204, response.status_code
-        counts.append(len(ctx.captured_queries))
-    return max(counts)
-
-
 async def run(args, rooms, port):
     import aiohttp
 
@@ -510,7 +274,7 @@ def main():
 
     data_dir = Path(tempfile.mkdtemp(prefix="mapsite-bench-"))
     print(f"database {DB_URL} (fresh), cache {REDIS_URL}")
-    fresh_database()
+    pgdb.recreate(DB_URL)
     setup_env(data_dir)
     t0 = time.perf_counter()
     rooms = make_rooms(args.rooms, args.viewers, args.seller_windows)
@@ -520,19 +284,19 @@ def main():
     )
     queries = poll_query_count(rooms[0]["tokens"][0])
     port = free_port()
-    server = start_server(port, args.workers, args.threads)
+    server = start_gunicorn(port, args.workers, args.threads)
     try:
         time.sleep(1)
-        mem_before = rss_mb(server.pid)
+        mem_before = tree_rss_mb(server.pid)
         (latencies, timeouts, polls, elapsed), (trivial_rps, poll_rps, presence_rps) = asyncio.run(
             run(args, rooms, port)
         )
-        mem_after = rss_mb(server.pid)
+        mem_after = tree_rss_mb(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=20)
         if not args.keep:
-            drop_database()
+            pgdb.recreate(DB_URL, drop_only=True)
 
     per_room = args.viewers + args.seller_windows
     print()

@@ -39,81 +39,38 @@ Exits non-zero if any request answered other than expected (200; 204 for the pol
 
 import argparse
 import asyncio
-import cProfile
-import html
-import http.client
-import itertools
 import json
 import os
-import pstats
-import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.cookies import SimpleCookie
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench import pgdb  # noqa: E402
-from bench.live_poll import DIGEST, free_port  # noqa: E402
+from bench._http import closed_loop, sign_in  # noqa: E402
+from bench._in_process import clients, count_queries, pages, profile  # noqa: E402
+from bench._live import open_link  # noqa: E402
+from bench._server import (  # noqa: E402
+    answers,
+    free_port,
+    memory,
+    prepare,
+    start_server,
+    stop_server,
+)
 
 DB_URL = pgdb.database_url("mapsite_pages_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 DEMO_ROOM = "Acme Corp"
 BUYER = "Maria Lopez"
-MAKE_RUN_STEPS = [  # what `make run` does before it starts the processes
-    ["migrate", "--noinput", "-v0"],
-    ["collectstatic", "--noinput", "-v0"],
-    ["seed_demo"],
-    ["recount_room_signals"],
-    ["scan_overdue"],
-]
 
 
-def answers(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-# --- preparing one database -----------------------------------------------------------
-
-
-def prepare(backend, data_dir):
-    os.environ.update(
-        MAPSITE_DATA_DIR=str(data_dir),
-        DJANGO_SETTINGS_MODULE="mapsite.settings",
-        LOG_LEVEL="WARNING",
-    )
-    if backend == "pg":
-        pgdb.recreate(DB_URL)
-        os.environ.update(DATABASE_URL=DB_URL, REDIS_URL=REDIS_URL)
-    else:
-        os.environ.pop("DATABASE_URL", None)
-        os.environ.pop("REDIS_URL", None)
-    for step in MAKE_RUN_STEPS:
-        done = subprocess.run(
-            [sys.executable, "manage.py", *step], cwd=ROOT, capture_output=True, text=True
-        )
-        if done.returncode:
-            sys.stderr.write(done.stdout + done.stderr)
-            raise SystemExit(f"manage.py {step[0]} failed")
-    import django
-
-    django.setup()
-    if backend == "pg":
-        from django.core.cache import cache
-
-        cache.clear()  # sessions, hints and KPIs of earlier runs must not answer for this one
+# --- the demo's data -------------------------------------------------------------------
 
 
 def demo():
@@ -144,335 +101,7 @@ def demo():
     }
 
 
-# --- in process: queries and profile ----------------------------------------------------
-
-
-def clients(d):
-    from django.test import Client
-
-    from accounts.models import User
-
-    seller = Client(HTTP_HOST="127.0.0.1")
-    seller.force_login(User.objects.get(email=d["seller"]))
-    manager = Client(HTTP_HOST="127.0.0.1")
-    manager.force_login(User.objects.get(email=d["manager"]))
-    buyer = Client(HTTP_HOST="127.0.0.1")
-    assert buyer.get(f"/b/{d['token']}/").status_code == 303
-    return {"seller": seller, "manager": manager, "buyer": buyer}
-
-
-ROOMS = ("seller room", "buyer room")  # pages with a kept body (rooms/render_cache.py)
-
-
-def pages(d):
-    """(label, who, path) of every page measured, in order."""
-    return [
-        ("seller room", "seller", f"/rooms/{d['room']}/"),
-        ("buyer room", "buyer", "/b/room/"),
-        ("dashboard", "manager", "/dashboard/"),
-    ]
-
-
-def count_queries(d, cs):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from bench.live_poll import poll_query_count
-    from rooms import render_cache
-
-    def count(who, path):
-        with CaptureQueriesContext(connection) as captured:
-            response = cs[who].get(path)
-        assert response.status_code == 200, (path, response.status_code)
-        return len(captured.captured_queries)
-
-    counts = {}
-    for label, who, path in pages(d):
-        for _ in range(3):  # warm: templates loaded, hints and caches as a busy server has them
-            assert cs[who].get(path).status_code == 200, (label, path)
-        if label in ROOMS:  # rendered (as after a change), then served from the kept one
-            render_cache.forget([d["room"]])
-            counts[label] = f"{count(who, path)}/{count(who, path)}"
-        else:
-            counts[label] = str(count(who, path))
-    counts["live poll, nothing changed"] = str(poll_query_count((d["token"], d["ticket"])))
-    counts["/healthz"] = "0"
-    return counts
-
-
-class Split:
-    """Wall time of requests split into template rendering, SQL, and the rest.
-
-    Template time is counted from the outermost Django template render (nested
-    templates and {% include %} inside it) minus the SQL run while rendering (lazy
-    querysets evaluated by the template), which is counted as SQL."""
-
-    def __init__(self):
-        self.local = threading.local()
-        self.template = self.sql = self.sql_in_template = 0.0
-        self.queries = 0
-
-    def __enter__(self):
-        from django.db import connection
-        from django.template.backends.django import Template
-
-        self.original = Template.render
-        split = self
-
-        def render(template, context=None, request=None):
-            depth = getattr(split.local, "depth", 0)
-            split.local.depth = depth + 1
-            started = time.perf_counter()
-            try:
-                return split.original(template, context, request)
-            finally:
-                split.local.depth = depth
-                if depth == 0:
-                    split.template += time.perf_counter() - started
-
-        def execute(run, sql, params, many, context):
-            started = time.perf_counter()
-            try:
-                return run(sql, params, many, context)
-            finally:
-                elapsed = time.perf_counter() - started
-                split.sql += elapsed
-                split.queries += 1
-                if getattr(split.local, "depth", 0):
-                    split.sql_in_template += elapsed
-
-        Template.render = render
-        self.wrapper = connection.execute_wrapper(execute)
-        self.wrapper.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        from django.template.backends.django import Template
-
-        self.wrapper.__exit__(*exc)
-        Template.render = self.original
-
-
-def profile(d, cs, runs):
-    """cProfile and the time split of the seller and buyer rooms, RUNS requests each,
-    rendered (no kept body: the first view after a change) and served from the kept
-    body."""
-    from rooms import render_cache
-
-    results = {}
-    for (label, who, path), kept in itertools.product(pages(d)[:2], (False, True)):
-        client = cs[who]
-        for _ in range(3):
-            client.get(path)
-
-        def requests(on=None, off=None, client=client, path=path, kept=kept):
-            """RUNS requests; the time spent in them alone (for a rendered one, the
-            room's kept renders are made stale between requests, outside the time)."""
-            spent = 0.0
-            for _ in range(runs):
-                if not kept:  # as after a change: the room's kept renders are stale
-                    render_cache.forget([d["room"]])
-                if on:
-                    on()
-                started = time.perf_counter()
-                client.get(path)
-                spent += time.perf_counter() - started
-                if off:
-                    off()
-            return spent
-
-        with Split() as split:
-            total = requests()
-        profiler = cProfile.Profile()
-        requests(profiler.enable, profiler.disable)
-        label = f"{label}, {'kept' if kept else 'rendered'}"
-        stats = pstats.Stats(profiler)
-        ms = 1000 / runs
-        results[label] = {
-            "ms": total * ms,
-            "template": (split.template - split.sql_in_template) * ms,
-            "sql": split.sql * ms,
-            "sql_in_template": split.sql_in_template * ms,
-            "queries": split.queries / runs,
-            "other": (total - split.template - split.sql + split.sql_in_template) * ms,
-            "own": top_entries(stats, "tottime", runs, 12),
-            "app": top_entries(stats, "cumulative", runs, 14, app_only=True),
-        }
-    return results
-
-
-def top_entries(stats, key, runs, n, app_only=False):
-    """The N first functions by own time (tottime) or cumulative time, in ms a request."""
-    rows = []
-    for (filename, line, name), (_cc, calls, tt, ct, _callers) in stats.stats.items():
-        path = Path(filename)
-        if app_only and (
-            not filename.startswith(str(ROOT)) or ".venv" in path.parts or "bench" in path.parts
-        ):
-            continue
-        where = short_path(filename)
-        rows.append((tt if key == "tottime" else ct, calls, f"{where}:{line}({name})"))
-    rows.sort(reverse=True)
-    return [(1000 * t / runs, calls / runs, where) for t, calls, where in rows[:n]]
-
-
-def short_path(filename):
-    for marker in ("site-packages/", str(ROOT) + "/"):
-        if marker in filename:
-            return filename.split(marker, 1)[1]
-    return filename
-
-
-# --- over HTTP: the server, sign-ins, load ----------------------------------------------
-
-
-def start_server(port):
-    """gunicorn with the arguments `make run` gives it (mapsite.run), its log to a file."""
-    from mapsite.run import build_children
-
-    web = next(c for c in build_children("127.0.0.1", port) if c.name == "web")
-    log = open(Path(os.environ["MAPSITE_DATA_DIR"]) / "web.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        web.argv,
-        cwd=ROOT,
-        env=web.env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,  # the access log: one line a request
-        stderr=log,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited; see {log.name}")
-        if answers(port) and len(workers(process.pid)) >= int(
-            os.environ.get("WEB_CONCURRENCY", "2")
-        ):
-            return process
-        time.sleep(0.1)
-    stop_server(process)
-    raise SystemExit("gunicorn did not start within 30 s")
-
-
-def stop_server(process):
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
-
-
-def workers(master):
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if int(fields[1]) == master:
-                found.append(int(entry.name))
-    return sorted(found)
-
-
-def rss_mb(pid):
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def memory(master):
-    return [rss_mb(pid) for pid in workers(master)]
-
-
-def request(port, method, path, headers=None, body=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        data = response.read()
-        cookies = SimpleCookie()
-        for value in response.msg.get_all("Set-Cookie") or []:
-            cookies.load(value)
-        return response.status, response, {k: m.value for k, m in cookies.items()}, data
-    finally:
-        conn.close()
-
-
-def sign_in(port, email, password):
-    """The sign-in form as a browser sends it: its CSRF cookie and token, then a POST."""
-    from urllib.parse import urlencode
-
-    status, _, cookies, body = request(port, "GET", "/accounts/login/")
-    assert status == 200, status
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
-    csrf = cookies["csrftoken"]
-    status, response, cookies, _ = request(
-        port,
-        "POST",
-        "/accounts/login/",
-        headers={
-            "Cookie": f"csrftoken={csrf}",
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Referer": f"http://127.0.0.1:{port}/accounts/login/",
-        },
-        body=urlencode({"username": email, "password": password, "csrfmiddlewaretoken": token}),
-    )
-    assert status == 302 and "sessionid" in cookies, (email, status)
-    return {"Cookie": f"sessionid={cookies['sessionid']}; csrftoken={csrf}"}
-
-
-def open_link(port, token):
-    """The personal link: a 303 with a buyer session, then the room, whose page carries
-    the live ticket and the revision; then the poll brought up to date (like live.js)."""
-    status, _, cookies, _ = request(port, "GET", f"/b/{token}/")
-    assert status == 303 and "sessionid" in cookies, status
-    headers = {"Cookie": f"sessionid={cookies['sessionid']}"}
-    status, _, _, body = request(port, "GET", "/b/room/", headers=headers)
-    assert status == 200, status
-    page = body.decode()
-    ticket = html.unescape(re.search(r'data-live-ticket="([^"]*)"', page).group(1))
-    revision = int(re.search(r'data-revision="(\d+)"', page).group(1))
-    poll = {**headers, "HX-Request": "true", "X-Live-Ticket": ticket}
-    here = ""
-    for _ in range(3):
-        status, response, _, body = request(
-            port, "GET", f"/b/room/live/?rev={revision}&here={here}&p=1", headers=poll
-        )
-        if status == 200:
-            revision = int(response.getheader("X-Room-Revision"))
-            found = DIGEST.search(body.decode())
-            if found:
-                here = found.group(1)
-    return headers, (f"/b/room/live/?rev={revision}&here={here}", poll)
-
-
-async def closed_loop(http_session, url, headers, connections, seconds, expect):
-    """CONNECTIONS clients, each sending its next request when the last one is answered."""
-    count, bad, size = 0, {}, 0
-    deadline = time.perf_counter() + seconds
-
-    async def client():
-        nonlocal count, size
-        while time.perf_counter() < deadline:
-            async with http_session.get(url, headers=headers, allow_redirects=False) as response:
-                body = await response.read()
-                if response.status == expect:
-                    count += 1
-                    size = len(body)
-                else:
-                    bad[response.status] = bad.get(response.status, 0) + 1
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(connections)))
-    return count / (time.perf_counter() - started), bad, size
+# --- over HTTP: load ---------------------------------------------------------------------
 
 
 async def load(port, targets, args):
@@ -538,7 +167,7 @@ def run_one(backend, args):
     )
     print(f"== {where}; data in {data_dir}", flush=True)
     started = time.perf_counter()
-    prepare(backend, data_dir)
+    prepare(backend, data_dir, db_url=DB_URL, redis_url=REDIS_URL)
     d = demo()
     print(
         f"demo prepared as `make run` does in {time.perf_counter() - started:.1f} s; "
