@@ -23,8 +23,8 @@ def make_rooms(n_rooms, n_viewers, n_seller_windows):
     from plans.live.tickets import buyer_ticket, seller_ticket
     from plans.models import Task
     from plans.services import plan_start
-    from rooms.services import room_create
     from rooms.actors import Actor
+    from rooms.services import room_create
     from stakeholders.links import link_issue
     from stakeholders.services import stakeholder_create
 
