@@ -26,7 +26,7 @@ from ..selectors import buyer_room, room_plan
 from .changes import changes_since
 from .fragments import _buyer_fragments, _fragment_context, _seller_fragments
 from .presence import SESSION_LABEL, presence_key, presence_touch
-from .tickets import _seller_revision, _ticket
+from .tickets import _ticket, seller_revision
 
 MEMBER_HINT_TTL = 30  # seconds a poll may trust a cached "this user is a member"
 
@@ -86,7 +86,7 @@ def seller_poll(request, room_id):
     hints = cache.get_many(keys)
     revision = hints.get(keys[0])
     if revision is None or keys[1] not in hints:
-        revision = _seller_revision(room_id, user_id)
+        revision = seller_revision(room_id, user_id)
         if revision is None:
             return HttpResponse(status=404)
         cache.add(keys[0], revision, REVISION_HINT_TTL)

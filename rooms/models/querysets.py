@@ -23,3 +23,8 @@ class RoomQuerySet(models.QuerySet):
         if membership is None:
             return self.none()
         return self.filter(org_id=membership.org_id)
+
+    def for_user(self, user_id):
+        """Every room of the organisations a user belongs to (a page's ticket carries
+        the user, not the organisation chosen in their session: the live poll)."""
+        return self.filter(org__memberships__user_id=user_id)
