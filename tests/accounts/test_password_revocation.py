@@ -169,39 +169,6 @@ def test_the_service_keeps_the_session_it_is_asked_to(owner, tokens):
     assert services.user_password_set(user=owner, password=PASSWORD).tokens_revoked == 0
 
 
-@pytest.mark.django_db(transaction=True)
-def test_sessions_open_before_the_upgrade_stay_open_and_know_their_user():
-    from datetime import timedelta
-
-    from django.contrib.auth import SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-    from django.utils import timezone
-
-    user = UserFactory()
-    executor = MigrationExecutor(connection)
-    executor.migrate([("accounts", "0002_api_tokens")])
-    try:
-        from django.contrib.sessions.models import Session as Old
-
-        encode = SessionStore().encode
-        later = timezone.now() + timedelta(days=1)
-        signed_in_data = encode({SESSION_KEY: str(user.pk)})
-        Old.objects.create(session_key="a" * 32, session_data=signed_in_data, expire_date=later)
-        Old.objects.create(session_key="b" * 32, session_data=encode({"x": 1}), expire_date=later)
-        Old.objects.create(
-            session_key="c" * 32,
-            session_data=encode({SESSION_KEY: str(user.pk)}),
-            expire_date=timezone.now() - timedelta(days=1),
-        )
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
-    rows = dict(UserSession.objects.values_list("session_key", "user_id"))
-    assert rows == {"a" * 32: user.pk, "b" * 32: None}  # the expired one is not kept
-
-
 def test_expired_sessions_are_cleared_from_the_session_table(owner):
     from datetime import timedelta
 
