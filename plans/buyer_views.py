@@ -24,6 +24,7 @@ from .live.tickets import buyer_ticket
 from .models import Milestone, Plan, Task, TaskStatus
 from .selectors import annotate_task, buyer_room
 from .views import download
+from .views.base import comment_post
 
 PAGE = "buyer/room.html"
 
@@ -188,33 +189,18 @@ def milestone_add(request):
 def comment_add(request, pk):
     task = _visible_task(request, pk)
     access = request.buyer
-    try:
-        services.comment_create(
-            actor=access.actor,
-            room=access.room,
-            task=task,
-            body=request.POST.get("body", ""),
-        )
-        errors, status = [], 200
-    except ValidationError as exc:
-        errors, status = exc.messages, 422
-    if not request.htmx:
-        for error in errors:
-            messages.error(request, error)
-        return redirect(reverse("buyer:room") + f"#task-{task.pk}")
-    context = buyer_room(access)
-    current = next(t for m in context["milestones"] for t in m.task_list if t.pk == task.pk)
-    return render(
+
+    def current():
+        context = buyer_room(access)
+        return next(t for m in context["milestones"] for t in m.task_list if t.pk == task.pk)
+
+    return comment_post(
         request,
-        "plans/_thread.html",
-        {
-            "task": current,
-            "errors": errors,
-            "post_url": request.path,
-            "draft": request.POST.get("body", "") if errors else "",
-            "answered": True,  # focus back in the box, and the count updated
-        },
-        status=status,
+        actor=access.actor,
+        room=access.room,
+        task=task,
+        back_url=reverse("buyer:room") + f"#task-{task.pk}",
+        current=current,
     )
 
 

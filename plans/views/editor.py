@@ -26,7 +26,7 @@ from ..selectors import (
     room_plan,
     task_in_context,
 )
-from .base import PAGE, _respond, _room_url
+from .base import PAGE, _respond, _room_url, comment_post
 
 
 def _plan_section(request, room, *, status=200, **extra):
@@ -41,6 +41,65 @@ def _plan_section(request, room, *, status=200, **extra):
 
 def _plan_of(room):
     return get_object_or_404(Plan, room=room, org_id=room.org_id)
+
+
+def _row_views(model, noun):
+    """The delete and move views of a plan row (``noun``: "milestone" or "task"), each
+    through the row's service (``services.<noun>_delete``, ``<noun>_move``) and
+    answering with the plan section."""
+
+    @require_POST
+    @member_required
+    def delete(request, room_id, pk):
+        room = room_for_member(request.membership, room_id)
+        get_object_or_404(model.objects.for_room(room), pk=pk)
+        service = getattr(services, f"{noun}_delete")
+        service(actor=seller_actor(request), room=room, **{f"{noun}_id": pk})
+        return _plan_section(request, room)
+
+    @require_POST
+    @member_required
+    def move(request, room_id, pk):
+        room = room_for_member(request.membership, room_id)
+        get_object_or_404(model.objects.for_room(room), pk=pk)
+        service = getattr(services, f"{noun}_move")
+        try:
+            service(
+                actor=seller_actor(request),
+                room=room,
+                direction=request.POST.get("direction", ""),
+                **{f"{noun}_id": pk},
+            )
+        except services.PlanError as exc:
+            return _plan_section(request, room, status=422, errors=[str(exc)])
+        return _plan_section(request, room)
+
+    delete.__name__, move.__name__ = f"{noun}_delete", f"{noun}_move"
+    return delete, move
+
+
+def _saved(request, room, pk, result, *, noun, row, in_context, annotate=None):
+    """The answer of an in-place save of a plan row: its meta cell (``PAGE#<noun>-meta``)
+    when it saved or was refused, the row as it now is (``PAGE#<row>``) with a conflict
+    card when it clashed."""
+
+    def render_meta(instance, *, errors, status):
+        if annotate is not None:
+            annotate(instance)
+        return render(
+            request,
+            f"{PAGE}#{noun}-meta",
+            {"room": room, noun: instance, "errors": errors, "saved": status == 200},
+            status=status,
+        )
+
+    def render_row(instance, *, conflict, status):
+        current, context = in_context(room, pk)
+        return render(
+            request, f"{PAGE}#{row}", context | {noun: current, "conflict": conflict}, status=status
+        )
+
+    return _respond(request, result, render_meta, render_row, f"{noun}-{pk}", room)
 
 
 # --- milestones -------------------------------------------------------------------------
@@ -88,50 +147,18 @@ def milestone_save(request, room_id, pk):
         request, instance=milestone, form_class=MilestoneForm, form_kwargs={"room": room}, save=save
     )
 
-    def render_meta(instance, *, errors, status):
-        return render(
-            request,
-            f"{PAGE}#milestone-meta",
-            {"room": room, "milestone": instance, "errors": errors, "saved": status == 200},
-            status=status,
-        )
-
-    def render_row(instance, *, conflict, status):
-        current, context = milestone_in_context(room, pk)
-        return render(
-            request,
-            f"{PAGE}#milestone-head",
-            context | {"milestone": current, "conflict": conflict},
-            status=status,
-        )
-
-    return _respond(request, result, render_meta, render_row, f"milestone-{pk}", room)
+    return _saved(
+        request,
+        room,
+        pk,
+        result,
+        noun="milestone",
+        row="milestone-head",
+        in_context=milestone_in_context,
+    )
 
 
-@require_POST
-@member_required
-def milestone_delete(request, room_id, pk):
-    room = room_for_member(request.membership, room_id)
-    get_object_or_404(Milestone.objects.for_room(room), pk=pk)
-    services.milestone_delete(actor=seller_actor(request), room=room, milestone_id=pk)
-    return _plan_section(request, room)
-
-
-@require_POST
-@member_required
-def milestone_move(request, room_id, pk):
-    room = room_for_member(request.membership, room_id)
-    get_object_or_404(Milestone.objects.for_room(room), pk=pk)
-    try:
-        services.milestone_move(
-            actor=seller_actor(request),
-            room=room,
-            milestone_id=pk,
-            direction=request.POST.get("direction", ""),
-        )
-    except services.PlanError as exc:
-        return _plan_section(request, room, status=422, errors=[str(exc)])
-    return _plan_section(request, room)
+milestone_delete, milestone_move = _row_views(Milestone, "milestone")
 
 
 # --- tasks -------------------------------------------------------------------------------
@@ -187,51 +214,19 @@ def task_save(request, room_id, pk):
         ),
     )
 
-    def render_meta(instance, *, errors, status):
-        annotate_task(instance, room=room, today=room.today())
-        return render(
-            request,
-            f"{PAGE}#task-meta",
-            {"room": room, "task": instance, "errors": errors, "saved": status == 200},
-            status=status,
-        )
-
-    def render_row(instance, *, conflict, status):
-        current, context = task_in_context(room, pk)
-        return render(
-            request,
-            f"{PAGE}#task-row",
-            context | {"task": current, "conflict": conflict},
-            status=status,
-        )
-
-    return _respond(request, result, render_meta, render_row, f"task-{pk}", room)
+    return _saved(
+        request,
+        room,
+        pk,
+        result,
+        noun="task",
+        row="task-row",
+        in_context=task_in_context,
+        annotate=lambda task: annotate_task(task, room=room, today=room.today()),
+    )
 
 
-@require_POST
-@member_required
-def task_delete(request, room_id, pk):
-    room = room_for_member(request.membership, room_id)
-    get_object_or_404(Task.objects.for_room(room), pk=pk)
-    services.task_delete(actor=seller_actor(request), room=room, task_id=pk)
-    return _plan_section(request, room)
-
-
-@require_POST
-@member_required
-def task_move(request, room_id, pk):
-    room = room_for_member(request.membership, room_id)
-    get_object_or_404(Task.objects.for_room(room), pk=pk)
-    try:
-        services.task_move(
-            actor=seller_actor(request),
-            room=room,
-            task_id=pk,
-            direction=request.POST.get("direction", ""),
-        )
-    except services.PlanError as exc:
-        return _plan_section(request, room, status=422, errors=[str(exc)])
-    return _plan_section(request, room)
+task_delete, task_move = _row_views(Task, "task")
 
 
 @require_POST
@@ -239,27 +234,11 @@ def task_move(request, room_id, pk):
 def comment_add(request, room_id, pk):
     room = room_for_member(request.membership, room_id)
     task = get_object_or_404(Task.objects.for_room(room), pk=pk)
-    try:
-        services.comment_create(
-            actor=seller_actor(request), room=room, task=task, body=request.POST.get("body", "")
-        )
-        errors, status = [], 200
-    except ValidationError as exc:
-        errors, status = exc.messages, 422
-    if not request.htmx:
-        for error in errors:
-            messages.error(request, error)
-        return redirect(_room_url(room) + f"#task-{task.pk}")
-    current, _ = task_in_context(room, pk)
-    return render(
+    return comment_post(
         request,
-        "plans/_thread.html",
-        {
-            "task": current,
-            "errors": errors,
-            "post_url": request.path,
-            "draft": request.POST.get("body", "") if errors else "",
-            "answered": True,  # focus back in the box, and the count updated
-        },
-        status=status,
+        actor=seller_actor(request),
+        room=room,
+        task=task,
+        back_url=_room_url(room) + f"#task-{task.pk}",
+        current=lambda: task_in_context(room, pk)[0],
     )
