@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from plans.models import OverdueLevel, Task
-from rooms.models import Room, RoomScopedQuerySet
+from rooms.models import Room, RoomScopedQuerySet, copied_key
 
 
 class AlertSettings(models.Model):
@@ -72,22 +72,8 @@ class Notification(models.Model):
     # sweep's time): org and room are copies of the task's, and a task is deleted
     # through the ORM, which deletes its notifications first (a room's go with its
     # tasks). A notification whose task is gone is not sent (alerts.messages).
-    org = models.ForeignKey(
-        Organization,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    room = models.ForeignKey(
-        Room,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    org = copied_key(Organization)
+    room = copied_key(Room, null=True, blank=True, on_delete=models.DO_NOTHING)
     task = models.ForeignKey(
         Task,
         null=True,

@@ -1,23 +1,13 @@
 from django import forms
 from django.conf import settings
 
-from .models import Stakeholder, clean_person_name
+from .models import PERSON_FIELDS, Stakeholder, clean_person_name
 
 
 class StakeholderForm(forms.ModelForm):
     class Meta:
         model = Stakeholder
-        fields = [
-            "name",
-            "email",
-            "title",
-            "side",
-            "role",
-            "influence",
-            "approval_authority",
-            "track",
-            "scope",
-        ]
+        fields = list(PERSON_FIELDS)
 
     def __init__(self, *args, room=None, **kwargs):
         super().__init__(*args, **kwargs)

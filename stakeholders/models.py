@@ -58,6 +58,20 @@ class Scope(models.TextChoices):
     TRACK = "track", "Summary + own track"
 
 
+# What a person's details are, as the page's form and the API edit them.
+PERSON_FIELDS = (
+    "name",
+    "email",
+    "title",
+    "side",
+    "role",
+    "influence",
+    "approval_authority",
+    "track",
+    "scope",
+)
+
+
 class StakeholderQuerySet(RoomScopedQuerySet):
     def seen_by(self, person):
         """The people ``person`` may see (on their page, PDF, calendar invites): everyone

@@ -6,6 +6,8 @@ import datetime
 
 from rest_framework import serializers
 
+from rooms.models import Room
+
 EARLIEST = datetime.date(2000, 1, 1)
 LATEST = datetime.date(2100, 12, 31)
 
@@ -61,3 +63,22 @@ class IdListField(serializers.ListField):
 
     def to_representation(self, data):
         return [str(obj.pk) for obj in data.all()]
+
+
+class RoomRowSerializer(StrictModelSerializer):
+    """A row of a room: its ``room`` is one of the token's organisation's rooms, named
+    when the row is created and never moved; ``org_related`` names the other related
+    fields (field -> model) whose choices are the organisation's rows."""
+
+    room = uuid_related(Room.objects.none())
+    org_related = {}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        org_id = _org_id(self)
+        fields["room"].queryset = Room.objects.filter(org_id=org_id)
+        for name, model in self.org_related.items():
+            fields[name].queryset = model.objects.for_org(org_id)
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            fields["room"].read_only = True
+        return fields

@@ -4,43 +4,21 @@ the request that issues one and the link it answers with."""
 from django.conf import settings
 from rest_framework import serializers
 
-from rooms.models import Room
-from stakeholders.models import AccessLink, Stakeholder, clean_person_name
+from stakeholders.models import PERSON_FIELDS, AccessLink, Stakeholder, clean_person_name
 
-from .base import StrictModelSerializer, StrictSerializer, _org_id, uuid_related
+from .base import RoomRowSerializer, StrictSerializer
 
 
-class StakeholderSerializer(StrictModelSerializer):
+class StakeholderSerializer(RoomRowSerializer):
     id = serializers.CharField(read_only=True)
-    room = uuid_related(Room.objects.none())
 
     class Meta:
         model = Stakeholder
-        fields = [
-            "id",
-            "room",
-            "name",
-            "email",
-            "title",
-            "side",
-            "role",
-            "influence",
-            "approval_authority",
-            "track",
-            "scope",
-            "version",
-        ]
+        fields = ["id", "room", *PERSON_FIELDS, "version"]
         read_only_fields = ["version"]
 
     def validate_name(self, value):
         return clean_person_name(value)
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["room"].queryset = Room.objects.filter(org_id=_org_id(self))
-        if self.instance is not None and not isinstance(self.instance, list | tuple):
-            fields["room"].read_only = True
-        return fields
 
 
 class LinkSerializer(serializers.ModelSerializer):

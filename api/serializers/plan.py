@@ -7,12 +7,11 @@ from plans.models import Milestone, Task
 from rooms.models import Room
 from stakeholders.models import Stakeholder
 
-from .base import IdListField, StrictModelSerializer, _org_id, uuid_related
+from .base import IdListField, RoomRowSerializer, uuid_related
 
 
-class MilestoneSerializer(StrictModelSerializer):
+class MilestoneSerializer(RoomRowSerializer):
     id = serializers.CharField(read_only=True)
-    room = uuid_related(Room.objects.none())
     depends_on = IdListField(
         child=serializers.UUIDField(format="hex_verbose"),
         required=False,
@@ -38,18 +37,12 @@ class MilestoneSerializer(StrictModelSerializer):
         ]
         read_only_fields = ["order", "status", "completed_at", "version"]
 
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["room"].queryset = Room.objects.filter(org_id=_org_id(self))
-        if self.instance is not None and not isinstance(self.instance, list | tuple):
-            fields["room"].read_only = True
-        return fields
-
     def validate_depends_on(self, value):
         return list(dict.fromkeys(value))
 
 
-class TaskSerializer(StrictModelSerializer):
+class TaskSerializer(RoomRowSerializer):
+    org_related = {"milestone": Milestone, "owner": Stakeholder}
     id = serializers.CharField(read_only=True)
     room = uuid_related(
         Room.objects.none(),
@@ -86,16 +79,6 @@ class TaskSerializer(StrictModelSerializer):
             "flag",
         ]
         read_only_fields = ["completed_at", "version"]
-
-    def get_fields(self):
-        fields = super().get_fields()
-        org_id = _org_id(self)
-        fields["room"].queryset = Room.objects.filter(org_id=org_id)
-        fields["milestone"].queryset = Milestone.objects.filter(org_id=org_id)
-        fields["owner"].queryset = Stakeholder.objects.filter(org_id=org_id)
-        if self.instance is not None and not isinstance(self.instance, list | tuple):
-            fields["room"].read_only = True
-        return fields
 
     @extend_schema_field({"type": "string", "enum": ["buyer", "seller"]})
     def get_side(self, task):

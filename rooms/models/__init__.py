@@ -3,7 +3,7 @@
 
 Callers import from here: ``from rooms.models import Room``."""
 
-from .activity import ActivityEvent, ActorKind, actor_key
+from .activity import ActivityEvent, ActorKind, actor_key, copied_key
 from .querysets import RoomQuerySet, RoomScopedQuerySet
 from .room import (
     TIMEZONE_CHOICES,
@@ -28,6 +28,7 @@ __all__ = [
     "Stage",
     "Weekday",
     "actor_key",
+    "copied_key",
     "clean_currency",
     "go_live_problem",
     "local_today",

@@ -27,6 +27,21 @@ def actor_key(kind, user_id, ref):
     return "system"
 
 
+def copied_key(to, *, on_delete=models.CASCADE, related_name="+", **options):
+    """A foreign key whose value is copied from the row's parent (a room's organisation,
+    a task's room): neither indexed nor re-checked by the database at commit, for the
+    tables written tens of thousands of rows at a time (the activity log, the alerts
+    outbox). Rows go with their parent through the ORM, which deletes them first."""
+    return models.ForeignKey(
+        to,
+        on_delete=on_delete,
+        related_name=related_name,
+        db_index=False,
+        db_constraint=False,
+        **options,
+    )
+
+
 class ActivityEvent(models.Model):
     """One change in a room, with who made it and each field's before and after."""
 
@@ -68,20 +83,8 @@ class ActivityEvent(models.Model):
     # append-only history: its keys are not re-checked by the database at commit (an
     # overdue sweep writes tens of thousands of entries at once). org is a copy of the
     # room's, and a room is deleted through the ORM, which deletes its entries first.
-    org = models.ForeignKey(
-        Organization,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    room = models.ForeignKey(
-        Room,
-        on_delete=models.CASCADE,
-        related_name="activity",
-        db_index=False,
-        db_constraint=False,
-    )
+    org = copied_key(Organization)
+    room = copied_key(Room, related_name="activity")
     created_at = models.DateTimeField(default=dj_tz.now)
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
     actor_user = models.ForeignKey(
