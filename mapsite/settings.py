@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "webhooks",
     "api",
     "dashboard",
+    "checkins",
 ]
 
 MIDDLEWARE = [

@@ -191,6 +191,8 @@ class Room(models.Model):
     # first of them opened the room (never: "approver dark").
     approver_count = models.PositiveIntegerField(default=0, editable=False)
     approver_opened_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the last weekly check-in was finished (checkins.services.checkin_finish).
+    last_check_in_at = models.DateTimeField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=dj_tz.now)
     updated_at = models.DateTimeField(default=dj_tz.now)
@@ -316,6 +318,7 @@ class ActivityEvent(models.Model):
         REPLANNED = "replanned", "re-planned"
         REMINDERS_STOPPED = "reminders_stopped", "stopped email reminders for"
         REMINDERS_RESUMED = "reminders_resumed", "turned email reminders back on for"
+        CHECKED_IN = "checked_in", "held the weekly check-in:"
 
     # The overdue sweep logs one entry per room, level and batch, naming each task it
     # flagged or alerted: its changes are keyed by task id, {id: {"label": title,
