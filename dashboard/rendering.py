@@ -98,6 +98,11 @@ def row_html(row):
         activity = f'<span title="{at}">{row.activity}</span>'
     else:
         activity = '<span class="muted">never</span>'
+    if row.check_in:
+        at = date_format(sig.last_check_in_at, "M j, Y H:i")
+        check_in = f'<span title="{at}">{row.check_in}</span>'
+    else:
+        check_in = '<span class="muted">never</span>'
     owner = escape(room.owner.display_name) if room.owner else "—"
     return mark_safe(
         f'<tr class="{css}">'
@@ -116,5 +121,6 @@ def row_html(row):
         f'<td class="nowrap">{overdue}</td>'
         f'<td class="col-blocker">{blocker}</td>'
         f'<td class="nowrap">{activity}</td>'
+        f'<td class="nowrap">{check_in}</td>'
         "</tr>"
     )

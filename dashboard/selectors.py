@@ -72,6 +72,7 @@ COLUMNS = {
     "overdue": "Overdue",
     "blocker": "Current blocker",
     "activity": "Last buyer activity",
+    "check_in": "Last check-in",
 }
 DEFAULT_SORT = "health"
 
@@ -109,10 +110,11 @@ def _order(key, descending, today):
             default=F("blocked_due_date"),
         ),
         "activity": F("last_buyer_activity_at"),
+        "check_in": F("last_check_in_at"),
         "health": F("health"),
     }
     expr = exprs[key]
-    if key == "activity":  # never active counts as the oldest
+    if key in ("activity", "check_in"):  # never counts as the oldest
         return expr.desc(nulls_last=True) if descending else expr.asc(nulls_first=True)
     return expr.desc(**nulls) if descending else expr.asc(**nulls)
 
@@ -244,6 +246,7 @@ class Row:
 
     room: Room
     signals: object
+    now: object = None
 
     @property
     def blocker(self):
@@ -268,6 +271,12 @@ class Row:
     @cached_property
     def activity(self):
         return ago(self.signals.days_since_buyer_interaction)
+
+    @cached_property
+    def check_in(self):
+        """'today', '9 days ago'; None when the room never had a check-in."""
+        at = self.signals.last_check_in_at
+        return None if at is None else ago(max((self.now - at).days, 0))
 
     @property
     def html(self):
@@ -305,6 +314,10 @@ def rows_of(rooms, *, now):
             ).select_related("owner")
         }
     return [
-        Row(room=room, signals=signals_of(room, blocker=tasks.get(wanted[room.pk]), now=now))
+        Row(
+            room=room,
+            signals=signals_of(room, blocker=tasks.get(wanted[room.pk]), now=now),
+            now=now,
+        )
         for room in rooms
     ]

@@ -173,6 +173,7 @@ CSV_HEADER = [
     "Current blocker",
     "Blocker owner",
     "Last buyer activity",
+    "Last check-in",
     "Health",
     "Badges",
     "Link",
@@ -246,6 +247,9 @@ def _csv_rows(writer, rooms, now, base):
                     blocker.owner.name if blocker and blocker.owner else "",
                     sig.last_buyer_interaction_at.isoformat(timespec="minutes")
                     if sig.last_buyer_interaction_at
+                    else "",
+                    sig.last_check_in_at.isoformat(timespec="minutes")
+                    if sig.last_check_in_at
                     else "",
                     sig.health_score,
                     "; ".join(BADGES[b] for b in sig.badges),

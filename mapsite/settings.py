@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "webhooks",
     "api",
     "dashboard",
+    "checkins",
 ]
 
 MIDDLEWARE = [

@@ -57,6 +57,9 @@ RECENT_DAYS = 7
 RECENT_SOME_DAYS = 14
 ZOMBIE_DAYS = 21
 SLIPPING_DAYS = 7  # the "slipping" badge: projected close more than 7 days past target
+# A room with a weekly review slot that has had no check-in (or none since its plan
+# started) for two review slots also shows the "zombie" badge.
+CHECK_IN_MISSED_DAYS = 14
 
 # Health bands: at least 70 is healthy, under 40 at risk, in between worth watching.
 BANDS = {"healthy": (70, 100), "watch": (40, 69), "at_risk": (0, 39)}
@@ -75,7 +78,10 @@ BADGE_HELP = {
     "seller_only": "No buyer has ever edited, commented on or agreed to the plan",
     "vague": "Milestones without a verifiable completion condition",
     "approver_dark": "Nobody with approval authority (or the economic buyer) has opened the room",
-    "zombie": f"Number of done tasks unchanged for {ZOMBIE_DAYS}+ days",
+    "zombie": (
+        f"Number of done tasks unchanged for {ZOMBIE_DAYS}+ days, or no check-in "
+        "for two weekly review slots"
+    ),
     "overdue": "Tasks 3+ days overdue (flagged) or 7+ days (alerted)",
     "slipping": f"Projected close more than {SLIPPING_DAYS} days past the target close",
 }
@@ -105,6 +111,9 @@ SIGNAL_FIELDS = (
     "alerted_count",
     "projected_close_date",
     "slip_days",
+    "last_check_in_at",
+    "review_weekday",
+    "review_time",
 )
 
 
@@ -131,6 +140,7 @@ class RoomSignals:
     alerted_count: int
     projected_close_date: date | None
     slip_days: int
+    last_check_in_at: datetime | None
     health_score: int
     contributions: list
     badges: tuple
@@ -211,6 +221,7 @@ def signals_of(room, *, blocker=None, now=None):
         alerted_count=room.alerted_count,
         projected_close_date=room.projected_close_date,
         slip_days=room.slip_days,
+        last_check_in_at=room.last_check_in_at,
         health_score=score,
         contributions=contributions,
         badges=badges_of(room, now=now),
@@ -229,6 +240,15 @@ def is_zombie(room, now):
     )
 
 
+def missed_check_ins(room, now):
+    """A room with a plan and a weekly review slot whose last check-in (or, with none,
+    its plan's start) is two review slots or more ago."""
+    if not room.has_plan or room.review_weekday is None or room.review_time is None:
+        return False
+    since = room.last_check_in_at or room.plan_started_at
+    return since <= now - timedelta(days=CHECK_IN_MISSED_DAYS)
+
+
 def badges_of(room, *, now):
     found = []
     if room.has_plan and room.last_buyer_contribution_at is None:
@@ -237,7 +257,7 @@ def badges_of(room, *, now):
         found.append("vague")
     if room.approver_opened_at is None:
         found.append("approver_dark")
-    if is_zombie(room, now):
+    if is_zombie(room, now) or missed_check_ins(room, now):
         found.append("zombie")
     if room.flagged_count or room.alerted_count:
         found.append("overdue")
@@ -373,6 +393,16 @@ def health_expression(now):
     return ExpressionWrapper(Greatest(total, Value(0)), output_field=IntegerField())
 
 
+def _missed_check_ins_filter(now):
+    """``missed_check_ins`` as a filter (rooms with a plan)."""
+    before = now - timedelta(days=CHECK_IN_MISSED_DAYS)
+    has_slot = Q(review_weekday__isnull=False, review_time__isnull=False)
+    return has_slot & (
+        Q(last_check_in_at__lte=before)
+        | Q(last_check_in_at__isnull=True, plan_started_at__lte=before)
+    )
+
+
 def badge_filter(badge, now):
     """The rooms showing a badge, as a filter (same definitions as ``badges_of``)."""
     has_plan = Q(plan_started_at__isnull=False)
@@ -380,7 +410,11 @@ def badge_filter(badge, now):
         "seller_only": has_plan & Q(last_buyer_contribution_at__isnull=True),
         "vague": Q(vague_milestones__gt=0),
         "approver_dark": Q(approver_opened_at__isnull=True),
-        "zombie": has_plan & Q(completion_changed_at__lte=now - timedelta(days=ZOMBIE_DAYS)),
+        "zombie": has_plan
+        & (
+            Q(completion_changed_at__lte=now - timedelta(days=ZOMBIE_DAYS))
+            | _missed_check_ins_filter(now)
+        ),
         "overdue": Q(flagged_count__gt=0) | Q(alerted_count__gt=0),
         "slipping": Q(slip_days__gt=SLIPPING_DAYS),
     }[badge]

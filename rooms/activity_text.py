@@ -247,6 +247,19 @@ def _uploaded(event):
     return ["uploaded ", Em(event.target_label)], [[" · ".join(facts)]] if facts else []
 
 
+def _checked_in(event):
+    """ "held the weekly check-in", with who attended, the decisions and how many tasks
+    changed during the call."""
+    changes = event.changes or {}
+    details = []
+    for key, words in (("attendees", "Attended: "), ("lines", "Tasks updated: ")):
+        if value := (changes.get(key) or {}).get("to"):
+            details.append([words + value])
+    if decisions := (changes.get("decisions") or {}).get("to"):
+        details.append(["Decisions: ", _quote(decisions)])
+    return ["held the weekly check-in"], details
+
+
 def _expires(event):
     expires = ((event.changes or {}).get("expires") or {}).get("to")
     details = [[f"Expires {short_date(expires, this_year=_year(event))}"]]
@@ -318,6 +331,8 @@ def _sentence(event, room_name):  # noqa: C901 - one branch per verb reads best
         return ["stopped email reminders for this room"], []
     if verb == V.REMINDERS_RESUMED:
         return ["turned email reminders for this room back on"], []
+    if verb == V.CHECKED_IN:
+        return _checked_in(event)
     return ["changed ", *_thing(event)], []
 
 

@@ -24,6 +24,7 @@ NOUNS = {
     "plan": "plan",
     "room": "deal",
     "comment": "comment",
+    "checkin": "check-in",
 }
 
 # The kinds the activity page filters by: key -> (label, target types).
@@ -36,6 +37,7 @@ KINDS = {
     "document": ("Documents", ("document",)),
     "plan": ("The plan", ("plan",)),
     "deal": ("The deal", ("room",)),
+    "checkin": ("Check-ins", ("checkin",)),
 }
 
 # Field labels as people say them, by field name (the stored label is the model's

@@ -225,6 +225,15 @@ ROUTES = {
     "buyer_documents:section": Route(who="buyer"),
     "buyer_documents:upload": Route(who="buyer", data={"task": "task"}),
     "buyer_documents:download": Route(who="buyer", target="document"),
+    # the weekly check-in
+    "checkins:page": Route(method="get", data={"since": "1"}),
+    "checkins:mark": Route(
+        target="task", data={"mark": "at_risk", "note": "Waiting", "version": "1", "since": "1"}
+    ),
+    "checkins:finish": Route(
+        data={"attendees": "stakeholder", "notes": "x", "decisions": "y", "since": "1"}
+    ),
+    "buyer_checkins:page": Route(who="buyer"),
     # the buyer's room
     "buyer:room": Route(who="buyer"),
     "buyer:live": Route(

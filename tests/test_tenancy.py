@@ -104,6 +104,9 @@ ROUTES = [
     ("post", "stakeholders:link_issue", "stakeholder", {"days": "30"}),
     ("post", "stakeholders:link_revoke", ("stakeholder", "link"), {}),
     ("post", "stakeholders:feed_revoke", ("stakeholder", "feed"), {}),
+    ("get", "checkins:page", None, None),
+    ("post", "checkins:mark", "task", {"mark": "at_risk", "note": "x", "version": 1}),
+    ("post", "checkins:finish", None, {"notes": "x", "since": 0}),
 ]
 
 

@@ -127,6 +127,9 @@ class SignalsSerializer(serializers.Serializer):
     slip_days = serializers.IntegerField(
         help_text="Days the projected close lies past the target close date (0: on time)."
     )
+    last_check_in_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the last weekly check-in was finished, or null."
+    )
 
     @staticmethod
     def of(signals, room):
@@ -150,6 +153,7 @@ class SignalsSerializer(serializers.Serializer):
             "health_score": signals.health_score,
             "projected_close_date": room.projected_close_date,
             "slip_days": room.slip_days,
+            "last_check_in_at": signals.last_check_in_at,
         }
 
 

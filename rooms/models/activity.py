@@ -70,6 +70,7 @@ class ActivityEvent(models.Model):
         REPLANNED = "replanned", "re-planned"
         REMINDERS_STOPPED = "reminders_stopped", "stopped email reminders for"
         REMINDERS_RESUMED = "reminders_resumed", "turned email reminders back on for"
+        CHECKED_IN = "checked_in", "held the weekly check-in:"
 
     # The overdue sweep logs one entry per room, level and batch, naming each task it
     # flagged or alerted: its changes are keyed by task id, {id: {"label": title,

@@ -179,6 +179,8 @@ class Room(models.Model):
     # first of them opened the room (never: "approver dark").
     approver_count = models.PositiveIntegerField(default=0, editable=False)
     approver_opened_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the last weekly check-in was finished (checkins.services.checkin_finish).
+    last_check_in_at = models.DateTimeField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=dj_tz.now)
     updated_at = models.DateTimeField(default=dj_tz.now)

@@ -401,8 +401,10 @@ def test_signals_read_what_the_room_shows(api, owner, plan_objects):
         "health_score",
         "projected_close_date",
         "slip_days",
+        "last_check_in_at",
     }
     assert body["has_map"] is True
+    assert body["last_check_in_at"] is None
     assert (body["buyer_milestones_completed"], body["buyer_milestones_total"]) == (0, 1)
     assert body["days_since_last_milestone_completion"] is None
     assert 0 <= body["health_score"] <= 100
