@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from rooms.models import ActivityEvent, Room, go_live_problem
 from rooms.versioning import activity_record, room_touch, room_writable
+from stakeholders.models import Stakeholder
 
 from .. import schedule, selectors
 from ..models import (
@@ -61,10 +62,22 @@ def plan_start(*, actor, room, template_slug):
     return plan
 
 
+def role_owners(room):
+    """Who a template's role-based owners become in ``room``: ``{(side, role): person}``,
+    the first of the room's people (by name) with that role on that side."""
+    owners = {}
+    for person in Stakeholder.objects.for_room(room).order_by("name", "created_at"):
+        owners.setdefault((person.side, person.role), person)
+    return owners
+
+
 def _apply_template(plan, room, spec):
     """Create the template's milestones and tasks, laid out from the room's close date
-    and never before today (templates_builtin.layout); returns the layout."""
+    and never before today (templates_builtin.layout), each task with the room's person
+    of its side holding its ``owner_role`` (unassigned when nobody does); returns the
+    layout."""
     dates = layout(spec, room.target_close_date, room.today())
+    owners = role_owners(room)
     milestones = []
     for index, (m, day) in enumerate(zip(spec.milestones, dates.milestones, strict=True)):
         milestones.append(
@@ -100,6 +113,7 @@ def _apply_template(plan, room, spec):
                     order=index * 100 + t_index,
                     title=t.title,
                     side=t.side,
+                    owner=owners.get((t.side, t.owner_role)),
                     due_date=dates.tasks[index][t_index],
                 )
             )
