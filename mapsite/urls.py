@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("rooms/", include("rooms.urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("templates/", include("plans.playbook_urls")),
     path("rooms/<uuid:room_id>/", include("plans.urls")),
     path("rooms/<uuid:room_id>/stakeholders/", include("stakeholders.urls")),
     path("rooms/<uuid:room_id>/alerts/", room_alerts, name="room_alerts"),

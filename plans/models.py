@@ -128,6 +128,9 @@ class Plan(RoomOwned):
 
     room = models.OneToOneField(Room, on_delete=models.CASCADE, related_name="plan")
     template = models.CharField("started from", max_length=64, blank=True)
+    # The name of the template the plan was started from, as it was then (an
+    # organisation's template may be renamed or deleted later; the plan keeps this).
+    template_name = models.CharField("template name", max_length=120, blank=True)
     agreed_at = models.DateTimeField(null=True, blank=True)
     agreed_by = models.CharField(max_length=250, blank=True)
     agreed_by_stakeholder = models.ForeignKey(
@@ -326,3 +329,67 @@ class Comment(RoomOwned):
     @property
     def from_buyer(self):
         return self.author_stakeholder_id is not None
+
+
+# --- the organisation's own plan templates ("playbooks") ------------------------------------
+
+
+class PlaybookQuerySet(models.QuerySet):
+    def for_org(self, org_id):
+        """An organisation's templates: the only way to read them (another organisation's
+        do not exist for it)."""
+        return self.filter(org_id=org_id)
+
+
+class Playbook(models.Model):
+    """A plan template an organisation keeps for itself, in the template format of
+    plans/playbook_format.py: its name, slug, motion and description in columns, its
+    milestones and tasks in ``body``. Applying it copies it into a room's plan, so
+    editing or deleting it never changes a room started from it. Written through
+    plans.services.playbooks only."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=64)
+    description = models.CharField(max_length=500, blank=True)
+    motion = models.CharField("motion or deal size", max_length=60, blank=True)
+    body = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = PlaybookQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "slug"], name="playbook_unique_org_slug"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def spec(self):
+        """The template as the scheduler reads it (``PlanTemplateSpec``)."""
+        from .playbook_format import playbook_load
+
+        return playbook_load(self.as_data())
+
+    def as_data(self):
+        """The whole template in the format: columns and body together."""
+        return {
+            **self.body,
+            "slug": self.slug,
+            "name": self.name,
+            "motion": self.motion,
+            "description": self.description,
+        }

@@ -1,45 +1,35 @@
-"""Built-in plan templates.
+"""Built-in plan templates, and how any template is laid out on a room.
 
-Every milestone and task carries an offset in calendar days *before the target close
-date*; ``layout`` lays them out backwards from the room's close date (a date on a
-weekend moves to the Friday before it). A plan never starts in the past: when the
-template needs more days than are left before the close, its offsets are compressed
-to fit between today and the close date, keeping their order and relative spacing.
+The built-ins are data files in plans/playbooks/ in the template format of
+plans/playbook_format.py, loaded through its one loader. Every milestone and task
+carries an offset in calendar days and an anchor: *before the target close date*
+(laid out backwards from the room's close date; a date on a weekend moves to the
+Friday before it) or *after the start*, the day the plan is started (counted forwards;
+a weekend date moves to the Monday after). A plan never starts in the past nor runs
+past its close: when the template needs more days than are left before the close, its
+offsets are compressed to fit between today and the close date, keeping their order
+and relative spacing.
 """
 
 import datetime
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from .playbook_format import (
+    START,
+    MilestoneSpec,
+    PlanTemplateSpec,
+    PlaybookError,
+    TaskSpec,
+    playbook_load,
+)
 
-@dataclass(frozen=True)
-class TaskSpec:
-    title: str
-    days_before_close: int
-    side: str  # "buyer" | "seller"
+__all__ = ["MilestoneSpec", "PlanTemplateSpec", "TaskSpec"]
 
-
-@dataclass(frozen=True)
-class MilestoneSpec:
-    title: str
-    days_before_close: int
-    lead_side: str
-    track: str
-    completion_condition: str
-    depends_on: tuple[int, ...] = ()  # indexes of earlier milestones
-    tasks: tuple[TaskSpec, ...] = field(default_factory=tuple)
-
-
-@dataclass(frozen=True)
-class PlanTemplateSpec:
-    slug: str
-    name: str
-    audience: str
-    description: str
-    milestones: tuple[MilestoneSpec, ...]
-
-    @property
-    def task_count(self):
-        return sum(len(m.tasks) for m in self.milestones)
+PLAYBOOKS_DIR = Path(__file__).parent / "playbooks"
+# The built-ins, in the order the "start the plan" picker lists them.
+BUILTIN_ORDER = ("light", "standard", "enterprise", "activation", "renewal")
 
 
 def schedule_backwards(close_date: datetime.date, days_before_close: int) -> datetime.date:
@@ -93,23 +83,56 @@ def _weekday_within(day, earliest, latest):
     return monday if monday <= latest else day
 
 
+def _weekday_after(day, earliest, latest):
+    """A weekend ``day`` moves to the Monday after, or, when that is after ``latest``,
+    to the Friday before if that is not before ``earliest``."""
+    if day.weekday() < 5:
+        return day
+    monday = day + datetime.timedelta(days=7 - day.weekday())
+    if monday <= latest:
+        return monday
+    friday = day - datetime.timedelta(days=day.weekday() - 4)
+    return friday if friday >= earliest else day
+
+
+def _planned_before_close(item, needed):
+    """Where the template itself puts ``item``, in days before the close, in a plan of
+    ``needed`` days (a start-anchored item counts from the first of them)."""
+    return needed - item.offset_days if item.anchor == START else item.offset_days
+
+
+def needed_days(items):
+    """The days a template plans between the start and the close: its largest offset;
+    when it mixes anchors, its start-anchored work and then its close-anchored work
+    (the largest offset of each, added), so that compressing it keeps every
+    start-anchored item before every close-anchored one, as planned."""
+    start = [i.offset_days for i in items if i.anchor == START]
+    close = [i.offset_days for i in items if i.anchor != START]
+    if start and close:
+        return max(start) + max(close)
+    return max(start or close or [0])
+
+
 def layout(spec, close, today):
-    """Lay ``spec`` out backwards from ``close``; never before ``today`` (when the close
-    itself is not after today, everything lands on the later of the two)."""
-    offsets = [m.days_before_close for m in spec.milestones] + [
-        t.days_before_close for m in spec.milestones for t in m.tasks
-    ]
-    needed = max(offsets, default=0)
+    """Lay ``spec`` out on a room closing on ``close`` and started ``today``: close-
+    anchored items backwards from ``close``, start-anchored ones forwards from
+    ``today``; never before ``today`` nor after the close (when the close itself is not
+    after today, everything lands on the later of the two)."""
+    items = list(spec.milestones) + [t for m in spec.milestones for t in m.tasks]
+    needed = needed_days(items)
     available = max(0, (close - today).days)
     scale = 1.0 if needed <= available else (available / needed if needed else 1.0)
     latest = max(close, today)
 
-    def date_for(offset):
-        day = latest - datetime.timedelta(days=round(offset * scale))
+    def date_for(item):
+        if item.anchor == START:
+            day = today + datetime.timedelta(days=round(item.offset_days * scale))
+            return _weekday_after(day, today, latest)
+        day = latest - datetime.timedelta(days=round(item.offset_days * scale))
         return _weekday_within(day, today, latest)
 
-    milestone_dates = [date_for(m.days_before_close) for m in spec.milestones]
-    task_dates = [[date_for(t.days_before_close) for t in m.tasks] for m in spec.milestones]
+    milestone_dates = [date_for(m) for m in spec.milestones]
+    task_dates = [[date_for(t) for t in m.tasks] for m in spec.milestones]
     result = Layout(
         milestone_dates,
         task_dates,
@@ -120,207 +143,33 @@ def layout(spec, close, today):
     if result.compressed:
         for m, day in zip(spec.milestones, milestone_dates, strict=True):
             before = [milestone_dates[d] for d in m.depends_on] or [today]
-            planned = [spec.milestones[d].days_before_close for d in m.depends_on] or [needed]
+            planned = [_planned_before_close(spec.milestones[d], needed) for d in m.depends_on] or [
+                needed
+            ]
             window = (day - max(before)).days
-            planned_window = max(planned) - m.days_before_close
+            planned_window = max(planned) - _planned_before_close(m, needed)
             if window < SQUEEZED_DAYS and planned_window > window:
                 result.squeezed.append(m.title)
     return result
 
 
-T = TaskSpec
-M = MilestoneSpec
+def _load_builtins():
+    """The built-in templates, from their data files (plans/playbooks/*.json), through
+    the one loader every template goes through."""
+    found = {}
+    for slug in BUILTIN_ORDER:
+        path = PLAYBOOKS_DIR / f"{slug}.json"
+        try:
+            spec = playbook_load(json.loads(path.read_text(encoding="utf-8")))
+        except PlaybookError as exc:
+            raise PlaybookError([f"{path.name}: {p}" for p in exc.problems]) from None
+        if spec.slug != slug:
+            raise PlaybookError([f"{path.name}: its slug must be “{slug}”."])
+        found[slug] = spec
+    return found
 
-LIGHT = PlanTemplateSpec(
-    slug="light",
-    name="Light",
-    audience="SMB · 6 tasks",
-    description="Three decision points for a short, single-approver purchase.",
-    milestones=(
-        M(
-            "Solution validated",
-            21,
-            "buyer",
-            "technical",
-            "Champion's written confirmation that the trial met the success criteria",
-            tasks=(
-                T("Agree success criteria for the trial", 28, "buyer"),
-                T("Run the trial with the team", 22, "buyer"),
-            ),
-        ),
-        M(
-            "Commercial agreement",
-            10,
-            "seller",
-            "procurement",
-            "Order form with agreed pricing sent to the buyer",
-            depends_on=(0,),
-            tasks=(
-                T("Send proposal and pricing", 16, "seller"),
-                T("Confirm budget owner approval", 11, "buyer"),
-            ),
-        ),
-        M(
-            "Contract signed",
-            0,
-            "buyer",
-            "legal",
-            "Countersigned order form",
-            depends_on=(1,),
-            tasks=(
-                T("Send order form for e-signature", 3, "seller"),
-                T("Sign the order form", 0, "buyer"),
-            ),
-        ),
-    ),
-)
 
-STANDARD = PlanTemplateSpec(
-    slug="standard",
-    name="Standard",
-    audience="Mid-market · 12 tasks",
-    description="Technical validation, security review, business case, legal and signature.",
-    milestones=(
-        M(
-            "Technical validation complete",
-            35,
-            "buyer",
-            "technical",
-            "Evaluation summary signed off by the technical evaluator",
-            tasks=(
-                T("Kick-off call and agree evaluation criteria", 49, "seller"),
-                T("Set up sandbox with buyer's sample data", 45, "seller"),
-                T("Run evaluation against agreed criteria", 37, "buyer"),
-            ),
-        ),
-        M(
-            "Security review complete",
-            21,
-            "buyer",
-            "security",
-            "Sign-off email from the security lead",
-            depends_on=(0,),
-            tasks=(
-                T("Send SOC 2 report and security questionnaire answers", 33, "seller"),
-                T("Review security documentation", 25, "buyer"),
-                T("Answer follow-up security questions", 22, "seller"),
-            ),
-        ),
-        M(
-            "Business case approved",
-            14,
-            "buyer",
-            "business",
-            "Economic buyer's approval of the business case",
-            depends_on=(0,),
-            tasks=(
-                T("Draft business case with ROI", 24, "seller"),
-                T("Present business case to the economic buyer", 16, "buyer"),
-            ),
-        ),
-        M(
-            "Legal review complete",
-            5,
-            "buyer",
-            "legal",
-            "Redlined MSA agreed by both legal teams",
-            depends_on=(1, 2),
-            tasks=(T("Send MSA and order form", 18, "seller"), T("Return redlines", 10, "buyer")),
-        ),
-        M(
-            "Contract signed",
-            0,
-            "buyer",
-            "procurement",
-            "Countersigned contract",
-            depends_on=(3,),
-            tasks=(
-                T("Send contract for e-signature", 2, "seller"),
-                T("Sign the contract", 0, "buyer"),
-            ),
-        ),
-    ),
-)
-
-ENTERPRISE = PlanTemplateSpec(
-    slug="enterprise",
-    name="Enterprise",
-    audience="Enterprise · 20 tasks",
-    description="Full buying committee: validation, security, procurement, executive sign-off.",
-    milestones=(
-        M(
-            "Technical validation complete",
-            56,
-            "buyer",
-            "technical",
-            "Proof-of-concept report signed off by the technical evaluator",
-            tasks=(
-                T("Map stakeholders and decision process", 84, "seller"),
-                T("Agree proof-of-concept success criteria", 77, "buyer"),
-                T("Provision proof-of-concept environment", 72, "seller"),
-                T("Run proof of concept", 60, "buyer"),
-                T("Write proof-of-concept results report", 57, "seller"),
-            ),
-        ),
-        M(
-            "Security review complete",
-            35,
-            "buyer",
-            "security",
-            "Sign-off email from the CISO or infosec lead",
-            depends_on=(0,),
-            tasks=(
-                T("Send SOC 2 report, pen-test summary and questionnaire", 63, "seller"),
-                T("Complete vendor risk assessment", 45, "buyer"),
-                T("Architecture review with IT", 40, "buyer"),
-                T("Close open security findings", 36, "seller"),
-            ),
-        ),
-        M(
-            "Executive presentation",
-            28,
-            "seller",
-            "business",
-            "Economic buyer confirms the go decision in writing",
-            depends_on=(0,),
-            tasks=(
-                T("Build business case and ROI model", 42, "seller"),
-                T("Validate ROI model with finance", 33, "buyer"),
-                T("Present to the executive committee", 29, "seller"),
-            ),
-        ),
-        M(
-            "Procurement and legal complete",
-            10,
-            "buyer",
-            "legal",
-            "Final contract agreed by legal and procurement",
-            depends_on=(1, 2),
-            tasks=(
-                T("Vendor onboarding in procurement system", 30, "buyer"),
-                T("Send MSA, DPA and order form", 30, "seller"),
-                T("Return legal redlines", 21, "buyer"),
-                T("Agree final commercial terms", 14, "seller"),
-                T("Data processing agreement signed off", 11, "buyer"),
-            ),
-        ),
-        M(
-            "Contract signed",
-            0,
-            "buyer",
-            "procurement",
-            "Countersigned contract and purchase order",
-            depends_on=(3,),
-            tasks=(
-                T("Send contract for signature", 4, "seller"),
-                T("Sign contract", 1, "buyer"),
-                T("Issue purchase order", 0, "buyer"),
-            ),
-        ),
-    ),
-)
-
-BUILTIN_TEMPLATES = {t.slug: t for t in (LIGHT, STANDARD, ENTERPRISE)}
+BUILTIN_TEMPLATES = _load_builtins()
 
 
 # --- onboarding, appended when a won deal is handed over to Customer Success ----------

@@ -2,12 +2,16 @@ from django.urls import path
 
 from . import views
 from .live.polls import seller_poll
+from .views import playbooks
 
 app_name = "plans"
 urlpatterns = [
     path("", views.room_page, name="room"),
     path("live/", seller_poll, name="live"),
     path("plan/start/", views.plan_start, name="start"),
+    path("plan/templates/", playbooks.start_choices, name="start_choices"),
+    path("plan/preview/", playbooks.start_preview, name="start_preview"),
+    path("plan/save-as-template/", playbooks.room_save_as_playbook, name="save_as_template"),
     path("replan/", views.replan, name="replan"),
     path("outcome/", views.outcome_save, name="outcome"),
     path("plan.pdf", views.room_pdf, name="pdf"),

@@ -51,6 +51,7 @@ from plans.forms import (
     TaskForm,
 )
 from plans.live.tickets import buyer_ticket, seller_ticket
+from plans.services import playbook_create
 from rooms.actors import Actor
 from rooms.forms import RoomForm
 from stakeholders import calendar, links
@@ -95,6 +96,28 @@ EXCLUDED = {
     "admin/": "Django admin",
     # The REST API is fuzzed from its OpenAPI schema by tests/api/test_fuzz.py.
     "api/v1/": "REST API",
+}
+
+
+# The template editor's form: one milestone with one task (plans/playbook_editor.py).
+PLAYBOOK_FORM = {
+    "action": "save",
+    "name": "Pilot",
+    "motion": "SMB",
+    "description": "x",
+    "m-count": "1",
+    "m-0-title": "Signed",
+    "m-0-anchor": "close",
+    "m-0-offset_days": "5",
+    "m-0-lead_side": "buyer",
+    "m-0-track": "legal",
+    "m-0-completion_condition": "Countersigned",
+    "m-0-t-count": "1",
+    "m-0-t-0-title": "Sign",
+    "m-0-t-0-side": "buyer",
+    "m-0-t-0-owner_role": "economic_buyer",
+    "m-0-t-0-offset_days": "0",
+    "m-0-t-0-anchor": "close",
 }
 
 
@@ -169,6 +192,16 @@ ROUTES = {
         headers=lambda o: {"X-Live-Ticket": seller_ticket(o["owner"].pk, o["room"].pk)},
     ),
     "plans:start": Route(data={"template": "light"}),
+    "plans:start_choices": Route(method="get"),
+    "plans:start_preview": Route(method="get", data={"template": "light", "playbook": "playbook"}),
+    "plans:save_as_template": Route(
+        data={"name": "From the room", "motion": "SMB", "description": "x"}
+    ),
+    # the organisation's plan templates
+    "playbooks:list": Route(method="get"),
+    "playbooks:new": Route(data=PLAYBOOK_FORM),
+    "playbooks:edit": Route(target="playbook", data=PLAYBOOK_FORM | {"version": "1"}),
+    "playbooks:delete": Route(target="playbook"),
     "plans:replan": Route(
         data={
             "action": "move",
@@ -399,6 +432,15 @@ def seeded(settings):
             status=NotificationStatus.FAILED,
         ),
         "endpoint": endpoint,
+        "playbook": playbook_create(
+            membership=membership,
+            data={
+                "name": "Ours",
+                "milestones": [
+                    {"title": "Signed", "offset_days": 0, "lead_side": "buyer", "track": "legal"}
+                ],
+            },
+        ),
         "delivery": Delivery.objects.create(
             org=org,
             endpoint=endpoint,

@@ -69,6 +69,8 @@ ROUTES = [
     ("get", "room_alerts", None, None),
     ("post", "rooms:save", None, {"_field": "goal", "goal": "x", "version": 1}),
     ("post", "plans:start", None, {"template": "light"}),
+    ("get", "plans:start_choices", None, None),
+    ("get", "plans:start_preview", None, None),
     ("get", "plans:replan", None, None),
     ("post", "plans:replan", None, {"action": "keep"}),
     ("post", "plans:milestone_add", None, {"title": "New", "lead_side": "buyer"}),
@@ -137,6 +139,27 @@ def test_outsider_gets_404_everywhere_and_changes_nothing(
     response = call(login(outsider), method, url_for(objects, name, target), data)
     assert response.status_code == 404
     assert ActivityEvent.objects.count() == before
+
+
+# Room URLs for the organisation's admins and managers only: a rep of the same
+# organisation gets 404 too.
+EDITOR_ROOM_ROUTES = [
+    ("get", "plans:save_as_template", None, None),
+    ("post", "plans:save_as_template", None, {"name": "From this room"}),
+]
+
+
+@pytest.mark.parametrize(("method", "name", "target", "data"), EDITOR_ROOM_ROUTES)
+def test_a_manager_reaches_room_template_urls_a_rep_and_an_outsider_do_not(
+    owner, member, outsider, objects, method, name, target, data
+):
+    from plans.models import Playbook
+
+    url = url_for(objects, name, target)
+    for user in (owner, outsider):
+        assert call(login(user), method, url, data).status_code == 404
+    assert not Playbook.objects.exists()
+    assert call(login(member), method, url, data).status_code in (200, 302)
 
 
 def a_foreign_room():
@@ -277,7 +300,18 @@ def _org_objects(org, owner, member):
     endpoint, _ = endpoint_create(
         membership=admin, url="https://crm.example.com/hook", events=["room.won"]
     )
+    from plans.services import playbook_create
+
     return {
+        "playbook": playbook_create(
+            membership=Membership.objects.get(org=org, user=member),
+            data={
+                "name": "Ours",
+                "milestones": [
+                    {"title": "Signed", "offset_days": 0, "lead_side": "buyer", "track": "legal"}
+                ],
+            },
+        ),
         "membership": Membership.objects.get(org=org, user=member),
         "invitation": invitation_create(
             org=org, invited_by=owner, email="new@example.com", role="rep"
@@ -311,6 +345,10 @@ ORG_ROUTES = [
     ("post", "alerts:retry", "notification", {}),
     ("post", "webhooks:delete", "endpoint", {}),
     ("post", "webhooks:resend", "delivery", {}),
+    ("get", "playbooks:edit", "playbook", None),
+    ("post", "playbooks:edit", "playbook", {"name": "Theirs", "m-count": "0", "version": "1"}),
+    ("get", "playbooks:delete", "playbook", None),
+    ("post", "playbooks:delete", "playbook", {}),
 ]
 
 
@@ -362,7 +400,8 @@ def test_every_route_with_an_id_is_in_a_cross_tenant_matrix():
     """A new URL with an id fails here until it is added to a matrix above. The API's
     routes are generated from its router in tests/api/test_tenancy.py, and the admin's
     are scoped by accounts.admin.OrgScopedAdmin (tests/*/test_admin.py)."""
-    covered = {r[1] for r in ROUTES + BUYER_ROUTES + ORG_ROUTES} | TOKEN_ROUTES
+    covered = {r[1] for r in ROUTES + BUYER_ROUTES + ORG_ROUTES + EDITOR_ROOM_ROUTES}
+    covered |= TOKEN_ROUTES
     covered.add("plans:live")  # test_the_live_poll_answers_only_its_rooms_members
     routes = _routes_with_ids()
     missing = sorted(

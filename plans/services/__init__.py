@@ -25,7 +25,23 @@ from .milestones import (
     milestone_status_for,
     milestone_update,
 )
-from .plan import REPLAN_DATES, plan_problem_fix, plan_replan, plan_start
+from .plan import (
+    REPLAN_DATES,
+    plan_preview,
+    plan_problem_fix,
+    plan_replan,
+    plan_start,
+    plan_template,
+)
+from .playbooks import (
+    PlaybookChanged,
+    PlaybookDenied,
+    playbook_can_edit,
+    playbook_create,
+    playbook_delete,
+    playbook_from_room,
+    playbook_update,
+)
 from .sheets import (
     criterion_create,
     criterion_delete,
@@ -51,6 +67,8 @@ __all__ = [
     "BUYER_TASK_FIELDS",
     "PLAN_SIGNAL_FIELDS",
     "PlanError",
+    "PlaybookChanged",
+    "PlaybookDenied",
     "REPLAN_DATES",
     "SCHEDULE_MILESTONE_FIELDS",
     "buyer_milestone_create",
@@ -67,6 +85,13 @@ __all__ = [
     "milestone_status_for",
     "milestone_update",
     "plan_agree",
+    "plan_preview",
+    "plan_template",
+    "playbook_can_edit",
+    "playbook_create",
+    "playbook_delete",
+    "playbook_from_room",
+    "playbook_update",
     "plan_changed",
     "plan_problem_fix",
     "plan_recounts_deferred",

@@ -2,6 +2,7 @@
 planning when the close date moves."""
 
 import datetime
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,11 +12,13 @@ from django.utils import timezone
 from rooms.activity_log import activity_record
 from rooms.models import ActivityEvent, Room, go_live_problem
 from rooms.revision import room_touch, room_writable
+from stakeholders.models import Stakeholder
 
 from .. import schedule, selectors
 from ..models import (
     Milestone,
     Plan,
+    Playbook,
     Task,
 )
 from ..templates_builtin import BUILTIN_TEMPLATES, layout
@@ -27,45 +30,94 @@ from .tasks import task_update
 # --- the plan -----------------------------------------------------------------------
 
 
-def plan_start(*, actor, room, template_slug):
-    """Start the room's plan, empty or from a built-in template laid out backwards
-    from the target close date, never before today. Refused if the room already has a
-    plan. The plan's ``layout`` (templates_builtin.Layout, None for an empty plan)
-    says whether the template was compressed to fit and which milestones are
-    squeezed."""
-    if template_slug != "empty" and template_slug not in BUILTIN_TEMPLATES:
+def plan_template(room, *, template_slug="empty", playbook=None):
+    """What a plan of ``room`` would start from: ``(spec, name)``, ``(None, "")`` for an
+    empty plan. ``playbook``: one of the room's organisation's own templates, by id or
+    slug (another organisation's does not exist here); else ``template_slug``, a
+    built-in's slug or "empty". ``PlanError`` for an unknown one."""
+    if playbook not in (None, ""):
+        found = _org_playbook(room.org_id, playbook)
+        if found is None:
+            raise PlanError("Unknown template: it may have been deleted meanwhile.")
+        return found.spec, found.name
+    if template_slug == "empty":
+        return None, ""
+    if template_slug not in BUILTIN_TEMPLATES:
         raise PlanError(f"Unknown template “{template_slug}”.")
+    return BUILTIN_TEMPLATES[template_slug], BUILTIN_TEMPLATES[template_slug].name
+
+
+def _org_playbook(org_id, key):
+    """The organisation's template with id or slug ``key``, or None."""
+    key = str(key)
+    rows = Playbook.objects.for_org(org_id)
+    try:
+        return rows.filter(pk=uuid.UUID(key)).first()
+    except ValueError:
+        return rows.filter(slug=key).first()
+
+
+def plan_preview(room, *, template_slug="empty", playbook=None):
+    """The dates a template would give ``room``'s plan if started now, without starting
+    it: ``(spec, layout)`` (templates_builtin.layout), ``(None, None)`` for an empty
+    plan."""
+    spec, _ = plan_template(room, template_slug=template_slug, playbook=playbook)
+    if spec is None:
+        return None, None
+    return spec, layout(spec, room.target_close_date, room.today())
+
+
+def plan_start(*, actor, room, template_slug="empty", playbook=None):
+    """Start the room's plan, empty, from a built-in template (``template_slug``) or
+    from one of the organisation's own (``playbook``: its id or slug, looked up in the
+    room's organisation only), laid out from the target close date and the start day
+    (today), never before today. Tasks with a role-based owner go to the room's person
+    with that role. The template is copied: editing or deleting it later changes
+    nothing here; the plan keeps its name. Refused if the room already has a plan. The
+    plan's ``layout`` (templates_builtin.Layout, None for an empty plan) says whether
+    the template was compressed to fit and which milestones are squeezed."""
+    spec, name = plan_template(room, template_slug=template_slug, playbook=playbook)
+    from_builtin = spec is not None and playbook in (None, "")
     with transaction.atomic():
         if Plan.objects.filter(room=room).exists():
             raise PlanError("This room already has a plan.")
         plan = Plan.objects.create(
             org_id=room.org_id,
             room=room,
-            template="" if template_slug == "empty" else template_slug,
+            template=template_slug if from_builtin else "",
+            template_name=name,
         )
         plan.layout = None
-        if template_slug != "empty":
-            plan.layout = _apply_template(plan, room, BUILTIN_TEMPLATES[template_slug])
+        if spec is not None:
+            plan.layout = _apply_template(plan, room, spec)
         room_touch(room.pk)
         activity_record(
             room=room,
             actor=actor,
             verb=ActivityEvent.Verb.APPLIED_TEMPLATE,
             target=plan,
-            target_label=(
-                BUILTIN_TEMPLATES[template_slug].name + " template"
-                if template_slug != "empty"
-                else "an empty plan"
-            ),
+            target_label=f"{name} template" if spec is not None else "an empty plan",
         )
     plan_changed([room.pk])
     return plan
 
 
+def role_owners(room):
+    """Who a template's role-based owners become in ``room``: ``{(side, role): person}``,
+    the first of the room's people (by name) with that role on that side."""
+    owners = {}
+    for person in Stakeholder.objects.for_room(room).order_by("name", "created_at"):
+        owners.setdefault((person.side, person.role), person)
+    return owners
+
+
 def _apply_template(plan, room, spec):
     """Create the template's milestones and tasks, laid out from the room's close date
-    and never before today (templates_builtin.layout); returns the layout."""
+    and never before today (templates_builtin.layout), each task with the room's person
+    of its side holding its ``owner_role`` (unassigned when nobody does); returns the
+    layout."""
     dates = layout(spec, room.target_close_date, room.today())
+    owners = role_owners(room)
     milestones = []
     for index, (m, day) in enumerate(zip(spec.milestones, dates.milestones, strict=True)):
         milestones.append(
@@ -101,6 +153,7 @@ def _apply_template(plan, room, spec):
                     order=index * 100 + t_index,
                     title=t.title,
                     side=t.side,
+                    owner=owners.get((t.side, t.owner_role)),
                     due_date=dates.tasks[index][t_index],
                 )
             )

@@ -50,10 +50,23 @@ def room_page(request, room_id):
     # Every seller of the organisation sees the same body at a revision; a re-plan
     # offer belongs to the request that moved the date.
     body = room_render(
-        request, room=room, audience="seller", render=render_body, shared=replan_from is None
+        request,
+        room=room,
+        audience="seller",
+        render=render_body,
+        shared=replan_from is None,
+        per_request={"template_action": _template_action(request, room)},
     )
     context = {"room": room, "body": body, "live_ticket": seller_ticket(request.user.pk, room.pk)}
     return render(request, PAGE, context)
+
+
+def _template_action(request, room):
+    """The "save this plan as a template" link, for the organisation's admins and
+    managers (the body is the same for every seller: this goes in per request)."""
+    if not services.playbook_can_edit(request.membership) or getattr(room, "plan", None) is None:
+        return ""
+    return render_to_string("plans/playbooks/_save_action.html", {"room": room}).strip()
 
 
 def _room_context(room, *, replan_from=None):
@@ -77,7 +90,10 @@ def plan_start(request, room_id):
     room = room_for_member(request.membership, room_id)
     try:
         plan = services.plan_start(
-            actor=seller_actor(request), room=room, template_slug=request.POST.get("template", "")
+            actor=seller_actor(request),
+            room=room,
+            template_slug=request.POST.get("template", ""),
+            playbook=request.POST.get("playbook") or None,
         )
     except services.PlanError as exc:
         messages.error(request, str(exc))

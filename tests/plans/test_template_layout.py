@@ -8,7 +8,7 @@ from django.urls import reverse
 from alerts.sweep import sweep_overdue
 from plans import services
 from plans.models import Milestone, Task
-from plans.templates_builtin import BUILTIN_TEMPLATES, layout
+from plans.templates_builtin import BUILTIN_TEMPLATES, layout, needed_days
 from rooms.actors import Actor
 from tests.factories import RoomFactory
 
@@ -33,7 +33,11 @@ def test_layout_fits_between_today_and_the_close_in_the_templates_order(slug):
     close = today + days(12)
     dates = layout(spec, close, today)
     assert dates.compressed
-    flat_offsets = [m.days_before_close for m in spec.milestones]
+    needed = needed_days([*spec.milestones, *(t for m in spec.milestones for t in m.tasks)])
+    # Where the template puts each milestone, in days before the close of its own plan.
+    flat_offsets = [
+        needed - m.offset_days if m.anchor == "start" else m.offset_days for m in spec.milestones
+    ]
     assert all(today <= d <= close for d in dates.milestones)
     assert all(today <= d <= close for row in dates.tasks for d in row)
     # The order is kept: an item planned earlier is never dated later.

@@ -4,7 +4,7 @@ import pytest
 
 from plans import services
 from plans.models import Milestone, Task
-from plans.templates_builtin import BUILTIN_TEMPLATES, schedule_backwards
+from plans.templates_builtin import BUILTIN_TEMPLATES, schedule_backwards, schedule_forward
 from rooms.actors import Actor
 from rooms.models import ActivityEvent
 from tests.factories import RoomFactory
@@ -35,7 +35,14 @@ def test_weekend_dates_move_to_the_friday_before_even_across_a_year():
 
 
 @pytest.mark.parametrize(
-    ("slug", "low", "high"), [("light", 5, 8), ("standard", 10, 15), ("enterprise", 15, 25)]
+    ("slug", "low", "high"),
+    [
+        ("light", 5, 8),
+        ("standard", 10, 15),
+        ("enterprise", 15, 25),
+        ("activation", 5, 10),
+        ("renewal", 5, 15),
+    ],
 )
 def test_builtin_template_sizes(slug, low, high):
     assert low <= BUILTIN_TEMPLATES[slug].task_count <= high
@@ -54,7 +61,10 @@ def test_starting_from_a_template_lays_dates_out_backwards(slug):
     milestones = list(Milestone.objects.for_room(room))
     assert [m.title for m in milestones] == [m.title for m in spec.milestones]
     for m, s in zip(milestones, spec.milestones, strict=True):
-        assert m.target_date == schedule_backwards(room.target_close_date, s.days_before_close)
+        if s.anchor == "start":  # counted forwards from the day the plan starts
+            assert m.target_date == schedule_forward(room.today(), s.offset_days)
+        else:
+            assert m.target_date == schedule_backwards(room.target_close_date, s.offset_days)
         assert m.target_date <= room.target_close_date
         assert m.target_date.weekday() < 5
         assert m.completion_condition
