@@ -12,6 +12,7 @@ router.register("tasks", views.TaskViewSet, basename="task")
 router.register("stakeholders", views.StakeholderViewSet, basename="stakeholder")
 router.register("links", views.LinkViewSet, basename="link")
 router.register("webhooks", views.EndpointViewSet, basename="webhook")
+router.register("templates", views.TemplateViewSet, basename="template")
 
 app_name = "api"
 urlpatterns = [

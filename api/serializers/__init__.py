@@ -1,7 +1,7 @@
 """What the API reads and writes, by resource (``rooms``, ``plan``, ``people``,
-``webhooks``, ``tokens``), on the strict serializers of ``base``. Serializers only check
-shapes and scope; every write goes through the same services as the pages (see
-api/views/).
+``webhooks``, ``tokens``, ``templates``), on the strict serializers of ``base``.
+Serializers only check shapes and scope; every write goes through the same services as
+the pages (see api/views/).
 
 Callers import from here: ``from api import serializers``."""
 
@@ -30,6 +30,7 @@ from .rooms import (
     ScheduleSerializer,
     SignalsSerializer,
 )
+from .templates import TemplateSerializer
 from .tokens import TokenRequestSerializer, TokenResponseSerializer
 from .webhooks import DeliverySerializer, EndpointSerializer
 
@@ -54,6 +55,7 @@ __all__ = [
     "StrictModelSerializer",
     "StrictSerializer",
     "TaskSerializer",
+    "TemplateSerializer",
     "TokenRequestSerializer",
     "TokenResponseSerializer",
     "plausible_date",

@@ -5,10 +5,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from plans.services import playbook_find
 from plans.templates_builtin import BUILTIN_TEMPLATES
 from rooms.models import Outcome, Room, clean_currency, go_live_problem
 
-from .base import StrictModelSerializer, StrictSerializer, plausible_date
+from .base import StrictModelSerializer, StrictSerializer, _org_id, plausible_date
 
 TEMPLATE_CHOICES = ["empty", *BUILTIN_TEMPLATES]
 
@@ -30,12 +31,13 @@ class RoomSerializer(StrictModelSerializer):
         allow_blank=True,
         help_text="Why the deal was won or lost (required with outcome=lost).",
     )
-    template = serializers.ChoiceField(
-        choices=TEMPLATE_CHOICES,
+    template = serializers.CharField(
         write_only=True,
         required=False,
-        help_text="On create only: start the plan from this built-in template "
-        "(or 'empty'). Without it the room has no plan yet.",
+        max_length=64,
+        help_text="On create only: start the plan from this template: a built-in's slug "
+        f"({', '.join(TEMPLATE_CHOICES[1:])}), the id or slug of one of the organisation's "
+        "own (GET /api/v1/templates/), or 'empty'. Without it the room has no plan yet.",
     )
     has_plan = serializers.SerializerMethodField()
 
@@ -70,6 +72,19 @@ class RoomSerializer(StrictModelSerializer):
 
     def get_has_plan(self, room) -> bool:
         return hasattr(room, "plan")
+
+    def validate_template(self, value):
+        """What the plan starts from: ``("built-in", slug)`` for a built-in or "empty",
+        ``("organisation", id)`` for one of the organisation's own templates."""
+        if value in TEMPLATE_CHOICES:
+            return ("built-in", value)
+        playbook = playbook_find(_org_id(self), value)
+        if playbook is None:
+            raise serializers.ValidationError(
+                "Unknown template: give 'empty', a built-in's slug or one of your "
+                "organisation's templates (GET /api/v1/templates/)."
+            )
+        return ("organisation", playbook.pk)
 
     def validate_currency(self, value):
         return clean_currency(value)

@@ -1,5 +1,5 @@
 """The REST API's views, by resource (``rooms``, ``plan``, ``people``, ``webhooks``,
-``tokens``), on the organisation-scoped viewsets of ``base``; api/urls.py registers
+``tokens``, ``templates``), on the organisation-scoped viewsets of ``base``; api/urls.py registers
 them.
 
 Thin: scope the queryset to the token's organisation, check the request, call the same
@@ -14,6 +14,7 @@ from .base import OrgViewSet, VersionedViewSet, not_found
 from .people import LinkViewSet, StakeholderViewSet
 from .plan import MilestoneViewSet, TaskViewSet
 from .rooms import RoomViewSet
+from .templates import TemplateViewSet
 from .tokens import TokenView
 from .webhooks import EndpointViewSet
 
@@ -25,6 +26,7 @@ __all__ = [
     "RoomViewSet",
     "StakeholderViewSet",
     "TaskViewSet",
+    "TemplateViewSet",
     "TokenView",
     "VersionedViewSet",
     "not_found",

@@ -42,8 +42,12 @@ class RoomViewSet(mixins.CreateModelMixin, VersionedViewSet):
         data.pop("outcome", None)
         with transaction.atomic():
             room = room_create(membership=self.membership, actor=self.actor, **data)
-            if template:
-                plan_start(actor=self.actor, room=room, template_slug=template)
+            if template is not None:
+                kind, key = template
+                if kind == "built-in":
+                    plan_start(actor=self.actor, room=room, template_slug=key)
+                else:
+                    plan_start(actor=self.actor, room=room, playbook=key)
         return self.answer(room, status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[IF_MATCH])

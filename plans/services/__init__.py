@@ -32,6 +32,7 @@ from .plan import (
     plan_replan,
     plan_start,
     plan_template,
+    playbook_find,
 )
 from .playbooks import (
     PlaybookChanged,
@@ -87,6 +88,7 @@ __all__ = [
     "plan_agree",
     "plan_preview",
     "plan_template",
+    "playbook_find",
     "playbook_can_edit",
     "playbook_create",
     "playbook_delete",

@@ -36,7 +36,7 @@ def plan_template(room, *, template_slug="empty", playbook=None):
     slug (another organisation's does not exist here); else ``template_slug``, a
     built-in's slug or "empty". ``PlanError`` for an unknown one."""
     if playbook not in (None, ""):
-        found = _org_playbook(room.org_id, playbook)
+        found = playbook_find(room.org_id, playbook)
         if found is None:
             raise PlanError("Unknown template: it may have been deleted meanwhile.")
         return found.spec, found.name
@@ -47,8 +47,9 @@ def plan_template(room, *, template_slug="empty", playbook=None):
     return BUILTIN_TEMPLATES[template_slug], BUILTIN_TEMPLATES[template_slug].name
 
 
-def _org_playbook(org_id, key):
-    """The organisation's template with id or slug ``key``, or None."""
+def playbook_find(org_id, key):
+    """The organisation's own template with id or slug ``key``, or None (another
+    organisation's does not exist here)."""
     key = str(key)
     rows = Playbook.objects.for_org(org_id)
     try:

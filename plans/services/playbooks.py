@@ -24,6 +24,7 @@ from ..playbook_format import (
     playbook_dump,
     playbook_load,
 )
+from ..templates_builtin import BUILTIN_TEMPLATES
 from .base import PlanError
 
 EDITORS = (Role.ADMIN, Role.MANAGER)
@@ -47,11 +48,16 @@ def _require_editor(membership):
         raise PlaybookDenied("Only the organisation's admins and managers edit its templates.")
 
 
+# Slugs an organisation's template never takes: the built-ins' and "empty", so that a
+# slug names one template wherever one is asked for (the picker, the API's "template").
+RESERVED_SLUGS = frozenset({"empty", *BUILTIN_TEMPLATES})
+
+
 def _free_slug(org_id, wanted, *, exclude=None):
     """``wanted`` (or ``wanted-2``, ``-3``…) when another template of the organisation
-    does not hold it."""
+    does not hold it and no built-in has it."""
     base = (wanted or "template")[:56].strip("-") or "template"
-    taken = set(
+    taken = RESERVED_SLUGS | set(
         Playbook.objects.for_org(org_id)
         .exclude(pk=exclude)
         .filter(slug__startswith=base)
@@ -67,6 +73,10 @@ def _free_slug(org_id, wanted, *, exclude=None):
 def _checked(data):
     """``data`` through the loader; the stored header and body of the template."""
     spec = playbook_load(data, slug_required=False)
+    if spec.slug in RESERVED_SLUGS:
+        raise PlaybookError(
+            [f"The template: “{spec.slug}” is a built-in template's name; choose another slug."]
+        )
     header = {"name": spec.name, "motion": spec.motion, "description": spec.description}
     return spec, header, playbook_dump(spec, header=False)
 

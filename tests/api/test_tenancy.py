@@ -9,14 +9,18 @@ from django.db.models import Sum
 from rest_framework import serializers
 from rest_framework.relations import PrimaryKeyRelatedField
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, Role
 from api.serializers.base import IdListField
 from api.urls import router
 from plans.models import Milestone, Plan, Task
+from plans.playbook_format import playbook_dump
+from plans.services import playbook_create
+from plans.templates_builtin import BUILTIN_TEMPLATES
 from rooms.models import ActivityEvent, Room
 from stakeholders.links import link_issue
 from stakeholders.models import AccessLink, Stakeholder
 from tests.factories import (
+    MembershipFactory,
     MilestoneFactory,
     PlanFactory,
     RoomFactory,
@@ -40,6 +44,7 @@ def bodies(ids):
         "stakeholder": {"room": ids["room"], "name": "X"},
         "link": {},
         "webhook": {"url": "https://crm.example.com/hook", "events": ["room.won"]},
+        "template": {},
     }
 
 
@@ -58,6 +63,10 @@ def _world(org, owner):
     endpoint, _ = endpoint_create(
         membership=membership, url="https://crm.example.com/x", events=["room.won"]
     )
+    editor = MembershipFactory(org=org, role=Role.MANAGER)
+    data = playbook_dump(BUILTIN_TEMPLATES["standard"])
+    del data["slug"]  # a slug of its own, made from the name
+    playbook = playbook_create(membership=editor, data=data)
     return {
         "room": room,
         "milestone": milestone,
@@ -65,6 +74,7 @@ def _world(org, owner):
         "stakeholder": buyer,
         "link": link,
         "webhook": endpoint,
+        "template": playbook,
     }
 
 
@@ -150,7 +160,8 @@ def test_lists_never_include_other_tenants_rows(
     api = api_client_for(outsider, other_org)
     response = api.get(f"/api/v1/{prefix}/")
     assert response.status_code == 200
-    theirs = {row["id"] for row in response.json()["results"]}
+    # (Rows without an id are nobody's: the built-in templates.)
+    theirs = {row["id"] for row in response.json()["results"] if row["id"] is not None}
     assert str(mine[basename].pk) not in theirs
     assert len(theirs) == 1  # their own row only
     if basename in ("milestone", "task", "stakeholder"):
