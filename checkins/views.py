@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.membership import member_required
+from plans.live.tickets import buyer_ticket, seller_ticket
 from plans.models import Task
 from rooms.actors import seller_actor
 from rooms.revision import RoomReadOnly
@@ -62,6 +63,11 @@ def _seller_context(room, *, since, form=None, errors=None):
     }
 
 
+def _with_ticket(context, ticket):
+    """The page follows the room live (static/js/checkin-live.js) with this ticket."""
+    return context | {"live_ticket": ticket}
+
+
 @require_GET
 @member_required
 def page(request, room_id):
@@ -70,7 +76,10 @@ def page(request, room_id):
     since = _int_or_none(request.GET.get("since"))
     if since is None or since > room.revision:
         since = room.revision
-    return render(request, "checkins/check_in.html", _seller_context(room, since=since))
+    context = _with_ticket(
+        _seller_context(room, since=since), seller_ticket(request.user.pk, room.pk)
+    )
+    return render(request, "checkins/check_in.html", context)
 
 
 @require_POST
@@ -127,7 +136,10 @@ def finish(request, room_id):
         )
     except (ValidationError, RoomReadOnly) as exc:
         errors = [str(exc)] if isinstance(exc, RoomReadOnly) else _errors(exc)
-        context = _seller_context(room, since=since, form=form, errors=errors)
+        context = _with_ticket(
+            _seller_context(room, since=since, form=form, errors=errors),
+            seller_ticket(request.user.pk, room.pk),
+        )
         return render(request, "checkins/check_in.html", context, status=422)
     messages.success(request, "Check-in recorded; the recap is on its way to both sides.")
     return redirect(f"{reverse('checkins:page', args=[room.pk])}#history")
@@ -155,5 +167,8 @@ def buyer_page(request):
     return render(
         request,
         "checkins/buyer_check_in.html",
-        {"room": room, "me": me, "review": review, "history": history},
+        _with_ticket(
+            {"room": room, "me": me, "review": review, "history": history},
+            buyer_ticket(access.link.pk, room.pk),
+        ),
     )

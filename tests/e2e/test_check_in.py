@@ -107,3 +107,38 @@ def test_a_seller_runs_a_check_in(browser, live_server, demo, width):
             buyer.close()
     finally:
         context.close()
+
+
+def test_the_buyers_check_in_follows_the_sellers_marks_live(browser, live_server, demo):
+    """A mark made on the seller's screen during the call shows on the buyer's check-in
+    page without a reload (the page follows the room's live poll)."""
+    room, link = demo
+    buyer = browser.new_context(viewport={"width": 390, "height": 900}, bypass_csp=True)
+    seller = browser.new_context(viewport={"width": 1366, "height": 900}, bypass_csp=True)
+    try:
+        buyer_page = buyer.new_page()
+        buyer_page.set_default_timeout(15_000)
+        buyer_page.goto(link)
+        buyer_page.get_by_role("link", name="Weekly check-in").click()
+        expect(buyer_page.get_by_role("heading", name="Weekly check-in")).to_be_visible()
+
+        page = seller.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{live_server.url}{reverse('accounts:login')}")
+        page.get_by_label("Email").fill(DEMO_EMAIL)
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Deal rooms")).to_be_visible()
+        page.goto(f"{live_server.url}{reverse('checkins:page', args=[room.pk])}")
+        line = page.locator(".ci-line").first
+        line_id = line.get_attribute("id")
+        line.get_by_label("Mark").select_option("at_risk")
+        line.get_by_role("button", name="Save").click()
+        expect(page.locator(f"#{line_id} .chip")).to_have_text("At risk (blocked)")
+
+        expect(buyer_page.locator(f"#{line_id} .chip")).to_have_text("At risk (blocked)")
+        expect(buyer_page.locator("#announce")).to_have_text("The check-in was updated.")
+        clean(buyer_page, "buyer check-in after a live update")
+    finally:
+        buyer.close()
+        seller.close()
