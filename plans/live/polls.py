@@ -97,9 +97,7 @@ def seller_poll(request, room_id):
         if str(request.session.get("_auth_user_id")) != user_id:
             return None
         try:
-            room = Room.objects.select_related("owner").get(
-                pk=room_id, org__memberships__user_id=user_id
-            )
+            room = Room.objects.for_user(user_id).select_related("owner").get(pk=room_id)
         except Room.DoesNotExist:
             return None
         window = clean_window(request.GET.get("w"))  # only read when there is news

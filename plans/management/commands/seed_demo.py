@@ -28,6 +28,8 @@ class Command(BaseCommand):
         if apps.is_installed("documents"):
             # Shared documents live in an app above this one: run its own step, by name.
             call_command("seed_demo_documents", stdout=self.stdout)
+        if apps.is_installed("checkins"):
+            call_command("seed_demo_checkins", stdout=self.stdout)
         self.stdout.write(f"Demo seller:  {DEMO_EMAIL}  /  password: {DEMO_PASSWORD}")
         self.stdout.write(f"Demo manager: {MANAGER_EMAIL}  /  password: {DEMO_PASSWORD}")
         self.stdout.write("The manager's deal dashboard: /dashboard/")
