@@ -2,6 +2,7 @@
 planning when the close date moves."""
 
 import datetime
+import re
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -47,6 +48,10 @@ def plan_template(room, *, template_slug="empty", playbook=None):
     return BUILTIN_TEMPLATES[template_slug], BUILTIN_TEMPLATES[template_slug].name
 
 
+# What a template's slug may be (a SlugField of at most 64 characters).
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
+
+
 def playbook_find(org_id, key):
     """The organisation's own template with id or slug ``key``, or None (another
     organisation's does not exist here)."""
@@ -55,7 +60,10 @@ def playbook_find(org_id, key):
     try:
         return rows.filter(pk=uuid.UUID(key)).first()
     except ValueError:
-        return rows.filter(slug=key).first()
+        pass
+    if not SLUG.fullmatch(key):  # no slug looks like that (nor reaches the database)
+        return None
+    return rows.filter(slug=key).first()
 
 
 def plan_preview(room, *, template_slug="empty", playbook=None):

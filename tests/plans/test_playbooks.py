@@ -187,3 +187,11 @@ def test_a_plan_saved_as_a_template_keeps_offsets_from_the_close_and_owners_as_r
     empty = RoomFactory(org=manager.org)
     with pytest.raises(services.PlanError, match="no plan yet"):
         services.playbook_from_room(membership=manager, room=empty, name="Nothing")
+
+
+@pytest.mark.parametrize("key", ["Ann\r\nLee\x00", "x" * 65, "", "a b", "ü"])
+def test_a_key_no_template_could_have_finds_nothing(manager, key):
+    """Asked with a value that is no id and no slug (a NUL byte, too long, spaces), the
+    lookup answers "no such template" without asking the database."""
+    services.playbook_create(membership=manager, data=BODY)
+    assert services.playbook_find(manager.org_id, key) is None
