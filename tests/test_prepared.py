@@ -19,15 +19,15 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_seller_poll_reads_the_revision_only_through_a_membership(room, owner, outsider):
-    assert links_free_revision(room, owner) == room.revision
-    assert links_free_revision(room, outsider) is None  # another organisation's member
+    assert revision_for(room, owner) == room.revision
+    assert revision_for(room, outsider) is None  # another organisation's member
     other = RoomFactory()  # another organisation's room, asked by this room's owner
-    assert links_free_revision(other, owner) is None
+    assert revision_for(other, owner) is None
     Membership.objects.filter(user=owner).delete()
-    assert links_free_revision(room, owner) is None
+    assert revision_for(room, owner) is None
 
 
-def links_free_revision(room, user):
+def revision_for(room, user):
     from plans.live.tickets import seller_revision
 
     return seller_revision(room.pk, user.pk)

@@ -74,17 +74,17 @@ class RoomSerializer(StrictModelSerializer):
         return hasattr(room, "plan")
 
     def validate_template(self, value):
-        """What the plan starts from: ``("built-in", slug)`` for a built-in or "empty",
-        ``("organisation", id)`` for one of the organisation's own templates."""
+        """What the plan starts from, as ``plan_start`` takes it: a built-in (or "empty")
+        by slug, or one of the organisation's own templates."""
         if value in TEMPLATE_CHOICES:
-            return ("built-in", value)
+            return {"template_slug": value}
         playbook = playbook_find(_org_id(self), value)
         if playbook is None:
             raise serializers.ValidationError(
                 "Unknown template: give 'empty', a built-in's slug or one of your "
                 "organisation's templates (GET /api/v1/templates/)."
             )
-        return ("organisation", playbook.pk)
+        return {"playbook": playbook.pk}
 
     def validate_currency(self, value):
         return clean_currency(value)

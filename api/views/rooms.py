@@ -43,11 +43,7 @@ class RoomViewSet(mixins.CreateModelMixin, VersionedViewSet):
         with transaction.atomic():
             room = room_create(membership=self.membership, actor=self.actor, **data)
             if template is not None:
-                kind, key = template
-                if kind == "built-in":
-                    plan_start(actor=self.actor, room=room, template_slug=key)
-                else:
-                    plan_start(actor=self.actor, room=room, playbook=key)
+                plan_start(actor=self.actor, room=room, **template)
         return self.answer(room, status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[IF_MATCH])
