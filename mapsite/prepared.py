@@ -39,10 +39,6 @@ class Prepared:
             positions[name] = found[0]
         return sql, params, positions
 
-    def sql(self):
-        """The compiled SQL (for tests and the curious)."""
-        return self._compiled_for_now()[0]
-
     def _compiled_for_now(self):
         vendor = connection.vendor
         if vendor not in self._compiled:
