@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from accounts.models import Organization
 from alerts import optout
@@ -160,7 +160,10 @@ def checkin_finish(
             changes=changes,
             target_version=checkin.version,
         )
-        transaction.on_commit(lambda: checkin_recap_send(checkin=checkin, reply_to=actor))
+        # robust: a recap that cannot be sent never turns a recorded check-in into an error.
+        transaction.on_commit(
+            lambda: checkin_recap_send(checkin=checkin, reply_to=actor), robust=True
+        )
     room.last_check_in_at = now
     return checkin
 
@@ -178,9 +181,10 @@ def recap_recipients(checkin):
         Stakeholder.objects.for_room(room).filter(side=Side.BUYER, role=DecisionRole.CHAMPION)
     )
     found, seen = [], set()
-    if room.owner is not None and room.owner.email:
-        found.append((room.owner.email, room.owner.display_name, None))
-        seen.add(room.owner.email.lower())
+    owner = _mail_address(room.owner.email) if room.owner is not None else None
+    if owner is not None:
+        found.append((owner, room.owner.display_name, None))
+        seen.add(owner.lower())
     for person in people:
         address = _mail_address(person.email) if person.email else None
         if address is None or address.lower() in seen:
@@ -218,7 +222,9 @@ def recap_email(checkin, *, address, name, person, sender_name, reply_to=None):
         "room_name": single_line(room.name),
         "buyer_company": single_line(room.buyer_company),
         "held_by": checkin.held_by_label,
-        "held_on": held,
+        # Written out here, in the room's timezone (a template would show them in the
+        # server's).
+        "held_on": dateformat.format(held, "l j F Y"),
         "attendees": [
             f"{p.name} ({p.get_side_display()})"
             for p in sorted(checkin.attendees.all(), key=lambda p: (p.side, p.name))
@@ -229,7 +235,7 @@ def recap_email(checkin, *, address, name, person, sender_name, reply_to=None):
         "target_close": checkin.target_close_date,
         "projected_close": checkin.projected_close_date,
         "slip_days": checkin.slip_days,
-        "next_review": next_review,
+        "next_review": dateformat.format(next_review, "l j F Y, H:i") if next_review else "",
         "timezone": room.timezone,
         "link": link,
         "link_label": f"Open the check-in for {single_line(room.buyer_company)}",
@@ -262,7 +268,7 @@ def checkin_recap_send(*, checkin, reply_to=None):
         )
         try:
             message.send()
-        except (OSError, smtplib.SMTPException) as exc:
+        except (OSError, smtplib.SMTPException, ValueError) as exc:
             log.warning(
                 "Check-in recap to a recipient of room %s not sent: %s", checkin.room_id, exc
             )

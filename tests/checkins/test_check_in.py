@@ -317,3 +317,29 @@ def test_the_page_reads_a_fixed_number_of_queries(owner, deal, count, django_ass
 
 
 QUERIES = 8  # user, membership, room, check-ins, people, milestones, dependencies, tasks
+
+
+def test_the_recap_gives_the_next_review_in_the_rooms_own_time(
+    owner_client, deal, django_capture_on_commit_callbacks
+):
+    """A room in New York reviews on Mondays at 10:00 there: the recap says 10:00, not
+    the server's 15:00."""
+    room = deal["room"]
+    Room.objects.filter(pk=room.pk).update(timezone="America/New_York")
+    since = Room.objects.get(pk=room.pk).revision
+    with django_capture_on_commit_callbacks(execute=True):
+        assert finish(owner_client, deal, since).status_code == 302
+    for message in mail.outbox:
+        assert ", 10:00 (America/New_York)" in message.body
+        assert ", 10:00 (America/New_York)" in message.alternatives[0][0]
+
+
+def test_a_recap_the_mail_server_refuses_leaves_the_check_in_recorded(
+    owner_client, deal, django_capture_on_commit_callbacks, settings
+):
+    settings.MAILERS = {"default": {"BACKEND": "tests.alerts.backends.RefusingSMTPBackend"}}
+    since = Room.objects.get(pk=deal["room"].pk).revision
+    with django_capture_on_commit_callbacks(execute=True):
+        response = finish(owner_client, deal, since)
+    assert response.status_code == 302
+    assert CheckIn.objects.filter(room=deal["room"]).count() == 1
