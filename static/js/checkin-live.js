@@ -24,11 +24,20 @@
       return;
     }
     stale = false;
-    const response = await fetch(window.location.pathname + window.location.search, {
-      credentials: "same-origin",
-    });
+    // The same page as seen from when the call began: the finish form's "since" is the
+    // room's revision then, so what changed during the call stays in it.
+    const url = new URL(window.location.href);
+    url.hash = "";
+    const since = document.querySelector(".ci-finish input[name=since]");
+    if (since) url.searchParams.set("since", since.value);
+    const response = await fetch(url, { credentials: "same-origin" });
     if (!response.ok) return;
     const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    if (inUse()) {
+      // Focus moved into the part while the page was on its way: swap it later.
+      stale = true;
+      return;
+    }
     for (const id of PARTS) {
       const fresh = page.getElementById(id);
       const current = document.getElementById(id);
