@@ -22,7 +22,11 @@ class Command(BaseCommand):
     help = "Record last week's check-in of the demo room (once)."
 
     def handle(self, *args, **options):
-        room = Room.objects.filter(buyer_company="Acme Corp").select_related("owner").first()
+        room = (
+            Room.objects.filter(org__name="Northwind Software", buyer_company="Acme Corp")
+            .select_related("owner")
+            .first()
+        )
         if room is None or room.owner is None:
             self.stdout.write("No demo room: nothing to check in.")
             return
