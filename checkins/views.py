@@ -1,8 +1,6 @@
 """The weekly check-in pages: the seller's (run the call, mark lines, finish) and the
 buyer's (the same review, in their scope, through their link)."""
 
-import uuid
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -11,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.membership import member_required
+from plans.live.fragments import uuid_or_none
 from plans.live.tickets import buyer_ticket, seller_ticket
 from plans.models import Task
 from rooms.actors import seller_actor
@@ -129,7 +128,7 @@ def finish(request, room_id):
         services.checkin_finish(
             actor=seller_actor(request),
             room=room,
-            attendee_ids=[a for a in form["attendees"] if _is_uuid(a)],
+            attendee_ids=[a for a in form["attendees"] if uuid_or_none(a) is not None],
             notes=form["notes"],
             decisions=form["decisions"],
             since_revision=since,
@@ -143,14 +142,6 @@ def finish(request, room_id):
         return render(request, "checkins/check_in.html", context, status=422)
     messages.success(request, "Check-in recorded; the recap is on its way to both sides.")
     return redirect(f"{reverse('checkins:page', args=[room.pk])}#history")
-
-
-def _is_uuid(value):
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 @require_GET
