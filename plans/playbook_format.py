@@ -39,7 +39,7 @@ ANCHORS = {CLOSE: "before the close date", START: "after the start"}
 MAX_OFFSET = 730  # two years either way
 MAX_MILESTONES = 30
 MAX_TASKS = 100
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # always with fullmatch
 LIMITS = {"name": 120, "motion": 60, "description": 500, "title": 200, "condition": 500}
 
 
@@ -174,7 +174,7 @@ def playbook_load(data, *, slug_required=True):
         check.problems.append(f"The template: “format” must be {FORMAT}.")
     name = check.text("The template", data, "name", limit=LIMITS["name"], required=True)
     slug = data.get("slug", "")
-    if (slug or slug_required) and (not isinstance(slug, str) or not SLUG.match(slug)):
+    if (slug or slug_required) and (not isinstance(slug, str) or not SLUG.fullmatch(slug)):
         check.problems.append(
             "The template: “slug” must be lower-case letters, digits and hyphens "
             "(up to 64), starting with a letter or digit."

@@ -2,7 +2,6 @@
 planning when the close date moves."""
 
 import datetime
-import re
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -22,6 +21,7 @@ from ..models import (
     Playbook,
     Task,
 )
+from ..playbook_format import SLUG, PlaybookError
 from ..templates_builtin import BUILTIN_TEMPLATES, layout
 from .base import PlanError
 from .milestones import milestone_update
@@ -40,16 +40,15 @@ def plan_template(room, *, template_slug="empty", playbook=None):
         found = playbook_find(room.org_id, playbook)
         if found is None:
             raise PlanError("Unknown template: it may have been deleted meanwhile.")
-        return found.spec, found.name
+        try:
+            return found.spec, found.name
+        except PlaybookError as exc:  # stored before a rule of the format changed
+            raise PlanError(f"The template “{found.name}” needs fixing first: {exc}") from None
     if template_slug == "empty":
         return None, ""
     if template_slug not in BUILTIN_TEMPLATES:
         raise PlanError(f"Unknown template “{template_slug}”.")
     return BUILTIN_TEMPLATES[template_slug], BUILTIN_TEMPLATES[template_slug].name
-
-
-# What a template's slug may be (a SlugField of at most 64 characters).
-SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
 
 
 def playbook_find(org_id, key):
@@ -88,7 +87,9 @@ def plan_start(*, actor, room, template_slug="empty", playbook=None):
     spec, name = plan_template(room, template_slug=template_slug, playbook=playbook)
     from_builtin = spec is not None and playbook in (None, "")
     with transaction.atomic():
-        if Plan.objects.filter(room=room).exists():
+        # Two starts at once: the second waits here, then finds the first one's plan.
+        Room.objects.select_for_update().filter(pk=room.pk, org_id=room.org_id).first()
+        if Plan.objects.for_room(room).exists():
             raise PlanError("This room already has a plan.")
         plan = Plan.objects.create(
             org_id=room.org_id,

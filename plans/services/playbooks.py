@@ -56,7 +56,8 @@ RESERVED_SLUGS = frozenset({"empty", *BUILTIN_TEMPLATES})
 def _free_slug(org_id, wanted, *, exclude=None):
     """``wanted`` (or ``wanted-2``, ``-3``…) when another template of the organisation
     does not hold it and no built-in has it."""
-    base = (wanted or "template")[:56].strip("-") or "template"
+    # slugify keeps underscores, which a template's slug may not have (playbook_format.SLUG).
+    base = (wanted or "").replace("_", "-")[:56].strip("-") or "template"
     taken = RESERVED_SLUGS | set(
         Playbook.objects.for_org(org_id)
         .exclude(pk=exclude)
@@ -143,9 +144,8 @@ def playbook_update(*, membership, playbook_id, base_version, data):
 def playbook_delete(*, membership, playbook_id):
     """Delete the template; rooms started from it keep their plans and the name."""
     _require_editor(membership)
-    deleted, _ = Playbook.objects.for_org(membership.org_id).filter(pk=playbook_id).delete()
-    if not deleted:
-        raise Playbook.DoesNotExist
+    # Already gone (deleted from another window meanwhile): nothing left to do.
+    Playbook.objects.for_org(membership.org_id).filter(pk=playbook_id).delete()
 
 
 def playbook_from_room(*, membership, room, name, motion="", description=""):
