@@ -105,6 +105,8 @@ def playbook_edit(request, pk):
         return _editor(request, data, playbook=playbook, errors=exc.problems, status=422)
     except services.PlaybookChanged as exc:
         return _editor(request, data, playbook=playbook, errors=[str(exc)], status=409)
+    except Playbook.DoesNotExist:  # deleted from another window meanwhile
+        raise Http404("No such template.") from None
     messages.success(request, f"Template “{saved.name}” saved.")
     return redirect("playbooks:list")
 

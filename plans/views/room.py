@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.membership import member_required
@@ -66,7 +67,8 @@ def _template_action(request, room):
     managers (the body is the same for every seller: this goes in per request)."""
     if not services.playbook_can_edit(request.membership) or getattr(room, "plan", None) is None:
         return ""
-    return render_to_string("plans/playbooks/_save_action.html", {"room": room}).strip()
+    # Still safe once stripped (str.strip() alone would turn it back into text to escape).
+    return mark_safe(render_to_string("plans/playbooks/_save_action.html", {"room": room}).strip())
 
 
 def _room_context(room, *, replan_from=None):

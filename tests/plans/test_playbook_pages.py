@@ -8,6 +8,7 @@ from django.urls import reverse
 from accounts.models import Membership
 from plans import services
 from plans.models import Milestone, Playbook
+from rooms.actors import Actor
 from tests.factories import MilestoneFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -141,6 +142,10 @@ def test_save_as_template_is_on_the_room_page_for_managers_only(member_client, o
     MilestoneFactory(plan=plan, title="Validated", target_date=room.target_close_date)
     url = reverse("plans:save_as_template", args=[room.pk])
     assert url in member_client.get(reverse("plans:room", args=[room.pk])).content.decode()
+    # Also on a page rendered for this request alone (a re-plan offer), as a link.
+    page = reverse("plans:room", args=[room.pk]) + "?replan_from=2030-01-01"
+    html = member_client.get(page).content.decode()
+    assert f'href="{url}"' in html and "&lt;a" not in html
     assert url not in owner_client.get(reverse("plans:room", args=[room.pk])).content.decode()
     response = member_client.post(url, {"name": "Our deal"})
     playbook = Playbook.objects.get()
@@ -155,3 +160,14 @@ def _one():
             {"title": "Signed", "offset_days": 0, "lead_side": "buyer", "track": "legal"}
         ]
     }
+
+
+def test_a_template_named_with_an_underscore_saves_and_starts_a_plan(member, room):
+    manager = Membership.objects.get(user=member, org=room.org)
+    playbook = services.playbook_create(
+        membership=manager, data={"name": "Q4_Enterprise", **_one()}
+    )
+    assert playbook.slug == "q4-enterprise"
+    plan = services.plan_start(actor=Actor(user=member), room=room, playbook=playbook.slug)
+    assert plan.template_name == "Q4_Enterprise"
+    assert list(Milestone.objects.for_room(room).values_list("title", flat=True)) == ["Signed"]
