@@ -4,7 +4,7 @@ organisation's own, and a room is created from either with ``"template": <id or 
 import pytest
 
 from accounts.models import Membership, Role
-from plans.models import Milestone, Plan, Task
+from plans.models import Milestone, Plan, Playbook, Task
 from plans.playbook_format import PlaybookError
 from plans.services import playbook_create
 from rooms.models import ActivityEvent, Room
@@ -135,3 +135,14 @@ def test_a_rep_lists_them_too(org, playbook):
     rep = MembershipFactory(org=org, role=Role.REP).user
     rows = api_client_for(rep, org).get("/api/v1/templates/").json()["results"]
     assert str(playbook.pk) in {row["template"] for row in rows}
+
+
+def test_a_stored_template_that_no_longer_loads_is_left_out_not_a_500(api, org, playbook):
+    """(A template saved before a rule of the format changed.)"""
+    Playbook.objects.filter(pk=playbook.pk).update(body={"milestones": "not a list"})
+    response = api.get("/api/v1/templates/")
+    assert response.status_code == 200
+    assert str(playbook.pk) not in {row["template"] for row in response.json()["results"]}
+    created = api.post("/api/v1/rooms/", room_data(template=str(playbook.pk)))
+    assert created.status_code == 400 and "needs fixing" in str(created.json())
+    assert not Room.objects.filter(org=org, name="Acme rollout").exists()
