@@ -87,6 +87,11 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
+# The roles that lead the organisation: they oversee every deal, manage its members and
+# keep its plan templates.
+LEADS = (Role.ADMIN, Role.MANAGER)
+
+
 class MembershipQuerySet(models.QuerySet):
     def for_user(self, user):
         if not user.is_authenticated:
@@ -117,13 +122,13 @@ class Membership(models.Model):
 
     @property
     def can_manage_members(self):
-        return self.role in (Role.ADMIN, Role.MANAGER)
+        return self.role in LEADS
 
     @property
     def sees_whole_org(self):
         """Managers and admins oversee every deal of the organisation (the dashboard,
         deleting another rep's room); reps their own."""
-        return self.role in (Role.ADMIN, Role.MANAGER)
+        return self.role in LEADS
 
 
 def hash_token(token: str) -> str:

@@ -13,11 +13,11 @@ from django.views.decorators.http import require_POST
 from .. import services
 from ..forms import InviteForm, RoleForm
 from ..membership import SESSION_KEY, member_required
-from ..models import Invitation, Membership, Role
+from ..models import LEADS, Invitation, Membership, Role
 
 log = logging.getLogger(__name__)
 
-MANAGERS = [Role.ADMIN, Role.MANAGER]
+MANAGERS = LEADS
 ADMINS = [Role.ADMIN]
 
 

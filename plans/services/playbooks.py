@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts.models import Role
+from accounts.models import LEADS
 from stakeholders.models import DecisionRole
 
 from ..models import Milestone, Plan, Playbook, Task
@@ -27,7 +27,7 @@ from ..playbook_format import (
 from ..templates_builtin import BUILTIN_TEMPLATES
 from .base import PlanError
 
-EDITORS = (Role.ADMIN, Role.MANAGER)
+EDITORS = LEADS
 HEADER = ("name", "slug", "motion", "description")
 
 
