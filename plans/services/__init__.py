@@ -41,6 +41,7 @@ from .playbooks import (
     playbook_create,
     playbook_delete,
     playbook_from_room,
+    playbook_started_count,
     playbook_update,
 )
 from .sheets import (
@@ -92,6 +93,7 @@ __all__ = [
     "playbook_can_edit",
     "playbook_create",
     "playbook_delete",
+    "playbook_started_count",
     "playbook_from_room",
     "playbook_update",
     "plan_changed",

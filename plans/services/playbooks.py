@@ -141,6 +141,13 @@ def playbook_update(*, membership, playbook_id, base_version, data):
         return playbook
 
 
+def playbook_started_count(playbook):
+    """How many of the organisation's plans were started from ``playbook``, as their
+    plans remember it: by name (a renamed template counts the rooms under its new name
+    only)."""
+    return Plan.objects.for_org(playbook.org_id).filter(template_name=playbook.name).count()
+
+
 def playbook_delete(*, membership, playbook_id):
     """Delete the template; rooms started from it keep their plans and the name."""
     _require_editor(membership)

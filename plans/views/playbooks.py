@@ -129,7 +129,7 @@ def playbook_delete(request, pk):
             f"Template “{playbook.name}” deleted. Rooms started from it keep their plans.",
         )
         return redirect("playbooks:list")
-    used = Plan.objects.filter(org_id=request.org.pk, template_name=playbook.name).count()
+    used = services.playbook_started_count(playbook)
     return render(request, "plans/playbooks/delete.html", {"playbook": playbook, "used": used})
 
 
